@@ -1,0 +1,4 @@
+"""retail-forecasting
+"""
+
+__version__ = "0.1"

@@ -1,0 +1,29 @@
+"""OmegaConf resolvers registered in ``settings.py``.
+
+``${project_root:}`` returns the absolute project directory, found by walking up from the
+working directory to the ``pyproject.toml`` that declares ``[tool.kedro]``. File URLs built
+with it (DuckDB warehouse, MLflow SQLite store) keep working from ``notebooks/``, whose kernels
+start in that folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """Return the closest directory (``start`` or a parent) holding a Kedro ``pyproject.toml``."""
+    start = (start or Path.cwd()).resolve()
+    for candidate in (start, *start.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and "[tool.kedro]" in pyproject.read_text(encoding="utf-8"):
+            return candidate
+    return start
+
+
+def project_root() -> str:
+    """Absolute POSIX path of the project root (see :func:`find_project_root`)."""
+    return find_project_root().as_posix()
+
+
+CUSTOM_RESOLVERS = {"project_root": project_root}

@@ -1,0 +1,21 @@
+"""Project settings: configuration loader, custom resolvers and the project context.
+
+Environments: ``base`` is the embedded default (DuckDB warehouse file under ``data/``, no
+credentials), ``local`` switches the warehouse to PostgreSQL (``DB_*`` variables or an ignored
+``conf/local/credentials.yml``), ``sagemaker`` is the AWS path.
+"""
+
+from retail_forecasting.context import ProjectContext
+from retail_forecasting.resolvers import CUSTOM_RESOLVERS
+
+CONTEXT_CLASS = ProjectContext
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    # `kedro run` without --env uses `base` alone: the embedded default needs no credentials.
+    "default_run_env": "base",
+    "custom_resolvers": CUSTOM_RESOLVERS,
+    "config_patterns": {
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+    },
+}
