@@ -1,8 +1,9 @@
 -- Post-load upsert: move the staged batch into the warehouse tables.
 -- Run inside ONE transaction together with the staging COPY (the loader does this), so a
 -- failure anywhere leaves the previous warehouse contents intact. Idempotent: loading the same
--- batch twice gives the same rows. Rows absent from the batch are removed ("mirror" load: the
--- warehouse holds exactly the latest validated batch), facts first so foreign keys hold.
+-- batch twice gives the same rows. Facts and store-week features absent from the batch are
+-- removed ("mirror" load: the view shows exactly the latest validated batch). Dimension rows
+-- are upserted and never deleted: a store or department stays a member of its dimension.
 
 DELETE FROM retailds.fact_sales_weekly AS t
 WHERE NOT EXISTS (
@@ -15,12 +16,6 @@ WHERE NOT EXISTS (
     SELECT 1 FROM retailds.stg_store_features_weekly AS s
     WHERE s.store_id = t.store_id AND s.week_date = t.week_date
 );
-
-DELETE FROM retailds.dim_dept AS t
-WHERE NOT EXISTS (SELECT 1 FROM retailds.stg_sales_weekly AS s WHERE s.dept_id = t.dept_id);
-
-DELETE FROM retailds.dim_store AS t
-WHERE NOT EXISTS (SELECT 1 FROM retailds.stg_store AS s WHERE s.store_id = t.store_id);
 
 INSERT INTO retailds.dim_store (store_id, store_type, store_size)
 SELECT store_id, store_type, store_size FROM retailds.stg_store

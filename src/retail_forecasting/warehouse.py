@@ -86,12 +86,8 @@ def _insert_duckdb(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     raw = conn.connection.dbapi_connection
     columns = ", ".join(frame.columns)
     raw.register("_staging_batch", frame)
-    try:
-        raw.execute(
-            f"INSERT INTO {SCHEMA}.{table} ({columns}) SELECT {columns} FROM _staging_batch"
-        )
-    finally:
-        raw.unregister("_staging_batch")
+    raw.execute(f"INSERT INTO {SCHEMA}.{table} ({columns}) SELECT {columns} FROM _staging_batch")
+    raw.unregister("_staging_batch")  # on failure the connection is rolled back and discarded
 
 
 def bulk_load(conn: Connection, table: str, frame: pd.DataFrame) -> None:

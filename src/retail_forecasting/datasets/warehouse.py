@@ -63,7 +63,7 @@ class WarehouseDataset(AbstractDataset[dict[str, pd.DataFrame], dict[str, int]])
         engine = self._engine()
         try:
             warehouse.load_batch(engine, data, self._schema_files, self._upsert_file)
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # SQLAlchemy, DBAPI (COPY) or DuckDB errors alike
             raise DatasetError(
                 f"Warehouse load failed and was rolled back ({engine.dialect.name}): {exc}"
             ) from exc

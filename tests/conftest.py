@@ -1,0 +1,76 @@
+"""Shared fixtures: a tiny synthetic Kaggle bundle, a throw-away PostgreSQL database and a
+copy of the project to run whole Kedro sessions in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from retail_forecasting.context import postgres_credentials_from_env
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+#: A panel small enough for unit tests and whole-session runs (a few thousand rows) that still
+#: has 143 weeks, so lag-52 features, a 39-week validation and a 39-week test window fit.
+TINY = {"seed": 7, "n_stores": 3, "n_depts": 6, "n_weeks": 143, "n_future_weeks": 39}
+
+
+@pytest.fixture(scope="session")
+def tiny_raw_dir(tmp_path_factory) -> Path:
+    from retail_forecasting.synthetic import SyntheticConfig, write_kaggle_files
+
+    directory = tmp_path_factory.mktemp("tiny_raw")
+    write_kaggle_files(directory, SyntheticConfig(**TINY))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of a fresh PostgreSQL database, dropped after the session.
+
+    The server comes from the DB_* variables (default postgres@127.0.0.1:5432). Where no
+    server answers, the tests are skipped with the reason — except in CI (CI=true), where
+    they must run, so they fail instead.
+    """
+    admin_url = postgres_credentials_from_env({**os.environ, "DB_NAME": os.environ.get("DB_ADMIN_DB", "postgres")})["con"]
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL not reachable at {admin.url.render_as_string()}: {exc.orig}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI must run the PostgreSQL tests)")
+        pytest.skip(message)
+    name = f"rf_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the project's conf/ and sql/ in a temp dir, made the working directory.
+
+    Whole-session tests run there, so data/, mlflow.db and mlartifacts/ stay out of the repo.
+    """
+    root = tmp_path / "project"
+    root.mkdir()
+    for item in ("conf", "sql"):
+        shutil.copytree(PROJECT_ROOT / item, root / item, ignore=shutil.ignore_patterns("*credentials*"))
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(PROJECT_ROOT / ".telemetry", root / ".telemetry")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    return root
