@@ -22,6 +22,12 @@ TINY = {"seed": 7, "n_stores": 3, "n_depts": 6, "n_weeks": 143, "n_future_weeks"
 
 
 @pytest.fixture(scope="session")
+def tiny_config() -> dict:
+    """Keyword arguments of ``SyntheticConfig`` for the tiny panel."""
+    return dict(TINY)
+
+
+@pytest.fixture(scope="session")
 def tiny_raw_dir(tmp_path_factory) -> Path:
     from retail_forecasting.synthetic import SyntheticConfig, write_kaggle_files
 

@@ -1,0 +1,33 @@
+# One command to set up and run the main job, one to run the tests (see README).
+#   make run    create .venv, install the project, run all pipelines on synthetic data
+#   make test   create .venv, install the project with its test extra, run pytest
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export KEDRO_DISABLE_TELEMETRY := 1
+
+.PHONY: install run test viz mlflow-ui clean-data
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kedro run $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+viz: $(STAMP)
+	$(BIN)/kedro viz run --host 127.0.0.1
+
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1
+
+clean-data:
+	find data -type f ! -name .gitkeep -delete
