@@ -37,15 +37,15 @@ def tiny_raw_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """URL of a fresh PostgreSQL database, dropped after the session.
+def postgres_admin():
+    """An AUTOCOMMIT engine on the server's maintenance database.
 
     The server comes from the DB_* variables (default postgres@127.0.0.1:5432). Where no
     server answers, the tests are skipped with the reason — except in CI (CI=true), where
     they must run, so they fail instead.
     """
-    admin_url = postgres_credentials_from_env({**os.environ, "DB_NAME": os.environ.get("DB_ADMIN_DB", "postgres")})["con"]
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    env = {**os.environ, "DB_NAME": os.environ.get("DB_ADMIN_DB", "postgres")}
+    admin = create_engine(postgres_credentials_from_env(env)["con"], isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -55,14 +55,19 @@ def postgres_url() -> str:
         if os.environ.get("CI"):
             pytest.fail(f"{message} (CI must run the PostgreSQL tests)")
         pytest.skip(message)
-    name = f"rf_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield admin
     admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin) -> str:
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    name = f"rf_test_{uuid.uuid4().hex[:10]}"
+    with postgres_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_admin.url.set(database=name).render_as_string(hide_password=False)
+    with postgres_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -75,6 +80,7 @@ def project_copy(tmp_path, monkeypatch) -> Path:
     root.mkdir()
     for item in ("conf", "sql"):
         shutil.copytree(PROJECT_ROOT / item, root / item, ignore=shutil.ignore_patterns("*credentials*"))
+    (root / "src").mkdir()  # the package itself is imported from the installed project
     shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copy(PROJECT_ROOT / ".telemetry", root / ".telemetry")
     monkeypatch.chdir(root)

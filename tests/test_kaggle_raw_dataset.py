@@ -56,4 +56,4 @@ def test_synthetic_bundle_is_generated_once_per_configuration(tmp_path, tiny_con
 
 def test_raw_dataset_is_read_only(tmp_path):
     with pytest.raises(DatasetError, match="read-only"):
-        KaggleRawDataset(file="train.csv", raw_data_dir=str(tmp_path)).save(None)
+        KaggleRawDataset(file="train.csv", raw_data_dir=str(tmp_path)).save(pd.DataFrame({"a": [1]}))

@@ -9,6 +9,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+from kedro.framework.project import configure_project
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from sqlalchemy.engine import make_url
@@ -29,6 +30,7 @@ def read_json(path: Path) -> dict:
 
 
 def test_registry_has_the_six_pipelines_and_default_covers_them():
+    configure_project("retail_forecasting")
     pipelines = register_pipelines()
     assert set(PIPELINES) <= set(pipelines)
     default_nodes = {n.name for n in pipelines["__default__"].nodes}

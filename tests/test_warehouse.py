@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 from kedro_datasets.pandas import SQLQueryDataset
-from sqlalchemy import create_engine
 
 from retail_forecasting.datasets import WarehouseDataset
 from retail_forecasting.warehouse import STAGING_COLUMNS, check_batch, split_sql
@@ -56,11 +55,7 @@ def dataset(url):
         upsert_file=str(SQL / "03_upsert_from_staging.sql"),
     )
     yield ds
-    if url.startswith("postgresql"):  # each test starts from an empty schema
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS retailds CASCADE")
-        engine.dispose()
+    SQLQueryDataset.engines.pop(url, None)
 
 
 def read_view(url: str) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""``baselines``: see ``pipeline.py`` for the nodes and ``nodes.py`` for their logic."""
+"""Baselines: the seasonal naive forecast of the validation and test windows, and its scores."""
 
 from .pipeline import create_pipeline
 

@@ -1,4 +1,4 @@
-"""``eda``: see ``pipeline.py`` for the nodes and ``nodes.py`` for their logic."""
+"""Exploratory summaries of the primary splits: a table per split and a total-sales figure."""
 
 from .pipeline import create_pipeline
 

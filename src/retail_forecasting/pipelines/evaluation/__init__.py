@@ -1,4 +1,4 @@
-"""``evaluation``: see ``pipeline.py`` for the nodes and ``nodes.py`` for their logic."""
+"""Evaluation: every model scored on the same test window, the champion and a forecast figure."""
 
 from .pipeline import create_pipeline
 

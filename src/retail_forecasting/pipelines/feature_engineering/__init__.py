@@ -1,4 +1,4 @@
-"""``feature_engineering``: see ``pipeline.py`` for the nodes and ``nodes.py`` for their logic."""
+"""Feature engineering: one long frame of calendar, lag and static features for all splits."""
 
 from .pipeline import create_pipeline
 

@@ -119,12 +119,15 @@ def build_features(
             )
 
     dates = panel["date"]
+    store_types = pd.Categorical(panel["store_type"], categories=STORE_TYPES)
+    if (store_types.codes == -1).any():
+        unknown = sorted(set(panel.loc[store_types.codes == -1, "store_type"].astype(str)))
+        logger.warning("Store types %s are not in %s: coded -1", unknown, STORE_TYPES)
     features = panel.assign(
-        week_of_year=dates.dt.isocalendar().week.astype("int64").to_numpy(),
+        week_of_year=dates.dt.isocalendar().week.astype("int64"),
         month=dates.dt.month.astype("int64"),
         year=dates.dt.year.astype("int64"),
-        store_type_code=pd.Categorical(panel["store_type"], categories=STORE_TYPES)
-        .codes.astype("int64"),
+        store_type_code=store_types.codes.astype("int64"),
         is_holiday=panel["is_holiday"].astype(bool),
     )
 

@@ -1,4 +1,4 @@
-"""``modelling``: see ``pipeline.py`` for the nodes and ``nodes.py`` for their logic."""
+"""Modelling: one global LightGBM regressor, its validation report and its test forecast."""
 
 from .pipeline import create_pipeline
 

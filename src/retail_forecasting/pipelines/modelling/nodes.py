@@ -40,12 +40,13 @@ def _design_matrix(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
 
 def _dataset(frame: pd.DataFrame, parameters: dict[str, Any], **kwargs) -> lgb.Dataset:
     target = parameters.get("target", TARGET)
+    holiday_weight = parameters.get("holiday_weight", HOLIDAY_WEIGHT)
     if frame[target].isna().any():
         raise ValueError(f"Target '{target}' has {int(frame[target].isna().sum())} NaN value(s)")
     return lgb.Dataset(
         _design_matrix(frame, parameters["features"]),
         label=frame[target].to_numpy(dtype=float),
-        weight=holiday_weights(frame["is_holiday"], parameters.get("holiday_weight", HOLIDAY_WEIGHT)),
+        weight=holiday_weights(frame["is_holiday"], holiday_weight),
         categorical_feature=parameters.get("categorical_features") or "auto",
         free_raw_data=False,
         **kwargs,
@@ -96,7 +97,9 @@ def train_lightgbm(
     validation_metrics = score(validation_scored, actual_col=parameters.get("target", TARGET))
 
     refit_rows = pd.concat([train, validation])
-    model = lgb.train(booster_params, _dataset(refit_rows, parameters), num_boost_round=best_iteration)
+    model = lgb.train(
+        booster_params, _dataset(refit_rows, parameters), num_boost_round=best_iteration
+    )
     report = {
         "model": MODEL_NAME,
         "best_iteration": int(best_iteration),

@@ -1,0 +1,968 @@
+"""Deterministic synthetic imitation of the Kaggle "Walmart Recruiting - Store Sales Forecasting" data.
+
+`generate` returns the four Kaggle tables (``train``, ``features``, ``stores``, ``test``) as pandas
+DataFrames with exactly the Kaggle columns and the dtypes ``pandas.read_csv`` gives for the real
+files (``Date`` is a ``YYYY-MM-DD`` string column, ``IsHoliday`` is bool).  `write_kaggle_files`
+writes them atomically in Kaggle's CSV dialect (``TRUE``/``FALSE``, ``NA`` for missing cells,
+trailing ``.0`` dropped from numbers, ``stores.csv`` with bare CR line ends).  `summarize` computes
+the statistics used to compare synthetic and real data (see ``docs/synthetic_data.md``).
+
+The model, in short (all of it vectorised with numpy; the only Python loops run over years,
+holidays, weeks of an AR(1) recursion and fixed-size chunks of series):
+
+* stores: types A/B/C in the real 22/17/6 proportions, type-dependent sizes, regions sharing
+  weather, fuel price, CPI and unemployment;
+* departments: log-normal base levels spanning five orders of magnitude (~$1 to ~$90k a week),
+  ticket sizes, dept-specific yearly seasonality (a few strongly seasonal depts), holiday
+  sensitivity and return rates;
+* weekly sales: level x trend x seasonality x calendar events (built day by day, then summed
+  into Kaggle weeks, which end on the Friday in ``Date``) x AR(1) noise x a small markdown effect;
+  the expected amount is turned into a Poisson number of items sold and returned, so small
+  series have weeks without any sale (no row, as in Kaggle) and occasional negative sales;
+* coverage: not every store has every department, some series open late or close early.
+
+CLI: ``python -m retail_forecasting.synthetic OUT_DIR [--stores N --depts N --weeks N
+--future-weeks N --seed N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+TRAIN_COLUMNS = ["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"]
+MARKDOWN_COLUMNS = [f"MarkDown{i}" for i in range(1, 6)]
+FEATURES_COLUMNS = [
+    "Store",
+    "Date",
+    "Temperature",
+    "Fuel_Price",
+    *MARKDOWN_COLUMNS,
+    "CPI",
+    "Unemployment",
+    "IsHoliday",
+]
+STORES_COLUMNS = ["Store", "Type", "Size"]
+TEST_COLUMNS = ["Store", "Dept", "Date", "IsHoliday"]
+FILE_NAMES = {
+    "train": "train.csv",
+    "features": "features.csv",
+    "stores": "stores.csv",
+    "test": "test.csv",
+}
+# decimals written per float column (as in the Kaggle files)
+_DECIMALS = {
+    "Weekly_Sales": 2,
+    "Temperature": 2,
+    "Fuel_Price": 3,
+    **{c: 2 for c in MARKDOWN_COLUMNS},
+    "CPI": 7,
+    "Unemployment": 3,
+}
+_FRIDAY = 4  # date.weekday()
+_DEPT_KIND_SHARES = (0.69, 0.19, 0.12)  # core, small, tiny departments
+_PAIRS_PER_CHUNK = 4096  # series per vectorised chunk (fixed: the output depends on it)
+_WRITE_ROWS_PER_CHUNK = 250_000
+# independent random streams, keyed (seed, stream[, chunk])
+_STREAM_STORES, _STREAM_DEPTS, _STREAM_FEATURES, _STREAM_PAIRS, _STREAM_SALES = range(5)
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """Size, calendar and realism knobs of the generator (defaults imitate the Kaggle bundle)."""
+
+    seed: int = 42
+    n_stores: int = 45
+    n_depts: int = 81
+    n_weeks: int = 143  # weeks of sales history (train.csv)
+    n_future_weeks: int = 39  # weeks in test.csv and extra weeks of features.csv
+    start: str = "2010-02-05"  # a Friday
+    # store mix and sizes
+    type_shares: tuple[float, float, float] = (22 / 45, 17 / 45, 6 / 45)  # A, B, C
+    # department ids 1..~1.22*n_depts with gaps (real ids are 1..99 with 18 missing)
+    dept_id_gaps: bool = True
+    # coverage: share of depts present in only a few stores, and of series opening late /
+    # closing early (on top of the weeks without any sale of small series)
+    rare_dept_share: float = 0.06
+    late_start_share: float = 0.01
+    early_end_share: float = 0.01
+    # mean share of items returned (negative sales come from returns exceeding sales)
+    return_rate: float = 0.06
+    noise_sd: float = 0.075  # typical weekly log-noise of a series (AR(1), phi = 0.5)
+    growth: float = 0.0  # yearly log-growth of all-store sales (the real total is ~flat)
+    trend_sd: float = 0.03  # sd of the yearly log-growth of stores, depts and series
+    markdown_effect: float = 0.01  # mean log-uplift of sales per unit of (log) markdown spend
+    level_drift_sd: float = 0.012  # weekly sd of a random-walk drift of each series' level
+    markdown_start: str = "2011-11-11"  # first week with recorded markdowns (empty before)
+    macro_missing_weeks: int = 13  # CPI/Unemployment empty for the last weeks of features.csv
+    stores_line_terminator: str = "\r"  # the real stores.csv ends its lines with a bare CR
+    na_rep: str = "NA"  # missing cells: the real features.csv writes NA ("" for empty cells)
+
+    def __post_init__(self) -> None:
+        """Validate the knobs."""
+        for name in ("n_stores", "n_depts", "n_weeks"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.n_future_weeks < 0 or self.macro_missing_weeks < 0:
+            raise ValueError("n_future_weeks and macro_missing_weeks must be >= 0")
+        if pd.Timestamp(self.start).weekday() != _FRIDAY:
+            raise ValueError(f"start must be a Friday, got {self.start}")
+        shares = np.asarray(self.type_shares, dtype=float)
+        if shares.shape != (3,) or (shares < 0).any() or shares.sum() <= 0:
+            raise ValueError("type_shares must be three non-negative numbers (A, B, C)")
+        if self.stores_line_terminator not in ("\r", "\n", "\r\n"):
+            raise ValueError("stores_line_terminator must be one of CR, LF, CRLF")
+        if any(ch in self.na_rep for ch in ',"\r\n'):
+            raise ValueError("na_rep must not contain commas, quotes or line breaks")
+
+
+# ----------------------------------------------------------------------------------- calendar
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The n-th (1-based) given weekday (Monday=0) of a month."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def easter(year: int) -> date:
+    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def holiday_dates(year: int) -> dict[str, date]:
+    """The days of the four Kaggle holidays in a year.
+
+    Super Bowl Sunday is the first Sunday of February up to 2021 (true since 2004) and the second
+    Sunday from 2022 (17-game NFL season); Labor Day is the first Monday of September,
+    Thanksgiving the fourth Thursday of November, Christmas December 25.
+    """
+    return {
+        "Super_Bowl": _nth_weekday(year, 2, 6, 1 if year < 2022 else 2),
+        "Labor_Day": _nth_weekday(year, 9, 0, 1),
+        "Thanksgiving": _nth_weekday(year, 11, 3, 4),
+        "Christmas": date(year, 12, 25),
+    }
+
+
+def week_ending_friday(day: date) -> date:
+    """The Kaggle week of a day: weeks run Saturday..Friday and are labelled by their Friday."""
+    return day + timedelta(days=(_FRIDAY - day.weekday()) % 7)
+
+
+def holiday_fridays(year: int) -> dict[str, date]:
+    """Kaggle's IsHoliday Fridays of a year: the Friday ending the week that contains the holiday.
+
+    Reproduces Kaggle's 2010-2013 dates, e.g. Super Bowl 2010-02-12, Labor Day 2010-09-10,
+    Thanksgiving 2010-11-26, Christmas 2010-12-31.
+    """
+    return {name: week_ending_friday(day) for name, day in holiday_dates(year).items()}
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """Weekly calendar of the generated period and the day-by-day event model."""
+
+    fridays: pd.DatetimeIndex  # all weeks: history + future
+    date_str: np.ndarray  # 'YYYY-MM-DD' per week (object array)
+    is_holiday: np.ndarray  # bool per week
+    years: np.ndarray  # years since start, per week (float)
+    doy: np.ndarray  # day of year of the Wednesday in the middle of each week
+    base: np.ndarray  # weekly multiplier common to all depts (open days, month, small events)
+    xmas: np.ndarray  # weekly extra of Christmas shopping (scaled per dept)
+    thanks: np.ndarray  # weekly extra of Thanksgiving/Black Friday shopping (scaled per dept)
+
+
+# daily level of an ordinary day per month (post-holiday January dip, back-to-school, ...)
+_MONTH_LEVEL = np.array(
+    [0.0, -0.115, 0.005, -0.035, -0.035, -0.015, 0.02, -0.03, 0.0, -0.07, -0.045, -0.01, -0.025]
+)
+
+
+def _build_calendar(cfg: SyntheticConfig) -> _Calendar:
+    """Weeks, holiday flags and the calendar-driven multipliers (loops only over years)."""
+    n_all = cfg.n_weeks + cfg.n_future_weeks
+    start = pd.Timestamp(cfg.start)
+    fridays = pd.DatetimeIndex(start + pd.to_timedelta(7 * np.arange(n_all), unit="D"))
+    days = pd.date_range(start - pd.Timedelta(days=6), fridays[-1], freq="D")
+    n_days = len(days)
+    day0 = days[0].date()
+
+    def pos(d: date) -> int:
+        return (d - day0).days
+
+    flagged = {
+        f
+        for year in range(fridays[0].year, fridays[-1].year + 1)
+        for f in holiday_fridays(year).values()
+    }
+    is_holiday = np.isin(fridays.date, list(flagged))
+
+    month = days.month.to_numpy()
+    dom = days.day.to_numpy()
+    open_ = np.ones(n_days)
+    level = 1.0 + _MONTH_LEVEL[month]
+    level += np.where(dom <= 7, 0.06, 0.0)  # paychecks / benefits at the start of the month
+    xmas = np.zeros(n_days)
+    dec = (month == 12) & (dom <= 24)
+    xmas[dec] = 0.06 + 0.98 * np.exp(-(24 - dom[dec]) / 8.5)
+    thanks = np.zeros(n_days)
+
+    def add(arr: np.ndarray, first: date, values: Sequence[float]) -> None:
+        for k, v in enumerate(values):
+            p = pos(first + timedelta(days=k))
+            if 0 <= p < n_days:
+                arr[p] += v
+
+    for year in range(days[0].year, days[-1].year + 1):
+        hol = holiday_dates(year)
+        p = pos(hol["Christmas"])
+        if 0 <= p < n_days:
+            open_[p] = 0.0  # stores closed on Christmas day
+        tg = hol["Thanksgiving"]
+        add(thanks, tg - timedelta(days=1), [0.25, 0.05, 2.65, 0.35, 0.1])  # Wed..Sun
+        add(level, hol["Super_Bowl"] - timedelta(days=2), [0.10, 0.18, 0.08])  # Fri..Sun
+        add(level, hol["Labor_Day"] - timedelta(days=2), [0.12, 0.10, 0.10])  # Sat..Mon
+        add(level, easter(year) - timedelta(days=6), [0.08] * 6)  # Mon..Sat before Easter
+        add(level, date(year, 7, 1), [0.10, 0.12, 0.15, 0.05])  # Independence Day
+
+    def weekly(daily: np.ndarray) -> np.ndarray:
+        return (open_ * daily).reshape(n_all, 7).mean(axis=1)
+
+    mid = fridays - pd.Timedelta(days=2)
+    return _Calendar(
+        fridays=fridays,
+        date_str=np.asarray(fridays.strftime("%Y-%m-%d"), dtype=object),
+        is_holiday=is_holiday,
+        years=(fridays - start).days.to_numpy() / 365.25,
+        doy=mid.dayofyear.to_numpy().astype(float),
+        base=weekly(level),
+        xmas=weekly(xmas),
+        thanks=weekly(thanks),
+    )
+
+
+# ------------------------------------------------------------------------------------- stores
+
+
+def _type_counts(n: int, shares: Sequence[float]) -> np.ndarray:
+    """Split n stores over A/B/C by largest remainder (22/17/6 for 45 with the default shares)."""
+    s = np.asarray(shares, dtype=float)
+    raw = n * s / s.sum()
+    counts = np.floor(raw).astype(int)
+    counts[np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class _Stores:
+    ids: np.ndarray
+    type_code: np.ndarray  # 0=A, 1=B, 2=C
+    size: np.ndarray
+    scale: np.ndarray  # sales multiplier
+    trend: np.ndarray  # yearly log-growth
+    region: np.ndarray
+    n_regions: int
+
+
+def _make_stores(cfg: SyntheticConfig) -> _Stores:
+    """Store types, sizes, sales scale, trend and region."""
+    rng = np.random.default_rng([cfg.seed, _STREAM_STORES])
+    n = cfg.n_stores
+    type_code = rng.permutation(np.repeat(np.arange(3), _type_counts(n, cfg.type_shares)))
+    size_a = 151_000 + 69_000 * rng.beta(2.2, 1.0, n)  # mostly ~200k, 151k-220k
+    size_b = 34_800 + 105_500 * rng.beta(1.8, 1.3, n)  # 35k-140k
+    size_c = 34_900 + 10_000 * rng.beta(2.0, 2.0, n)  # 35k-45k
+    size = np.choose(type_code, [size_a, size_b, size_c]).round().astype(np.int64)
+    scale = (size / 150_000.0) ** 0.6 * rng.lognormal(0.0, 0.22, n)
+    trend = rng.normal(0.0, cfg.trend_sd, n)
+    trend += cfg.growth - np.average(trend, weights=scale)  # all-store growth = cfg.growth
+    n_regions = max(1, round(n / 3.5))
+    region = rng.integers(0, n_regions, n)
+    return _Stores(np.arange(1, n + 1), type_code, size, scale, trend, region, n_regions)
+
+
+def _stores_frame(stores: _Stores) -> pd.DataFrame:
+    """stores.csv as a DataFrame."""
+    return pd.DataFrame(
+        {
+            "Store": stores.ids.astype(np.int64),
+            "Type": pd.array(np.array(["A", "B", "C"], dtype=object)[stores.type_code], dtype="str"),
+            "Size": stores.size.astype(np.int64),
+        }
+    )
+
+
+# -------------------------------------------------------------------------------- departments
+
+
+@dataclass(frozen=True)
+class _Depts:
+    ids: np.ndarray
+    base: np.ndarray  # typical weekly sales in a reference (150k sq ft) store
+    price: np.ndarray  # average value of one sale ("ticket")
+    prevalence: np.ndarray  # probability a store carries the dept
+    big_store_only: np.ndarray  # absent from type C stores
+    kappa: np.ndarray  # strength of the yearly seasonality (von Mises concentration)
+    peak_doy: np.ndarray
+    h_xmas: np.ndarray  # relative sensitivity to Christmas shopping
+    h_thanks: np.ndarray  # relative sensitivity to Black Friday
+    return_rate: np.ndarray
+    noise_sd: np.ndarray
+    trend: np.ndarray
+    md_beta: np.ndarray  # sales uplift per unit of log markdown spend
+
+
+def _make_depts(cfg: SyntheticConfig) -> _Depts:
+    """Department scales, prices, seasonality, holiday sensitivity and coverage."""
+    rng = np.random.default_rng([cfg.seed, _STREAM_DEPTS])
+    n = cfg.n_depts
+    if cfg.dept_id_gaps:
+        max_id = max(n, round(n * 99 / 81))
+        ids = np.sort(rng.choice(np.arange(1, max_id + 1), size=n, replace=False))
+    else:
+        ids = np.arange(1, n + 1)
+    # three kinds of department (stratified, so every seed has the same mix): core (~$15k a
+    # week in a reference store), small (~$400, lumpy: few but larger tickets), tiny (~$8)
+    kind = rng.permutation(np.repeat(np.arange(3), _type_counts(n, _DEPT_KIND_SHARES)))
+    base = np.choose(
+        kind,
+        [
+            rng.lognormal(np.log(15_000.0), 1.0, n).clip(800.0, 90_000.0),
+            rng.lognormal(np.log(400.0), 1.1, n),
+            rng.lognormal(np.log(8.0), 1.2, n),
+        ],
+    )
+    # value of one sale ("ticket"): sales come as a Poisson number of tickets
+    price = np.choose(
+        kind,
+        [
+            rng.lognormal(np.log(12.0), 0.6, n),
+            rng.lognormal(np.log(70.0), 0.9, n),
+            rng.lognormal(np.log(13.0), 0.6, n),
+        ],
+    ).clip(1.0, 1_000.0)
+    u = rng.random(n)
+    rare = u < cfg.rare_dept_share
+    partial = (u >= cfg.rare_dept_share) & (u < cfg.rare_dept_share + 0.10)
+    prevalence = np.where(
+        rare, rng.uniform(0.02, 0.5, n), np.where(partial, rng.uniform(0.75, 0.97, n), 1.0)
+    )
+    big_store_only = rng.random(n) < 0.15
+    u_season = rng.random(n)
+    seasonal = u_season < 0.10  # strongly seasonal (garden, Christmas decorations, ...)
+    kappa = np.select(
+        [seasonal, u_season < 0.30],
+        [rng.uniform(1.0, 2.5, n), rng.uniform(0.3, 0.9, n)],
+        rng.uniform(0.0, 0.35, n),
+    )
+    peak_doy = np.where(
+        seasonal & (rng.random(n) < 0.5), rng.normal(350.0, 6.0, n), rng.uniform(0, 365.25, n)
+    )
+    raw_x = rng.lognormal(0.0, 0.75, n)
+    raw_t = raw_x**0.6 * rng.lognormal(0.0, 0.5, n)
+    h_xmas, h_thanks = raw_x, raw_t  # rescaled by actual dept sales in _dept_time_effects
+    # one or two tiny, rarely active departments where returns dominate (like real dept 47)
+    tiny = np.flatnonzero(kind == 2)
+    heavy = np.isin(np.arange(n), rng.permutation(tiny)[: max(1, round(0.012 * n))])
+    base = np.where(heavy, rng.lognormal(np.log(1.0), 0.3, n), base)
+    return_rate = np.where(
+        heavy, rng.uniform(0.6, 1.0, n), cfg.return_rate * rng.lognormal(-0.125, 0.5, n)
+    )
+    noise_sd = cfg.noise_sd * rng.lognormal(-0.1, 0.5, n)
+    trend = rng.normal(0.0, cfg.trend_sd, n)
+    trend -= np.average(trend, weights=base)  # depts redistribute, stores carry the growth
+    md_beta = cfg.markdown_effect * rng.uniform(0.0, 2.0, n)
+    return _Depts(
+        ids, base, price, prevalence, big_store_only, kappa, peak_doy, h_xmas, h_thanks,
+        return_rate, noise_sd, trend, md_beta,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------- features
+
+
+def _ar1(rng: np.random.Generator, n_series: int, n_steps: int, phi: float) -> np.ndarray:
+    """Standardised AR(1) paths, shape (n_series, n_steps); loops over steps, not series."""
+    z = rng.standard_normal((n_steps, n_series))
+    scale = np.sqrt(1.0 - phi * phi)
+    for t in range(1, n_steps):
+        z[t] = phi * z[t - 1] + scale * z[t]
+    return z.T
+
+
+def _markdown_profiles(cal: _Calendar, rng: np.random.Generator) -> np.ndarray:
+    """National weekly multipliers of the five markdown types, shape (5, n_weeks)."""
+    n = len(cal.fridays)
+    prof = np.ones((5, n))
+    promo = rng.random(n) < 0.10  # national promotion weeks (MarkDown1/4 spikes)
+    prof[0, promo] *= 4.0
+    prof[3, promo] *= 6.0
+    dates = cal.fridays.date
+    for year in range(cal.fridays[0].year, cal.fridays[-1].year + 1):
+        hol = holiday_fridays(year)
+        tg = np.flatnonzero(dates == hol["Thanksgiving"])
+        xm = np.flatnonzero(dates == hol["Christmas"])
+        for i in tg:
+            prof[2, i] *= 1500.0  # Black Friday clearance
+            prof[[0, 3], i] *= 0.06
+            if i + 1 < n:
+                prof[2, i + 1] *= 40.0
+            prof[4, i + 1 : i + 4] *= 3.0
+        for i in xm:
+            for k, mult in enumerate([100.0, 60.0, 25.0, 10.0, 4.0]):  # after-Christmas sales
+                if i + k < n:
+                    prof[1, i + k] *= mult
+    return prof
+
+
+@dataclass(frozen=True)
+class _Features:
+    frame: pd.DataFrame
+    promo: np.ndarray  # (n_stores, n_weeks) centred log markdown spend, drives sales a little
+
+
+def _make_features(cfg: SyntheticConfig, cal: _Calendar, stores: _Stores) -> _Features:
+    """features.csv: weather, fuel, markdowns, CPI, unemployment per store and week."""
+    rng = np.random.default_rng([cfg.seed, _STREAM_FEATURES])
+    n_s, n_w, n_r = cfg.n_stores, len(cal.fridays), stores.n_regions
+    reg = stores.region
+    yrs = cal.years
+
+    # temperature (F): regional climate + regional weather + store noise
+    t_mean = rng.uniform(38.0, 76.0, n_r)
+    t_amp = np.clip(30.0 - 0.28 * (t_mean - 38.0) + rng.normal(0.0, 2.0, n_r), 6.0, 32.0)
+    season = np.cos(2 * np.pi * (cal.doy - 200.0) / 365.25)
+    weather = 5.0 * _ar1(rng, n_r, n_w, 0.5)
+    temp = (
+        (t_mean[:, None] + t_amp[:, None] * season[None, :] + weather)[reg]
+        + rng.normal(0.0, 1.5, (n_s, 1))
+        + rng.normal(0.0, 1.5, (n_s, n_w))
+    )
+
+    # fuel price ($/gal): national path with momentum and mean reversion, regional offsets
+    steps = rng.normal(0.0, 0.01, n_w)
+    x = np.empty(n_w)
+    v, x_prev = 0.0, np.log(2.68)
+    for t in range(n_w):  # one loop over weeks (a single national series)
+        target = np.log(2.75) + np.log(3.7 / 2.75) * min(yrs[t] / 1.4, 1.0)  # 2010-11 rise
+        v = 0.75 * v + steps[t] - 0.04 * (x_prev - target)
+        x_prev = x_prev + v
+        x[t] = x_prev
+    fuel = np.exp(x)[None, :] * np.exp(rng.normal(0.0, 0.045, n_r))[reg][:, None]
+    fuel = fuel + rng.normal(0.0, 0.004, (n_s, n_w))
+
+    # CPI: monthly regional index (two index bases like the real data), linearly interpolated
+    f0 = cal.fridays[0]
+    month_pos = (
+        (cal.fridays.year - f0.year) * 12
+        + (cal.fridays.month - f0.month)
+        + (cal.fridays.day - 1) / cal.fridays.days_in_month
+    ).to_numpy()
+    n_m = int(np.ceil(month_pos.max())) + 2
+    low = np.isin(np.arange(n_r), rng.permutation(n_r)[: round(0.4 * n_r)])
+    cpi0 = np.where(low, rng.uniform(125.0, 136.0, n_r), rng.uniform(180.0, 215.0, n_r))
+    growth = rng.normal(0.022, 0.004, n_r)
+    wiggle = np.cumsum(rng.normal(0.0, 0.0015, (n_r, n_m)), axis=1)
+    cpi_m = cpi0[:, None] * np.exp(growth[:, None] * np.arange(n_m) / 12.0 + wiggle)
+    i0 = np.floor(month_pos).astype(int)
+    frac = month_pos - i0
+    cpi = (cpi_m[:, i0] * (1 - frac) + cpi_m[:, i0 + 1] * frac)[reg]
+
+    # unemployment (%): quarterly steps, regional level, slowly falling after the recession
+    quarter = np.arange(n_w) // 13
+    n_q = quarter[-1] + 1
+    u_level = rng.uniform(4.5, 11.5, n_r)
+    u_path = u_level[:, None] - 0.45 * (np.arange(n_q) / 4.0) + np.cumsum(
+        rng.normal(0.0, 0.18, (n_r, n_q)), axis=1
+    )
+    unemp = np.clip(u_path[reg][:, quarter] + rng.normal(0.0, 0.35, (n_s, 1)), 3.0, 15.0)
+
+    # markdowns: size-scaled, event-timed latent promotion spend (recorded only from a date)
+    md_median = np.array([4_700.0, 230.0, 30.0, 1_150.0, 2_700.0])
+    md_sd = np.array([0.9, 1.2, 1.2, 1.1, 0.7])
+    prof = _markdown_profiles(cal, rng)
+    store_md = (stores.size / 150_000.0) * rng.lognormal(0.0, 0.2, n_s)
+    md = (
+        md_median[:, None, None]
+        * prof[:, None, :]
+        * store_md[None, :, None]
+        * np.exp(md_sd[:, None, None] * rng.standard_normal((5, n_s, n_w)))
+    )
+    spend = np.log1p(md.sum(axis=0) / (store_md[:, None] * 10_000.0))
+    promo = spend - spend.mean(axis=1, keepdims=True)
+    neg = (rng.random((5, n_s, n_w)) < 0.004) & np.isin(np.arange(5), [1, 2])[:, None, None]
+    md = np.where(neg, -rng.uniform(0.01, 20.0, md.shape), md)
+    recorded = np.asarray(cal.fridays >= pd.Timestamp(cfg.markdown_start))
+    p_cell = np.array([0.012, 0.15, 0.10, 0.14, 0.01])[:, None, None]
+    p_week = np.array([0.005, 0.15, 0.02, 0.01, 0.0])[:, None, None]
+    missing = (rng.random((5, n_s, n_w)) < p_cell) | (rng.random((5, 1, n_w)) < p_week)
+    md = np.where(missing | ~recorded[None, None, :], np.nan, md)
+
+    tail = min(cfg.macro_missing_weeks, cfg.n_future_weeks)
+    if tail:
+        cpi[:, -tail:] = np.nan
+        unemp[:, -tail:] = np.nan
+
+    def flat(a: np.ndarray, decimals: int) -> np.ndarray:
+        return np.round(a.reshape(-1), decimals) + 0.0
+
+    frame = pd.DataFrame(
+        {
+            "Store": np.repeat(stores.ids, n_w).astype(np.int64),
+            "Date": pd.array(np.tile(cal.date_str, n_s), dtype="str"),
+            "Temperature": flat(temp, 2),
+            "Fuel_Price": flat(fuel, 3),
+            **{c: flat(md[k], 2) for k, c in enumerate(MARKDOWN_COLUMNS)},
+            "CPI": flat(cpi, 7),
+            "Unemployment": flat(unemp, 3),
+            "IsHoliday": np.tile(cal.is_holiday, n_s),
+        }
+    )
+    return _Features(frame, promo)
+
+
+# -------------------------------------------------------------------------------------- sales
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    store: np.ndarray  # store position (0-based) per existing (store, dept) series
+    dept: np.ndarray  # dept position (0-based)
+    level: np.ndarray  # expected weekly sales before time effects
+    trend: np.ndarray
+    first: np.ndarray  # first and last week (inclusive) the series is open
+    last: np.ndarray
+
+
+def _make_pairs(cfg: SyntheticConfig, stores: _Stores, depts: _Depts) -> _Pairs:
+    """Which store carries which dept, at which level, and when the series opens/closes."""
+    rng = np.random.default_rng([cfg.seed, _STREAM_PAIRS])
+    n_s, n_d, n_w = cfg.n_stores, cfg.n_depts, cfg.n_weeks
+    present = rng.random((n_s, n_d)) < depts.prevalence[None, :]
+    present &= ~((stores.type_code == 2)[:, None] & depts.big_store_only[None, :])
+    s, d = np.nonzero(present)  # sorted by store, then dept
+    n = len(s)
+    level = depts.base[d] * stores.scale[s] * rng.lognormal(0.0, 0.45, n)
+    trend = stores.trend[s] + depts.trend[d] + rng.normal(0.0, cfg.trend_sd / 2, n)
+    # openings and closings hit mostly small series (as in the real data)
+    weight = 1.0 / (1.0 + level / 1_000.0)
+    weight /= weight.mean()
+    p_late = np.minimum(cfg.late_start_share * weight, 0.9)
+    p_early = np.minimum(cfg.early_end_share * weight, 0.9)
+    first = np.where(rng.random(n) < p_late, rng.integers(1, max(n_w, 2), n), 0)
+    last = np.where(rng.random(n) < p_early, rng.integers(0, max(n_w - 1, 1), n), n_w - 1)
+    first, last = np.minimum(first, last), np.maximum(first, last)
+    return _Pairs(s, d, level, trend, first.clip(0, n_w - 1), last.clip(0, n_w - 1))
+
+
+def _dept_time_effects(
+    depts: _Depts, cal: _Calendar, n_weeks: int, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dept log-seasonality and calendar-event multipliers, each shape (n_depts, n_weeks).
+
+    Seasonality: von Mises shapes (mean of exp = 1 over a year) divided by their sales-weighted
+    (`weight`) mean, so departments only redistribute sales over the year.  Holiday
+    sensitivities are scaled to a sales-weighted mean of 1.  The all-store total then follows
+    the calendar model (`_MONTH_LEVEL` and events) whatever the seed.
+    """
+    w = weight if weight.sum() > 0 else np.ones_like(weight)
+    angle = 2 * np.pi * (cal.doy[None, :n_weeks] - depts.peak_doy[:, None]) / 365.25
+    shape = depts.kappa[:, None] * np.cos(angle) - np.log(np.i0(depts.kappa))[:, None]
+    common = np.log(np.average(np.exp(shape), axis=0, weights=w))
+    h_x = depts.h_xmas / np.average(depts.h_xmas, weights=w)
+    h_t = depts.h_thanks / np.average(depts.h_thanks, weights=w)
+    event = (
+        cal.base[None, :n_weeks]
+        + h_x[:, None] * cal.xmas[None, :n_weeks]
+        + h_t[:, None] * cal.thanks[None, :n_weeks]
+    )
+    return shape - common[None, :], event
+
+
+def _sales_chunk(
+    rng: np.random.Generator,
+    idx: np.ndarray,
+    pairs: _Pairs,
+    depts: _Depts,
+    cal: _Calendar,
+    season: np.ndarray,
+    event: np.ndarray,
+    promo: np.ndarray,
+    n_weeks: int,
+    drift_sd: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weekly sales of a chunk of series; returns (series index, week index, sales) of the rows."""
+    d, s = pairs.dept[idx], pairs.store[idx]
+    weeks = np.arange(n_weeks)
+    log_mu = (
+        np.log(pairs.level[idx])[:, None]
+        + pairs.trend[idx][:, None] * cal.years[None, :n_weeks]
+        + season[d]
+        + np.log(event[d])
+        + depts.md_beta[d][:, None] * promo[s, :n_weeks]
+        + depts.noise_sd[d][:, None] * _ar1(rng, len(idx), n_weeks, 0.5)
+        - 0.5 * depts.noise_sd[d][:, None] ** 2  # mean-one noise
+    )
+    # slow random-walk drift of the level, centred per series, with its variance profile
+    # removed so the expected level stays flat
+    drift = np.cumsum(rng.normal(0.0, drift_sd, (len(idx), n_weeks)), axis=1)
+    centred = np.tril(np.ones((n_weeks, n_weeks))) - np.tri(n_weeks).mean(axis=0)
+    log_mu += drift - drift.mean(axis=1, keepdims=True)
+    log_mu -= 0.5 * drift_sd**2 * (centred**2).sum(axis=1)[None, :]
+    lam = np.exp(log_mu) / depts.price[d][:, None]
+    sold = rng.poisson(lam)
+    # returns follow sales with a lag of a few weeks (after-Christmas returns of seasonal goods)
+    lagged = np.empty_like(lam)
+    lagged[:, 0] = lam[:, 0]
+    for t in range(1, n_weeks):
+        lagged[:, t] = 0.65 * lagged[:, t - 1] + 0.35 * lam[:, t - 1]
+    returned = rng.poisson(lagged * depts.return_rate[d][:, None])
+    price = depts.price[d][:, None] * rng.lognormal(0.0, 0.04, lam.shape)
+    value = np.round((sold - returned) * price, 2) + 0.0
+    open_ = (weeks[None, :] >= pairs.first[idx][:, None]) & (
+        weeks[None, :] <= pairs.last[idx][:, None]
+    )
+    row = open_ & ((sold > 0) | (returned > 0))
+    pi, wi = np.nonzero(row)
+    return idx[pi].astype(np.int32), wi.astype(np.int32), value[pi, wi]
+
+
+def _make_sales(
+    cfg: SyntheticConfig,
+    cal: _Calendar,
+    stores: _Stores,
+    depts: _Depts,
+    pairs: _Pairs,
+    promo: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """train.csv rows (sorted by Store, Dept, Date) and per-series row counts."""
+    n_w = cfg.n_weeks
+    weight = np.bincount(pairs.dept, weights=pairs.level, minlength=cfg.n_depts)
+    season, event = _dept_time_effects(depts, cal, n_w, weight)
+    parts = []
+    n_pairs = len(pairs.store)
+    for c, lo in enumerate(range(0, n_pairs, _PAIRS_PER_CHUNK)):
+        rng = np.random.default_rng([cfg.seed, _STREAM_SALES, c])
+        idx = np.arange(lo, min(lo + _PAIRS_PER_CHUNK, n_pairs))
+        parts.append(
+            _sales_chunk(
+                rng, idx, pairs, depts, cal, season, event, promo, n_w, cfg.level_drift_sd
+            )
+        )
+    pi = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
+    wi = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
+    val = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+    del parts
+    train = pd.DataFrame(
+        {
+            "Store": stores.ids[pairs.store[pi]].astype(np.int64),
+            "Dept": depts.ids[pairs.dept[pi]].astype(np.int64),
+            "Date": _date_column(cal.date_str, wi),
+            "Weekly_Sales": val.astype(np.float64),
+            "IsHoliday": cal.is_holiday[wi],
+        }
+    )
+    return train, np.bincount(pi, minlength=n_pairs)
+
+
+def _make_test(
+    cfg: SyntheticConfig,
+    cal: _Calendar,
+    stores: _Stores,
+    depts: _Depts,
+    pairs: _Pairs,
+    rows_per_pair: np.ndarray,
+) -> pd.DataFrame:
+    """test.csv: series still open at the end of history (and seen in train) x future weeks."""
+    active = np.flatnonzero((pairs.last == cfg.n_weeks - 1) & (rows_per_pair > 0))
+    n_f = cfg.n_future_weeks
+    wi = np.tile(np.arange(cfg.n_weeks, cfg.n_weeks + n_f, dtype=np.int32), len(active))
+    pi = np.repeat(active, n_f)
+    return pd.DataFrame(
+        {
+            "Store": stores.ids[pairs.store[pi]].astype(np.int64),
+            "Dept": depts.ids[pairs.dept[pi]].astype(np.int64),
+            "Date": _date_column(cal.date_str, wi),
+            "IsHoliday": cal.is_holiday[wi],
+        }
+    )
+
+
+def _date_column(date_str: np.ndarray, week_idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The 'YYYY-MM-DD' strings of week indices as pandas' ``str`` dtype (what read_csv gives)."""
+    if getattr(pd.api.types.pandas_dtype("str"), "storage", None) != "pyarrow":
+        return pd.array(date_str[week_idx], dtype="str")  # pragma: no cover (pandas<3/no arrow)
+    import pyarrow as pa  # fast path: decode a dictionary array instead of 4M Python objects
+
+    dictionary = pa.array(list(date_str), pa.large_string())
+    strings = pa.DictionaryArray.from_arrays(pa.array(week_idx, pa.int32()), dictionary)
+    return pd.array(strings.cast(pa.large_string()), dtype="str")
+
+
+def generate(config: SyntheticConfig = SyntheticConfig()) -> dict[str, pd.DataFrame]:
+    """Return {"train", "features", "stores", "test"} DataFrames shaped like the Kaggle CSVs.
+
+    Columns and dtypes are those ``pandas.read_csv`` gives for the Kaggle files: Store/Dept/Size
+    int64, Date ``str`` ('YYYY-MM-DD'), IsHoliday bool, Type ``str``, the rest float64 (NaN for
+    missing cells).  Rows are sorted like Kaggle's (Store, Dept, Date).  Same config, same data.
+    """
+    t0 = time.perf_counter()
+    cal = _build_calendar(config)
+    stores = _make_stores(config)
+    depts = _make_depts(config)
+    feats = _make_features(config, cal, stores)
+    pairs = _make_pairs(config, stores, depts)
+    train, rows_per_pair = _make_sales(config, cal, stores, depts, pairs, feats.promo)
+    test = _make_test(config, cal, stores, depts, pairs, rows_per_pair)
+    out = {
+        "train": train,
+        "features": feats.frame,
+        "stores": _stores_frame(stores),
+        "test": test,
+    }
+    logger.info(
+        "generated %s in %.2f s",
+        ", ".join(f"{k}={len(v):,}" for k, v in out.items()),
+        time.perf_counter() - t0,
+    )
+    return out
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+def _fmt_floats(values: np.ndarray, na_rep: str = "NA") -> list[str]:
+    """Kaggle number style: shortest repr, no trailing '.0', `na_rep` for missing."""
+    return [
+        na_rep if t == "nan" else t[:-2] if t.endswith(".0") else t
+        for t in map(repr, values.tolist())
+    ]
+
+
+def _csv_text(
+    df: pd.DataFrame, lineterminator: str = "\n", final: bool = True, na_rep: str = "NA"
+) -> Iterable[str]:
+    """Yield the CSV text of a frame in chunks (header first)."""
+    yield ",".join(df.columns)
+    for lo in range(0, len(df), _WRITE_ROWS_PER_CHUNK):
+        part = df.iloc[lo : lo + _WRITE_ROWS_PER_CHUNK]
+        cols: list[Iterable[str]] = []
+        for name in df.columns:
+            col = part[name]
+            if name == "IsHoliday":
+                cols.append(np.where(col.to_numpy(bool), "TRUE", "FALSE").tolist())
+            elif name in _DECIMALS:
+                cols.append(_fmt_floats(col.to_numpy(np.float64), na_rep))
+            else:
+                cols.append(col.astype(str).tolist())
+        yield lineterminator + lineterminator.join(map(",".join, zip(*cols)))
+    if final:
+        yield lineterminator
+
+
+def _write_frames(
+    directory: str | os.PathLike[str], frames: dict[str, pd.DataFrame], config: SyntheticConfig
+) -> dict[str, Path]:
+    """Write frames as Kaggle CSVs into a temp dir inside `directory`, then rename into place."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".synthetic-tmp-", dir=target))
+    paths: dict[str, Path] = {}
+    try:
+        for key, name in FILE_NAMES.items():
+            df = frames[key]
+            if key == "stores":  # Kaggle's stores.csv: bare CR line ends, none after the last
+                chunks = _csv_text(df, config.stores_line_terminator, final=False)
+            else:
+                chunks = _csv_text(df, na_rep=config.na_rep)
+            with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
+                for text in chunks:
+                    fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for key, name in FILE_NAMES.items():
+            os.replace(tmp / name, target / name)
+            paths[key] = target / name
+        _fsync_dir(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return paths
+
+
+def _fsync_dir(path: Path) -> None:
+    """Persist a directory entry change (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_kaggle_files(
+    directory: str | os.PathLike[str], config: SyntheticConfig = SyntheticConfig()
+) -> dict[str, Path]:
+    """Generate and write train.csv, features.csv, stores.csv, test.csv in Kaggle's CSV format.
+
+    Files are first written to a temp dir inside `directory` and then renamed into place, so a
+    crash never leaves a half-written file.  Returns {"train": path, ...}.
+    """
+    return _write_frames(directory, generate(config), config)
+
+
+# ------------------------------------------------------------------------------------ summary
+
+
+def summarize(
+    train_df: pd.DataFrame,
+    features_df: pd.DataFrame,
+    stores_df: pd.DataFrame,
+    markdown_split: str = "2011-11-01",
+) -> dict[str, Any]:
+    """Statistics used to compare a (synthetic or real) Walmart bundle with another.
+
+    * series: distinct (Store, Dept); complete = has a row in every week present in train;
+      coverage = series / (stores in train x depts in train);
+    * scale: percentiles of the per-series mean sales, their p90/p10 ratio, dept means range;
+    * holiday_uplift = mean Weekly_Sales on IsHoliday rows / on the other rows;
+      thanksgiving_uplift = mean weekly total on flagged November weeks / mean weekly total;
+      christmas_peak = per year with >= 4 December weeks, the December week with the largest
+      total (and that total / mean weekly total);
+    * negative share of rows; markdown non-null share (5 columns pooled) before/after the split.
+    """
+    tr = train_df
+    dates = pd.to_datetime(tr["Date"])
+    n_weeks = dates.nunique()
+    n_stores, n_depts = tr["Store"].nunique(), tr["Dept"].nunique()
+    grouped = tr.groupby(["Store", "Dept"])
+    rows_per_series = grouped.size()
+    series_mean = grouped["Weekly_Sales"].mean()
+    dept_mean = tr.groupby("Dept")["Weekly_Sales"].mean()
+    p10, p50, p90 = series_mean.quantile([0.1, 0.5, 0.9]).to_numpy()
+    sales = tr["Weekly_Sales"].to_numpy(np.float64)
+    hol = tr["IsHoliday"].to_numpy(bool)
+
+    weekly = tr.groupby(dates)["Weekly_Sales"].sum()
+    weekly_hol = tr.groupby(dates)["IsHoliday"].first()
+    avg_week = weekly.mean()
+    tg = weekly[weekly_hol.to_numpy(bool) & (weekly.index.month == 11)]
+    peaks: dict[int, str] = {}
+    peak_ratio: list[float] = []
+    dec = weekly[weekly.index.month == 12]
+    for year, wk in dec.groupby(dec.index.year):
+        if len(wk) >= 4:
+            peaks[int(year)] = wk.idxmax().strftime("%Y-%m-%d")
+            peak_ratio.append(float(wk.max() / avg_week))
+
+    fdates = pd.to_datetime(features_df["Date"])
+    before = (fdates < pd.Timestamp(markdown_split)).to_numpy()
+    md_notna = features_df[MARKDOWN_COLUMNS].notna().to_numpy()
+
+    def share(mask: np.ndarray) -> float:
+        return float(md_notna[mask].mean()) if mask.any() else float("nan")
+
+    macro_na = features_df[["CPI", "Unemployment"]].isna().all(axis=1).groupby(fdates).all()
+    tail = int((macro_na[::-1].cumprod()).sum())
+
+    return {
+        "train_rows": int(len(tr)),
+        "stores": int(n_stores),
+        "depts": int(n_depts),
+        "weeks": int(n_weeks),
+        "series": int(len(rows_per_series)),
+        "complete_series": int((rows_per_series == n_weeks).sum()),
+        "complete_share": float((rows_per_series == n_weeks).mean()),
+        "coverage": float(len(rows_per_series) / (n_stores * n_depts)),
+        "series_mean_p10": float(p10),
+        "series_mean_p50": float(p50),
+        "series_mean_p90": float(p90),
+        "series_mean_p90_p10": float(p90 / p10) if p10 else float("nan"),
+        "dept_mean_min": float(dept_mean.min()),
+        "dept_mean_median": float(dept_mean.median()),
+        "dept_mean_max": float(dept_mean.max()),
+        "total_sales": float(sales.sum()),
+        "holiday_uplift": float(sales[hol].mean() / sales[~hol].mean()),
+        "thanksgiving_uplift": float(tg.mean() / avg_week) if len(tg) else float("nan"),
+        "christmas_peak": peaks,
+        "christmas_peak_ratio": float(np.mean(peak_ratio)) if peak_ratio else float("nan"),
+        "negative_rows": int((sales < 0).sum()),
+        "negative_share": float((sales < 0).mean()),
+        "markdown_notna_before": share(before),
+        "markdown_notna_after": share(~before),
+        "macro_missing_tail_weeks": tail,
+        "features_rows": int(len(features_df)),
+        "store_types": {str(k): int(v) for k, v in stores_df["Type"].value_counts().items()},
+        "size_by_type": {
+            str(k): (int(v.min()), int(v.max())) for k, v in stores_df.groupby("Type")["Size"]
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------- CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point: write the four CSVs and print a one-line summary."""
+    defaults = SyntheticConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m retail_forecasting.synthetic",
+        description="Write a synthetic Walmart (Kaggle) bundle: train/features/stores/test.csv.",
+    )
+    parser.add_argument("out_dir", type=Path, help="directory to write the CSV files into")
+    parser.add_argument("--stores", type=int, default=defaults.n_stores)
+    parser.add_argument("--depts", type=int, default=defaults.n_depts)
+    parser.add_argument("--weeks", type=int, default=defaults.n_weeks)
+    parser.add_argument("--future-weeks", type=int, default=defaults.n_future_weeks)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--start", default=defaults.start, help="first Friday (YYYY-MM-DD)")
+    args = parser.parse_args(argv)
+    try:
+        config = SyntheticConfig(
+            seed=args.seed,
+            n_stores=args.stores,
+            n_depts=args.depts,
+            n_weeks=args.weeks,
+            n_future_weeks=args.future_weeks,
+            start=args.start,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    t0 = time.perf_counter()
+    frames = generate(config)
+    paths = _write_frames(args.out_dir, frames, config)
+    rows = " ".join(f"{paths[k].name}={len(frames[k]):,}" for k in FILE_NAMES)
+    print(f"wrote {rows} rows to {args.out_dir} in {time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
