@@ -218,7 +218,8 @@ def test_cpi_and_unemployment_empty_at_the_end(tiny: dict[str, pd.DataFrame]) ->
     tail = set(dates[-TINY.macro_missing_weeks :])
     at_end = feats["Date"].isin(tail)
     assert feats.loc[at_end, ["CPI", "Unemployment"]].isna().all().all()
-    assert feats.loc[~at_end, ["CPI", "Unemployment", "Temperature", "Fuel_Price"]].notna().all().all()
+    filled = ["CPI", "Unemployment", "Temperature", "Fuel_Price"]
+    assert feats.loc[~at_end, filled].notna().all().all()
     assert feats.loc[~at_end, "CPI"].between(100, 260).all()
     assert feats["Fuel_Price"].between(1.5, 6).all()
     assert feats["Unemployment"].dropna().between(2, 16).all()
@@ -365,7 +366,8 @@ def test_write_returns_paths(tmp_path: Path) -> None:
 
 def test_cli(tmp_path: Path) -> None:
     src = Path(sy.__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     out_dir = tmp_path / "cli"
     result = subprocess.run(
         [sys.executable, "-m", "retail_forecasting.synthetic", str(out_dir), "--stores", "3",

@@ -1,4 +1,4 @@
-"""Deterministic synthetic imitation of the Kaggle "Walmart Recruiting - Store Sales Forecasting" data.
+"""Deterministic synthetic imitation of Kaggle's "Walmart Recruiting - Store Sales Forecasting".
 
 `generate` returns the four Kaggle tables (``train``, ``features``, ``stores``, ``test``) as pandas
 DataFrames with exactly the Kaggle columns and the dtypes ``pandas.read_csv`` gives for the real
@@ -280,6 +280,8 @@ def _type_counts(n: int, shares: Sequence[float]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Stores:
+    """Per-store parameters (arrays indexed by store position)."""
+
     ids: np.ndarray
     type_code: np.ndarray  # 0=A, 1=B, 2=C
     size: np.ndarray
@@ -311,7 +313,7 @@ def _stores_frame(stores: _Stores) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Store": stores.ids.astype(np.int64),
-            "Type": pd.array(np.array(["A", "B", "C"], dtype=object)[stores.type_code], dtype="str"),
+            "Type": pd.array(np.array(["A", "B", "C"], dtype=object)[stores.type_code], "str"),
             "Size": stores.size.astype(np.int64),
         }
     )
@@ -322,6 +324,8 @@ def _stores_frame(stores: _Stores) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class _Depts:
+    """Per-department parameters (arrays indexed by dept position)."""
+
     ids: np.ndarray
     base: np.ndarray  # typical weekly sales in a reference (150k sq ft) store
     price: np.ndarray  # average value of one sale ("ticket")
@@ -442,6 +446,8 @@ def _markdown_profiles(cal: _Calendar, rng: np.random.Generator) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Features:
+    """features.csv and the latent promotion intensity that feeds into sales."""
+
     frame: pd.DataFrame
     promo: np.ndarray  # (n_stores, n_weeks) centred log markdown spend, drives sales a little
 
@@ -551,6 +557,8 @@ def _make_features(cfg: SyntheticConfig, cal: _Calendar, stores: _Stores) -> _Fe
 
 @dataclass(frozen=True)
 class _Pairs:
+    """Existing (store, dept) series, sorted by store then dept."""
+
     store: np.ndarray  # store position (0-based) per existing (store, dept) series
     dept: np.ndarray  # dept position (0-based)
     level: np.ndarray  # expected weekly sales before time effects

@@ -42,14 +42,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.verify_warehouse_load,
                 ["warehouse", "int_stores", "int_store_features", "int_sales_clean"],
-                "rpt_warehouse_load",
+                "prm_warehouse_load_report",
                 name="verify_warehouse_load",
             ),
             Node(
                 nodes.split_chronologically,
-                ["prm_sales_analytics", "rpt_warehouse_load", "params:horizon_weeks",
+                ["prm_sales_analytics", "prm_warehouse_load_report", "params:horizon_weeks",
                  "params:ingestion"],
-                ["prm_train", "prm_validation", "prm_test", "rpt_split_summary"],
+                ["prm_train", "prm_validation", "prm_test", "prm_split_summary"],
                 name="split_chronologically",
             ),
         ]
