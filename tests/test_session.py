@@ -57,7 +57,7 @@ def test_default_pipeline_runs_end_to_end_on_a_tiny_synthetic_panel(project_copy
     train_csv = project_copy / "data" / "01_raw" / "synthetic" / "train.csv"
     assert manifest["inputs"]["train"]["sha256"] == hashlib.sha256(train_csv.read_bytes()).hexdigest()
 
-    split = read_json(reporting / "split_summary.json")
+    split = read_json(project_copy / "data" / "03_primary" / "prm_split_summary.json")
     assert split["test"]["weeks"] == 39 and split["validation"]["weeks"] == 39
     test = pd.read_parquet(project_copy / "data" / "03_primary" / "prm_test.parquet")
     assert str(test["date"].min().date()) == split["test"]["start"]
@@ -86,7 +86,7 @@ def test_real_data_dir_is_read_and_fingerprinted(project_copy, tiny_raw_dir):
         path = tiny_raw_dir / f"{name}.csv"
         assert manifest["inputs"][name]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     rows = len(pd.read_csv(tiny_raw_dir / "train.csv"))
-    load = read_json(project_copy / "data" / "08_reporting" / "warehouse_load.json")
+    load = read_json(project_copy / "data" / "03_primary" / "prm_warehouse_load_report.json")
     assert load["actual"]["vw_sales_analytics"] == rows == manifest["inputs"]["train"]["rows"]
     assert not (project_copy / "data" / "01_raw" / "synthetic").exists()
 
@@ -115,7 +115,7 @@ def test_local_env_loads_postgres_twice_with_identical_counts(
     reports = []
     for _ in range(2):
         run(project_copy, pipeline="ingestion", env="local", raw_data_dir=str(tiny_raw_dir))
-        reports.append(read_json(project_copy / "data" / "08_reporting" / "warehouse_load.json"))
+        reports.append(read_json(project_copy / "data" / "03_primary" / "prm_warehouse_load_report.json"))
     assert reports[0] == reports[1]
     assert reports[0]["actual"]["fact_sales_weekly"] == len(pd.read_csv(tiny_raw_dir / "train.csv"))
     assert not (project_copy / "data" / "03_primary" / "warehouse.duckdb").exists()
