@@ -43,6 +43,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from retail_forecasting.calendar import (  # noqa: F401  (re-exported: part of this API)
+    FRIDAY as _FRIDAY,
+    holiday_dates,
+    holiday_fridays,
+    week_ending_friday,
+)
+
 logger = logging.getLogger(__name__)
 
 TRAIN_COLUMNS = ["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"]
@@ -74,7 +81,6 @@ _DECIMALS = {
     "CPI": 7,
     "Unemployment": 3,
 }
-_FRIDAY = 4  # date.weekday()
 _DEPT_KIND_SHARES = (0.69, 0.19, 0.12)  # core, small, tiny departments
 _PAIRS_PER_CHUNK = 4096  # series per vectorised chunk (fixed: the output depends on it)
 _WRITE_ROWS_PER_CHUNK = 250_000
@@ -134,12 +140,6 @@ class SyntheticConfig:
 # ----------------------------------------------------------------------------------- calendar
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    """The n-th (1-based) given weekday (Monday=0) of a month."""
-    first = date(year, month, 1)
-    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-
-
 def easter(year: int) -> date:
     """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
     a, b, c = year % 19, year // 100, year % 100
@@ -152,35 +152,6 @@ def easter(year: int) -> date:
     m = (a + 11 * h + 22 * l_) // 451
     month, day = divmod(h + l_ - 7 * m + 114, 31)
     return date(year, month, day + 1)
-
-
-def holiday_dates(year: int) -> dict[str, date]:
-    """The days of the four Kaggle holidays in a year.
-
-    Super Bowl Sunday is the first Sunday of February up to 2021 (true since 2004) and the second
-    Sunday from 2022 (17-game NFL season); Labor Day is the first Monday of September,
-    Thanksgiving the fourth Thursday of November, Christmas December 25.
-    """
-    return {
-        "Super_Bowl": _nth_weekday(year, 2, 6, 1 if year < 2022 else 2),
-        "Labor_Day": _nth_weekday(year, 9, 0, 1),
-        "Thanksgiving": _nth_weekday(year, 11, 3, 4),
-        "Christmas": date(year, 12, 25),
-    }
-
-
-def week_ending_friday(day: date) -> date:
-    """The Kaggle week of a day: weeks run Saturday..Friday and are labelled by their Friday."""
-    return day + timedelta(days=(_FRIDAY - day.weekday()) % 7)
-
-
-def holiday_fridays(year: int) -> dict[str, date]:
-    """Kaggle's IsHoliday Fridays of a year: the Friday ending the week that contains the holiday.
-
-    Reproduces Kaggle's 2010-2013 dates, e.g. Super Bowl 2010-02-12, Labor Day 2010-09-10,
-    Thanksgiving 2010-11-26, Christmas 2010-12-31.
-    """
-    return {name: week_ending_friday(day) for name, day in holiday_dates(year).items()}
 
 
 @dataclass(frozen=True)

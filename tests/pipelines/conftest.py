@@ -15,7 +15,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
-from retail_forecasting.pipelines.feature_engineering.nodes import build_features
+from retail_forecasting.forecasting.contract import build_panel
 
 HORIZON_WEEKS = 39
 VALIDATION_WEEKS = 39
@@ -125,20 +125,9 @@ def splits(panel) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture
-def feature_parameters() -> dict:
-    return {"lags": [52]}
-
-
-@pytest.fixture
-def features(splits, feature_parameters) -> pd.DataFrame:
-    """``feat_sales_features`` built from the fixture splits."""
-    return build_features(
-        splits["prm_train"],
-        splits["prm_validation"],
-        splits["prm_test"],
-        HORIZON_WEEKS,
-        feature_parameters,
-    )
+def feat_panel(splits) -> pd.DataFrame:
+    """The panel contract built from the fixture splits."""
+    return build_panel(splits["prm_train"], splits["prm_validation"], splits["prm_test"])
 
 
 def _run_pipeline(pipeline: Pipeline, inputs: dict) -> DataCatalog:

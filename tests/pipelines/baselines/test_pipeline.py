@@ -1,34 +1,36 @@
-"""Run the ``baselines`` pipeline on an in-memory catalog."""
+"""The baselines pipeline on an in-memory catalog."""
 
-from __future__ import annotations
-
-import json
-
+from retail_forecasting.forecasting.backtest import BacktestParams
+from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.pipelines.baselines import create_pipeline
 
+BASELINES = {"naive", "seasonal_naive", "holiday_aligned_seasonal_naive", "moving_average",
+             "seasonal_average", "hybrid"}
 
-def test_baselines_pipeline_forecasts_scores_and_formats_metrics(features, run_pipeline):
-    pipeline = create_pipeline()
-    assert pipeline.inputs() == {"feat_sales_features", "params:baselines.season_length"}
+
+def test_backtest_test_forecasts_and_scores(feat_panel, run_pipeline, horizon_weeks):
     catalog = run_pipeline(
-        pipeline, {"feat_sales_features": features, "params:baselines.season_length": 52}
+        create_pipeline(),
+        {
+            "feat_panel": feat_panel,
+            "params:horizon_weeks": horizon_weeks,
+            "params:backtest": BacktestParams(n_windows=2, step_weeks=10),
+            "params:baselines": BaselineParams(),
+        },
     )
-
-    predictions = catalog.load("mo_seasonal_naive_predictions")
-    windows = features[features["split"].isin(["validation", "test"])]
-    assert len(predictions) == len(windows)
-    assert predictions["prediction"].notna().all()
-
-    report = catalog.load("rpt_baseline_metrics")
-    assert set(report) == {"seasonal_naive"}
-    assert set(report["seasonal_naive"]) == {"validation", "test"}
-    for scores in report["seasonal_naive"].values():
-        assert set(scores) == {"wmae", "mae", "rmse"}
-        assert scores["rmse"] >= scores["mae"] > 0
-    json.dumps(report)  # the JSONDataset must be able to write it
-
-    mlflow_metrics = catalog.load("rpt_baseline_validation_mlflow_metrics")
-    assert mlflow_metrics == {
-        f"seasonal_naive.{name}": {"value": value, "step": 0}
-        for name, value in report["seasonal_naive"]["validation"].items()
-    }
+    backtest = catalog.load("mo_baseline_backtest")
+    assert BASELINES <= set(backtest.columns) and backtest["cutoff"].nunique() == 2
+    assert backtest["date"].max() < feat_panel.loc[feat_panel["split"] == "test", "date"].min(), (
+        "the backtest stays inside train + validation"
+    )
+    test = catalog.load("mo_baseline_test_forecasts")
+    assert len(test) == (feat_panel["split"] == "test").sum() and test["cutoff"].nunique() == 1
+    summary = catalog.load("rpt_baseline_summary")
+    assert set(summary["models"]) == BASELINES and summary["best_baseline"] in BASELINES
+    best = summary["models"][summary["best_baseline"]]["wmae"]
+    assert best == min(m["wmae"] for m in summary["models"].values())
+    scores = catalog.load("rpt_baseline_backtest_scores")
+    assert set(scores["segment"]) == {"overall", "store_type", "dept", "is_holiday", "step"}
+    assert set(scores["cutoff"]) == {"all", *summary["cutoffs"]}
+    mlflow_metrics = catalog.load("rpt_baseline_mlflow_metrics")
+    assert mlflow_metrics["backtest.seasonal_naive.wmae"]["value"] == summary["models"]["seasonal_naive"]["wmae"]

@@ -1,40 +1,35 @@
-"""Run the ``feature_engineering`` pipeline on an in-memory catalog."""
-
-from __future__ import annotations
+"""The feature_engineering pipeline on an in-memory catalog."""
 
 import pandas as pd
+import pytest
 
+from retail_forecasting.forecasting.features import FeatureParams, feature_columns
 from retail_forecasting.pipelines.feature_engineering import create_pipeline
+from retail_forecasting.pipelines.feature_engineering.nodes import build_panel
 
 
-def test_feature_engineering_pipeline_builds_one_long_frame(
-    splits, horizon_weeks, window_ends, run_pipeline
-):
-    inputs = {
-        **splits,
-        "params:horizon_weeks": horizon_weeks,
-        "params:feature_engineering": {"lags": [52]},
-    }
-    pipeline = create_pipeline()
-    assert pipeline.inputs() == set(inputs)
-    assert pipeline.outputs() == {"feat_sales_features"}
+def test_pipeline_builds_the_panel_and_the_model_input(splits, run_pipeline, horizon_weeks):
+    params = FeatureParams()
+    catalog = run_pipeline(
+        create_pipeline(),
+        {**splits, "params:horizon_weeks": horizon_weeks, "params:feature_engineering": params},
+    )
+    panel = catalog.load("feat_panel")
+    assert len(panel) == sum(len(s) for s in splits.values())
+    assert panel["split"].value_counts().to_dict() == {k.removeprefix("prm_"): len(v) for k, v in splits.items()}
+    training, forecast = catalog.load("mi_training_frame"), catalog.load("mi_forecast_frame")
+    assert list(forecast.columns[: len(feature_columns(params))]) == feature_columns(params)
+    assert training["date"].max() < forecast["date"].min() == splits["prm_test"]["date"].min()
+    assert len(forecast) == len(splits["prm_test"]) and "weekly_sales" not in forecast
+    assert forecast["step"].between(1, horizon_weeks).all()
 
-    catalog = run_pipeline(pipeline, inputs)
-    features = catalog.load("feat_sales_features")
 
-    assert len(features) == sum(len(frame) for frame in splits.values())
-    assert features["split"].value_counts().to_dict() == {
-        "train": len(splits["prm_train"]),
-        "validation": len(splits["prm_validation"]),
-        "test": len(splits["prm_test"]),
-    }
-    assert not features.duplicated(["store", "dept", "date"]).any()
-    assert features.loc[features["split"] == "train", "date"].max() == window_ends["train"]
-    # lag_52 exists exactly where the series has a row 364 days earlier
-    known = set(zip(features["store"], features["dept"], features["date"]))
-    expected = [
-        (s, d, t - pd.Timedelta(weeks=52)) in known
-        for s, d, t in zip(features["store"], features["dept"], features["date"])
-    ]
-    assert features["lag_52"].notna().tolist() == expected
-    assert features["lag_52"].notna().sum() > 0
+def test_duplicate_rows_are_refused(splits):
+    train = splits["prm_train"]
+    with pytest.raises(ValueError, match="duplicate"):
+        build_panel(pd.concat([train, train.iloc[[0]]]), splits["prm_validation"], splits["prm_test"])
+
+
+def test_overlapping_splits_are_refused(splits):
+    with pytest.raises(ValueError, match="overlap"):
+        build_panel(splits["prm_validation"], splits["prm_train"], splits["prm_test"])

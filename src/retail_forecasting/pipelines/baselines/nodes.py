@@ -1,119 +1,61 @@
-"""Nodes of the ``baselines`` pipeline: reference forecasts every learner must beat.
+"""Nodes of the ``baselines`` pipeline: the five baselines and the hybrid, backtested on
+rolling origins inside train + validation, and forecasting the test window from its origin.
 
-For now one baseline, the seasonal naive forecast, scored on the validation and test windows.
+The forecasters live in :mod:`retail_forecasting.forecasting.baselines`; the backtest and the
+metrics in :mod:`retail_forecasting.forecasting.backtest`.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pandas as pd
 
-from retail_forecasting.metrics import score, to_mlflow_metrics
+from retail_forecasting.forecasting.backtest import (
+    BacktestParams,
+    cross_validation,
+    overall,
+    rolling_cutoffs,
+    score,
+)
+from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
+from retail_forecasting.forecasting.features import origin_before
+from retail_forecasting.metrics import to_mlflow_metrics
 
 logger = logging.getLogger(__name__)
 
-SERIES = ["store", "dept"]
-KEYS = [*SERIES, "date"]
-TARGET = "weekly_sales"
-FORECAST_SPLITS = ("validation", "test")
-PREDICTION_COLUMNS = [*KEYS, "split", "is_holiday", TARGET, "prediction", "source"]
-SEASONAL_NAIVE = "seasonal_naive"
+
+def backtest_baselines(
+    feat_panel: pd.DataFrame, horizon_weeks: int, backtest: BacktestParams, params: BaselineParams
+) -> pd.DataFrame:
+    """Rolling-origin backtest of every baseline on train + validation (the test window unseen)."""
+    history = feat_panel[feat_panel["split"] != "test"]
+    cutoffs = rolling_cutoffs(history["date"], horizon_weeks, backtest)
+    return cross_validation(history, make_baselines(params), horizon_weeks, cutoffs)
 
 
-def _history_means(features: pd.DataFrame, origin: pd.Timestamp) -> pd.Series:
-    """Mean sales per series over the weeks up to and including ``origin``."""
-    history = features.loc[features["date"] <= origin]
-    return history.groupby(SERIES)[TARGET].mean().rename("history_mean")
+def forecast_test_window(
+    feat_panel: pd.DataFrame, horizon_weeks: int, params: BaselineParams
+) -> pd.DataFrame:
+    """Every baseline's forecast of the test window from the last validation week."""
+    cutoff = origin_before(feat_panel, "test")
+    return cross_validation(feat_panel, make_baselines(params), horizon_weeks, [cutoff])
 
 
-def forecast_seasonal_naive(features: pd.DataFrame, season_length: int = 52) -> pd.DataFrame:
-    """Forecast each validation and test week with the series' sales one season earlier.
-
-    The forecast of week ``t`` is the sales of the same (store, dept) at ``t - season_length``
-    weeks, read from the ``lag_<season_length>`` feature. Fallbacks, in order:
-
-    1. the week one season earlier has no row (gap, or the series is younger than a season):
-       the mean sales of the series over all its weeks up to the window's origin (validation
-       origin = last train week; test origin = last validation week);
-    2. the series has no row before the origin at all (it starts inside the window): 0.
-
-    The ``source`` column says which rule produced each forecast (``seasonal``, ``history_mean``
-    or ``zero``).
-
-    Args:
-        features: ``feat_sales_features`` (all splits, with the ``lag_<season_length>`` column).
-        season_length: Season length in weeks (52 for yearly seasonality on weekly data).
-
-    Returns:
-        One row per validation and test (store, dept, date) with ``split``, ``is_holiday``,
-        the actual ``weekly_sales`` and the ``prediction``.
-
-    Raises:
-        ValueError: If the lag column is missing or the frame has no validation/test rows.
-    """
-    lag = f"lag_{season_length}"
-    if lag not in features.columns:
-        raise ValueError(
-            f"feat_sales_features has no '{lag}' column: add {season_length} to "
-            "feature_engineering.lags or change baselines.season_length"
-        )
-    origins = {
-        "validation": features.loc[features["split"] == "train", "date"].max(),
-        "test": features.loc[features["split"] == "validation", "date"].max(),
+def score_baselines(mo_baseline_backtest: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], dict]:
+    """Backtest metrics per model, fold and segment (table), the summary with the best
+    baseline (JSON), and the aggregated metrics in MLflow's format."""
+    scores = score(mo_baseline_backtest)
+    models = overall(scores)
+    best = min(models, key=lambda name: models[name]["wmae"])
+    summary = {
+        "cutoffs": sorted(mo_baseline_backtest["cutoff"].dt.strftime("%Y-%m-%d").unique().tolist()),
+        "best_baseline": best,
+        "models": models,
     }
-    windows = []
-    for split in FORECAST_SPLITS:
-        window = features.loc[features["split"] == split]
-        if window.empty or pd.isna(origins[split]):
-            raise ValueError(f"Cannot forecast: no '{split}' rows or no history before them")
-        window = window.join(_history_means(features, origins[split]), on=SERIES)
-        seasonal = window[lag].notna()
-        has_history = window["history_mean"].notna()
-        window = window.assign(
-            prediction=window[lag].fillna(window["history_mean"]).fillna(0.0),
-            source=pd.Series("zero", index=window.index)
-            .mask(has_history, "history_mean")
-            .mask(seasonal, "seasonal"),
-        )
-        windows.append(window)
-    predictions = pd.concat(windows, ignore_index=True)[PREDICTION_COLUMNS]
-    logger.info(
-        "Seasonal naive forecast (season %d weeks): %s",
-        season_length,
-        predictions.groupby(["split", "source"]).size().to_dict(),
+    logger.info("Baseline backtest: best %s (WMAE %.1f)", best, models[best]["wmae"])
+    mlflow_metrics = to_mlflow_metrics(
+        {"backtest": {name: {k: v for k, v in m.items() if k != "n"} for name, m in models.items()}}
     )
-    return predictions.sort_values([*KEYS], ignore_index=True)
-
-
-def evaluate_baselines(seasonal_naive_predictions: pd.DataFrame) -> dict[str, dict]:
-    """Score each baseline on each forecast window.
-
-    Returns:
-        ``{model: {split: {"wmae": ..., "mae": ..., "rmse": ...}}}``.
-
-    Raises:
-        ValueError: If a window has no rows or a prediction is NaN.
-    """
-    report = {
-        SEASONAL_NAIVE: {
-            split: score(
-                seasonal_naive_predictions.loc[seasonal_naive_predictions["split"] == split]
-            )
-            for split in FORECAST_SPLITS
-        }
-    }
-    logger.info("Baseline metrics: %s", report)
-    return report
-
-
-def format_validation_metrics(baseline_metrics: dict[str, dict]) -> dict[str, dict]:
-    """Keep the validation metrics of each baseline, in the MLflow metrics-history format.
-
-    ``{"seasonal_naive": {"validation": {"wmae": 1.0}}}`` becomes
-    ``{"seasonal_naive.wmae": {"value": 1.0, "step": 0}}``; the catalog's
-    ``MlflowMetricsHistoryDataset`` adds the ``validation`` prefix.
-    """
-    return to_mlflow_metrics(
-        {model: splits["validation"] for model, splits in baseline_metrics.items()}
-    )
+    return scores, summary, mlflow_metrics

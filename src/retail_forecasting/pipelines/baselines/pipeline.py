@@ -1,31 +1,30 @@
-"""``baselines`` pipeline: seasonal naive forecast of the validation and test windows."""
+"""Baselines: backtest on rolling origins, forecast the test window, score."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import evaluate_baselines, forecast_seasonal_naive, format_validation_metrics
+from retail_forecasting.pipelines.baselines import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Forecast with the seasonal naive baseline, score it, log validation metrics."""
     return Pipeline(
         [
             Node(
-                func=forecast_seasonal_naive,
-                inputs=["feat_sales_features", "params:baselines.season_length"],
-                outputs="mo_seasonal_naive_predictions",
-                name="forecast_seasonal_naive",
+                nodes.backtest_baselines,
+                ["feat_panel", "params:horizon_weeks", "params:backtest", "params:baselines"],
+                "mo_baseline_backtest",
+                name="backtest_baselines",
             ),
             Node(
-                func=evaluate_baselines,
-                inputs="mo_seasonal_naive_predictions",
-                outputs="rpt_baseline_metrics",
-                name="evaluate_baselines",
+                nodes.forecast_test_window,
+                ["feat_panel", "params:horizon_weeks", "params:baselines"],
+                "mo_baseline_test_forecasts",
+                name="forecast_baselines_test_window",
             ),
             Node(
-                func=format_validation_metrics,
-                inputs="rpt_baseline_metrics",
-                outputs="rpt_baseline_validation_mlflow_metrics",
-                name="format_baseline_validation_metrics",
+                nodes.score_baselines,
+                "mo_baseline_backtest",
+                ["rpt_baseline_backtest_scores", "rpt_baseline_summary", "rpt_baseline_mlflow_metrics"],
+                name="score_baselines",
             ),
         ]
     )

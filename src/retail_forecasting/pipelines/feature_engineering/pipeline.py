@@ -1,25 +1,19 @@
-"""``feature_engineering`` pipeline: primary splits -> one long feature frame."""
+"""Feature engineering: the panel contract, then features from the test window's origin."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_features
+from retail_forecasting.pipelines.feature_engineering.nodes import build_model_input, build_panel
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Build ``feat_sales_features`` from ``prm_train``, ``prm_validation`` and ``prm_test``."""
     return Pipeline(
         [
+            Node(build_panel, ["prm_train", "prm_validation", "prm_test"], "feat_panel", name="build_panel"),
             Node(
-                func=build_features,
-                inputs=[
-                    "prm_train",
-                    "prm_validation",
-                    "prm_test",
-                    "params:horizon_weeks",
-                    "params:feature_engineering",
-                ],
-                outputs="feat_sales_features",
-                name="build_features",
+                build_model_input,
+                ["feat_panel", "params:horizon_weeks", "params:feature_engineering"],
+                ["mi_training_frame", "mi_forecast_frame"],
+                name="build_model_input",
             ),
         ]
     )

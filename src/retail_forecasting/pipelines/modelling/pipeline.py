@@ -1,31 +1,31 @@
-"""``modelling`` pipeline: train one LightGBM regressor and forecast the test window."""
+"""Modelling: LightGBM backtested like the baselines, then fit for the test window."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import format_validation_metrics, predict_lightgbm, train_lightgbm
+from retail_forecasting.pipelines.modelling import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Train LightGBM (early stopping on validation, refit on train + validation), predict test."""
     return Pipeline(
         [
             Node(
-                func=train_lightgbm,
-                inputs=["feat_sales_features", "params:modelling"],
-                outputs=["mdl_lightgbm_validation_report", "mdl_lightgbm"],
+                nodes.backtest_lightgbm,
+                ["feat_panel", "params:horizon_weeks", "params:backtest", "params:feature_engineering",
+                 "params:modelling"],
+                ["mo_lightgbm_backtest", "rpt_lightgbm_backtest_summary", "rpt_lightgbm_mlflow_metrics"],
+                name="backtest_lightgbm",
+            ),
+            Node(
+                nodes.train_lightgbm,
+                ["mi_training_frame", "params:feature_engineering", "params:modelling"],
+                "mdl_lightgbm",
                 name="train_lightgbm",
             ),
             Node(
-                func=format_validation_metrics,
-                inputs="mdl_lightgbm_validation_report",
-                outputs="rpt_lightgbm_validation_mlflow_metrics",
-                name="format_lightgbm_validation_metrics",
-            ),
-            Node(
-                func=predict_lightgbm,
-                inputs=["mdl_lightgbm", "feat_sales_features"],
-                outputs="mo_lightgbm_test_predictions",
-                name="predict_lightgbm",
+                nodes.forecast_lightgbm,
+                ["mdl_lightgbm", "mi_forecast_frame"],
+                "mo_lightgbm_test_forecasts",
+                name="forecast_lightgbm_test_window",
             ),
         ]
     )

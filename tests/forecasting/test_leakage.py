@@ -1,0 +1,105 @@
+"""A forecast never sees the weeks it predicts.
+
+For a cutoff T, rewrite every target after T (and every observed covariate after T): no
+feature of the rows to forecast and no forecast of any baseline or learner may change. The
+controls show the check has teeth: rewriting targets *before* T does change them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_forecasting.forecasting.backtest import cross_validation
+from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
+from retail_forecasting.forecasting.contract import MARKDOWNS
+from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
+from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.learners import LightGBMForecaster, LightGBMParams
+
+HORIZON = 39
+PARAMS = FeatureParams()
+FAMILIES = {
+    "calendar": ["week_of_year", "month", "year", "day_of_year", "pre_christmas_days"],
+    "holiday_position": ["weeks_to_super_bowl", "weeks_to_labor_day", "weeks_to_thanksgiving",
+                         "weeks_to_christmas"],
+    "statics": ["store", "dept", "store_type_code", "store_size"],
+    "known_covariates": ["is_holiday", *MARKDOWNS, "markdown_total"],
+    "seasonal_lags": ["lag_52", "lag_104", "lag_aligned", "lag_52_window", "seasonal_mean"],
+    "origin_levels": ["step", "last_value", "level_4", "level_13", "level_52", "growth", "age_weeks"],
+    "observed_covariates": ["temperature_at_origin", "fuel_price_at_origin", "cpi_at_origin",
+                            "unemployment_at_origin"],
+}
+OBSERVED = ["temperature", "fuel_price", "cpi", "unemployment"]
+
+
+def cutoff_of(panel: pd.DataFrame) -> pd.Timestamp:
+    weeks = np.sort(panel["date"].unique())
+    return pd.Timestamp(weeks[-HORIZON - 1])
+
+
+def tamper(panel: pd.DataFrame, after: pd.Timestamp | None = None, before: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Rewrite targets and observed covariates after (or before) a date; drop some rows too."""
+    rng = np.random.default_rng(0)
+    changed = panel.copy()
+    mask = changed["date"] > after if after is not None else changed["date"] <= before
+    changed.loc[mask, "weekly_sales"] = rng.normal(1e6, 1e5, mask.sum())
+    if after is not None:
+        changed.loc[mask, OBSERVED] = rng.normal(0, 1, (mask.sum(), len(OBSERVED)))
+        return changed
+    return changed
+
+
+def test_every_feature_family_ignores_the_future(synthetic_panel):
+    cutoff = cutoff_of(synthetic_panel)
+    future = synthetic_panel[synthetic_panel["date"] > cutoff]
+
+    def features(panel):
+        history = History.from_panel(panel, cutoff, observed=OBSERVED)
+        return forecast_frame(history, panel.loc[future.index], PARAMS, HORIZON)
+
+    clean = features(synthetic_panel)
+    assert set().union(*FAMILIES.values()) == set(clean.columns) - {"date"}
+    leaked = features(tamper(synthetic_panel, after=cutoff))
+    for family, columns in FAMILIES.items():
+        pd.testing.assert_frame_equal(leaked[columns], clean[columns], obj=family)
+    # control: the target-based families do react to the past
+    past = features(tamper(synthetic_panel, before=cutoff))
+    for family in ("seasonal_lags", "origin_levels"):
+        assert not past[FAMILIES[family]].equals(clean[FAMILIES[family]]), family
+
+
+def forecasters(panel: pd.DataFrame) -> dict:
+    learner = LightGBMForecaster(
+        PARAMS, LightGBMParams(num_boost_round=20, booster={"num_threads": 1, "seed": 1, "verbosity": -1,
+                                                            "deterministic": True}), HORIZON,
+    ).with_panel(panel)
+    return {**make_baselines(BaselineParams()), "lightgbm": learner}
+
+
+def test_no_baseline_or_learner_forecast_changes_with_the_future(synthetic_panel):
+    cutoff = cutoff_of(synthetic_panel)
+    clean = cross_validation(synthetic_panel, forecasters(synthetic_panel), HORIZON, [cutoff], observed=OBSERVED)
+    tampered = tamper(synthetic_panel, after=cutoff)
+    leaked = cross_validation(tampered, forecasters(tampered), HORIZON, [cutoff], observed=OBSERVED)
+    models = [*make_baselines(BaselineParams()), "lightgbm"]
+    assert len(models) == 7
+    for model in models:
+        pd.testing.assert_series_equal(leaked[model], clean[model], obj=model)
+    assert not leaked["actual"].equals(clean["actual"]), "the tampering did change the future"
+
+    past = tamper(synthetic_panel, before=cutoff)
+    moved = cross_validation(past, forecasters(past), HORIZON, [cutoff], observed=OBSERVED)
+    for model in models:
+        assert not np.allclose(moved[model], clean[model]), f"{model} ignores its history"
+
+
+def test_a_lag_shorter_than_the_horizon_is_refused(synthetic_panel):
+    cutoff = cutoff_of(synthetic_panel)
+    history = History.from_panel(synthetic_panel, cutoff)
+    future = synthetic_panel[synthetic_panel["date"] > cutoff]
+    with pytest.raises(ValueError, match="leakage"):
+        forecast_frame(history, future, FeatureParams(seasonal_lags=[26, 52]), HORIZON)
+    with pytest.raises(ValueError, match="leakage"):
+        forecast_frame(history, future, PARAMS, 52)  # lag_52_window reaches 51 weeks back
