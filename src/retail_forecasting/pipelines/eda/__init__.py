@@ -1,4 +1,4 @@
-"""Exploratory summaries of the primary splits: a table per split and a total-sales figure."""
+"""Exploratory analysis of the primary splits: data-quality report, dashboard tables, figures."""
 
 from .pipeline import create_pipeline
 
