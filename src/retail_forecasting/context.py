@@ -1,9 +1,14 @@
 """Project context: credentials for the PostgreSQL warehouse from ``DB_*`` variables.
 
-The ``local`` environment's catalog names the credentials ``warehouse_db``. They come from an
-ignored ``conf/local/credentials.yml`` when it defines ``warehouse_db``; otherwise from the
-environment variables ``DB_HOST``, ``DB_PORT``, ``DB_NAME``, ``DB_USER`` and ``DB_PASSWORD``
-(the original project's names), so no secret ever has to live in the repository.
+The ``local`` and ``sagemaker`` environments' catalogs name the credentials ``warehouse_db``.
+They come from an ignored ``conf/<env>/credentials.yml`` when it defines ``warehouse_db``;
+otherwise, when ``RDS_SECRET_NAME`` is set, from that AWS Secrets Manager secret (region
+``AWS_REGION``, see :mod:`retail_forecasting.aws.secrets`); otherwise from the environment
+variables ``DB_HOST``, ``DB_PORT``, ``DB_NAME``, ``DB_USER`` and ``DB_PASSWORD`` (the original
+project's names), so no secret ever has to live in the repository.
+
+Every catalog the context builds also gets kedro-mlflow artifact datasets whose files are on S3
+made loggable (:mod:`retail_forecasting.aws.mlflow_artifacts`); local ones are left as they are.
 """
 
 from __future__ import annotations
@@ -52,11 +57,24 @@ def postgres_credentials_from_env(environ: Mapping[str, str] | None = None) -> d
 
 
 class ProjectContext(KedroContext):
-    """Kedro context that falls back to ``DB_*`` variables for the warehouse credentials."""
+    """Kedro context that falls back to Secrets Manager or ``DB_*`` variables for the warehouse
+    credentials."""
 
     def _get_config_credentials(self) -> dict[str, Any]:
         credentials = dict(super()._get_config_credentials())
         if WAREHOUSE_CREDENTIALS not in credentials:
-            credentials[WAREHOUSE_CREDENTIALS] = postgres_credentials_from_env()
-            logger.debug("Warehouse credentials taken from DB_* environment variables")
+            if os.environ.get("RDS_SECRET_NAME", "").strip():
+                from retail_forecasting.aws.secrets import warehouse_credentials
+
+                credentials[WAREHOUSE_CREDENTIALS] = warehouse_credentials()
+            else:
+                credentials[WAREHOUSE_CREDENTIALS] = postgres_credentials_from_env()
+                logger.debug("Warehouse credentials taken from DB_* environment variables")
         return credentials
+
+    def _get_catalog(self, *args: Any, **kwargs: Any):
+        from retail_forecasting.aws.mlflow_artifacts import log_remote_artifacts_from_local_copies
+
+        catalog = super()._get_catalog(*args, **kwargs)
+        log_remote_artifacts_from_local_copies(catalog)
+        return catalog

@@ -4,11 +4,18 @@
 working directory to the ``pyproject.toml`` that declares ``[tool.kedro]``. File URLs built
 with it (DuckDB warehouse, MLflow SQLite store) keep working from ``notebooks/``, whose kernels
 start in that folder.
+
+``${oc.env:VAR, default}`` is OmegaConf's own resolver, which Kedro switches off outside
+credentials files unless a project registers it: the ``sagemaker`` environment reads
+``RETAIL_S3_PREFIX`` and ``MLFLOW_TRACKING_URI`` with it. A missing variable without a default
+is an error naming it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from omegaconf.resolvers import oc
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -26,4 +33,4 @@ def project_root() -> str:
     return find_project_root().as_posix()
 
 
-CUSTOM_RESOLVERS = {"project_root": project_root}
+CUSTOM_RESOLVERS = {"project_root": project_root, "oc.env": oc.env}

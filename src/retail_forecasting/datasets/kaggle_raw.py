@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import fsspec
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import get_protocol_and_path
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +22,8 @@ KAGGLE_DOWNLOAD_HINT = (
     "walmart-recruiting-store-sales-forecasting` and unzip it there (see README, 'Real data'), "
     "or leave out --params raw_data_dir to run on synthetic data."
 )
+
+SYNTHETIC_FILES = ("train.csv", "features.csv", "stores.csv", "test.csv")
 
 
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -29,6 +35,28 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+class _Folder:
+    """A directory on any fsspec filesystem: local paths stay absolute ``Path``s, others URLs."""
+
+    def __init__(self, location: str, storage_options: dict[str, Any]) -> None:
+        protocol, path = get_protocol_and_path(location)
+        self.remote = protocol != "file"
+        if self.remote:
+            self.fs = fsspec.filesystem(protocol, **storage_options)
+            self.path = path.rstrip("/")
+            self.display = f"{protocol}://{self.path}"
+        else:
+            self.fs = fsspec.filesystem("file")
+            self.path = Path(path).expanduser().resolve().as_posix()
+            self.display = self.path
+
+    def file(self, name: str) -> str:
+        return f"{self.path}/{name}"
+
+    def url(self, name: str) -> str:
+        return f"{self.display}/{name}"
+
+
 class KaggleRawDataset(AbstractDataset[None, pd.DataFrame]):
     """One CSV of the Kaggle bundle (``train.csv``, ``features.csv``, ``stores.csv``, ``test.csv``).
 
@@ -38,8 +66,13 @@ class KaggleRawDataset(AbstractDataset[None, pd.DataFrame]):
     once per generator configuration, and the file is read from there. Both paths parse the same
     bytes the same way.
 
+    Both folders may be local paths or fsspec URLs (``s3://bucket/prefix/raw``, as in the
+    ``sagemaker`` environment); ``credentials`` and ``fs_args`` go to the filesystem, as in
+    kedro-datasets. A remote synthetic bundle is generated locally in a temporary folder and
+    uploaded.
+
     The loaded frame carries its provenance in ``frame.attrs["source"]`` (file name, absolute
-    path, sha256, size, ``real``/``synthetic``) for the input manifest.
+    path or URL, sha256, size, ``real``/``synthetic``) for the input manifest.
 
     Example catalog entry::
 
@@ -59,14 +92,21 @@ class KaggleRawDataset(AbstractDataset[None, pd.DataFrame]):
         synthetic_dir: str = "data/01_raw/synthetic",
         synthetic: dict[str, Any] | None = None,
         load_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._file = file
         self._raw_data_dir = str(raw_data_dir).strip() if raw_data_dir else ""
-        self._synthetic_dir = Path(synthetic_dir)
+        self._synthetic_dir = str(synthetic_dir)
         self._synthetic = dict(synthetic or {})
         self._load_args = dict(load_args or {})
+        self._storage_options = {**(fs_args or {}), **(credentials or {})}
         self.metadata = metadata
+
+    def _folder(self) -> _Folder:
+        location = self._raw_data_dir if self.uses_real_data else self._synthetic_dir
+        return _Folder(location, self._storage_options)
 
     @property
     def uses_real_data(self) -> bool:
@@ -77,65 +117,72 @@ class KaggleRawDataset(AbstractDataset[None, pd.DataFrame]):
         return {
             "file": self._file,
             "raw_data_dir": self._raw_data_dir or None,
-            "synthetic_dir": str(self._synthetic_dir),
+            "synthetic_dir": self._synthetic_dir,
             "synthetic": self._synthetic,
         }
 
-    def _resolve_path(self) -> Path:
+    def _resolve(self) -> _Folder:
+        """The folder to read from: checked (real data) or generated if needed (synthetic)."""
+        folder = self._folder()
         if self.uses_real_data:
-            directory = Path(self._raw_data_dir).expanduser().resolve()
-            path = directory / self._file
-            if not path.is_file():
-                reason = "does not exist" if not directory.exists() else f"has no {self._file}"
+            if not folder.fs.isfile(folder.file(self._file)):
+                exists = folder.fs.isdir(folder.path) or folder.fs.exists(folder.path)
+                reason = f"has no {self._file}" if exists else "does not exist"
                 raise DatasetError(
                     f"Real data was requested (raw_data_dir={self._raw_data_dir!r}) but "
-                    f"{self._file} is missing: {directory} {reason}. {KAGGLE_DOWNLOAD_HINT}"
+                    f"{self._file} is missing: {folder.display} {reason}. {KAGGLE_DOWNLOAD_HINT}"
                 )
-            return path
-        self._ensure_synthetic_bundle()
-        return self._synthetic_dir.resolve() / self._file
+            return folder
+        self._ensure_synthetic_bundle(folder)
+        return folder
 
-    def _ensure_synthetic_bundle(self) -> None:
+    def _ensure_synthetic_bundle(self, folder: _Folder) -> None:
         """Generate the synthetic bundle unless it exists for the same configuration."""
         from retail_forecasting.synthetic import SyntheticConfig, write_kaggle_files
 
         config = SyntheticConfig(**self._synthetic)
         wanted = json.dumps(config.__dict__, sort_keys=True, default=str)
-        marker = self._synthetic_dir / "_synthetic_config.json"
-        complete = all(
-            (self._synthetic_dir / name).is_file()
-            for name in ("train.csv", "features.csv", "stores.csv", "test.csv")
-        )
-        if complete and marker.is_file() and marker.read_text(encoding="utf-8") == wanted:
+        fs, marker = folder.fs, folder.file("_synthetic_config.json")
+        complete = all(fs.isfile(folder.file(name)) for name in SYNTHETIC_FILES)
+        if complete and fs.isfile(marker) and fs.cat_file(marker).decode("utf-8") == wanted:
             return
         logger.info(
             "raw_data_dir is not set: generating synthetic Kaggle-format data in %s (%s)",
-            self._synthetic_dir,
+            folder.display,
             wanted,
         )
-        marker.unlink(missing_ok=True)
-        write_kaggle_files(self._synthetic_dir, config)
-        marker.write_text(wanted, encoding="utf-8")
+        if fs.isfile(marker):
+            fs.rm_file(marker)
+        if not folder.remote:
+            write_kaggle_files(folder.path, config)
+        else:  # generate locally, then upload the files (the marker last)
+            with tempfile.TemporaryDirectory(prefix="synthetic-") as local:
+                write_kaggle_files(local, config)
+                for name in SYNTHETIC_FILES:
+                    fs.put_file(f"{local}/{name}", folder.file(name))
+        fs.pipe_file(marker, wanted.encode("utf-8"))
 
     def load(self) -> pd.DataFrame:
-        path = self._resolve_path()
+        folder = self._resolve()
+        url = folder.url(self._file)
+        content = folder.fs.cat_file(folder.file(self._file))  # one read: parse and hash alike
         try:
-            frame = pd.read_csv(path, **self._load_args)
+            frame = pd.read_csv(io.BytesIO(content), **self._load_args)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"Cannot parse {path} as CSV: {exc}") from exc
+            raise DatasetError(f"Cannot parse {url} as CSV: {exc}") from exc
         frame.attrs["source"] = {
             "file": self._file,
-            "path": path.as_posix(),
+            "path": url,
             "kind": "real" if self.uses_real_data else "synthetic",
-            "sha256": file_sha256(path),
-            "bytes": path.stat().st_size,
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "bytes": len(content),
         }
         logger.info(
             "Loaded %s (%s, %d rows) from %s",
             self._file,
             frame.attrs["source"]["kind"],
             len(frame),
-            path,
+            url,
         )
         return frame
 
@@ -143,6 +190,5 @@ class KaggleRawDataset(AbstractDataset[None, pd.DataFrame]):
         raise DatasetError(f"{type(self).__name__} is read-only: raw files are never overwritten")
 
     def _exists(self) -> bool:
-        if self.uses_real_data:
-            return (Path(self._raw_data_dir).expanduser() / self._file).is_file()
-        return (self._synthetic_dir / self._file).is_file()
+        folder = self._folder()
+        return folder.fs.isfile(folder.file(self._file))

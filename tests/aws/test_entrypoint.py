@@ -1,0 +1,159 @@
+"""The container: entry point command handling (no Docker engine here) and the image recipe."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from retail_forecasting.aws import entrypoint
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Recorder:
+    def __init__(self, code: int = 0):
+        self.code = code
+        self.calls = []
+
+    def __call__(self, command, cwd, env):
+        self.calls.append((command, cwd, env))
+        return self.code
+
+
+def run(argv, environ=None, code=0, tmp_path=None):
+    recorder = Recorder(code)
+    root = tmp_path or Path("/nonexistent-sagemaker-root")
+    exit_code = entrypoint.main(argv, environ or {}, recorder, sagemaker_root=root)
+    return exit_code, recorder.calls
+
+
+def test_processing_job_arguments_run_kedro(tmp_path):
+    code, calls = run(["kedro", "run", "--env", "sagemaker", "--pipeline", "ingestion"],
+                      {"RETAIL_PROJECT_DIR": str(tmp_path)})
+    assert code == 0
+    command, cwd, env = calls[0]
+    assert command == [sys.executable, "-m", "kedro", "run", "--env", "sagemaker",
+                       "--pipeline", "ingestion"]
+    assert cwd == tmp_path and env["KEDRO_DISABLE_TELEMETRY"] == "1"
+
+
+def test_run_without_kedro_word_is_the_same():
+    _, calls = run(["run", "--env", "sagemaker", "--pipeline", "eda"])
+    assert calls[0][0][3:] == ["run", "--env", "sagemaker", "--pipeline", "eda"]
+
+
+def test_training_job_reads_its_hyperparameters(tmp_path):
+    config = tmp_path / "input" / "config"
+    config.mkdir(parents=True)
+    # the SageMaker SDK JSON-encodes every hyperparameter value
+    (config / "hyperparameters.json").write_text(json.dumps(
+        {"pipeline": '"modelling"', "params": '"horizon_weeks=39"',
+         "sagemaker_program": '"x"'}))
+    code, calls = run(["train"], tmp_path=tmp_path)
+    assert code == 0
+    assert calls[0][0][3:] == ["run", "--env", "sagemaker", "--pipeline", "modelling",
+                               "--params", "horizon_weeks=39"]
+
+
+def test_training_job_defaults_to_every_pipeline(tmp_path):
+    _, calls = run(["train"], tmp_path=tmp_path)
+    assert calls[0][0][3:] == ["run", "--env", "sagemaker", "--pipeline", "__default__"]
+
+
+def test_failed_training_writes_the_failure_reason(tmp_path):
+    code, _ = run(["train"], code=3, tmp_path=tmp_path)
+    assert code == 3
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert "kedro run --env sagemaker --pipeline __default__' failed with exit code 3" in failure
+
+
+def test_unknown_hyperparameter_is_reported(tmp_path):
+    config = tmp_path / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps({"pipline": "x"}))
+    code, calls = run(["train"], tmp_path=tmp_path)
+    assert code == 2 and not calls
+    assert "Unknown hyperparameter(s) ['pipline']" in (tmp_path / "output" / "failure").read_text()
+
+
+def test_failed_processing_job_returns_the_exit_code():
+    code, _ = run(["kedro", "run", "--pipeline", "ingestion"], code=1)
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "No command given"),
+        (["serve"], "does not serve models"),
+        (["bash"], "Unknown command 'bash'"),
+        (["kedro"], "'kedro' needs a command"),
+        (["train", "--pipeline", "x"], "'train' takes no arguments"),
+    ],
+)
+def test_bad_commands_exit_2_without_running(argv, message, caplog):
+    code, calls = run(argv)
+    assert code == 2 and not calls
+    assert message in caplog.text
+
+
+def test_s3_prefix_is_checked_and_normalised():
+    _, calls = run(["run"], {"RETAIL_S3_PREFIX": "s3://bucket/retail/"})
+    assert calls[0][2]["RETAIL_S3_PREFIX"] == "s3://bucket/retail"
+    code, calls = run(["run"], {"RETAIL_S3_PREFIX": "/local/path"})
+    assert code == 2 and not calls
+
+
+def test_exports_copy_files_of_the_run_for_sagemaker_outputs(aws, tmp_path, monkeypatch):
+    import os
+
+    aws.client("s3").put_object(Bucket=aws.bucket, Key="retail/08_reporting/metrics.json",
+                                Body=b'{"champion": "lightgbm"}')
+    environ = {**os.environ, "RETAIL_S3_PREFIX": f"s3://{aws.bucket}/retail",
+               "RETAIL_EXPORTS": f"08_reporting/metrics.json={tmp_path / 'metrics'}"}
+    code, _ = run(["kedro", "run", "--pipeline", "evaluation"], environ)
+    assert code == 0
+    exported = tmp_path / "metrics" / "metrics.json"
+    assert json.loads(exported.read_text()) == {"champion": "lightgbm"}
+
+
+def test_exports_need_source_and_target():
+    with pytest.raises(entrypoint.EntrypointError, match="is not SOURCE=LOCAL_PATH"):
+        entrypoint.parse_exports("08_reporting/metrics.json")
+
+
+def test_dockerfile_is_the_sagemaker_image_without_test_dependencies():
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    instructions = [line for line in dockerfile.splitlines() if line and not line.startswith("#")]
+    assert instructions[0] == "FROM python:3.11-slim"
+    assert "WORKDIR /opt/ml/code" in instructions
+    assert instructions[-1] == 'ENTRYPOINT ["python", "-m", "retail_forecasting.aws.entrypoint"]'
+    installs = [line for line in instructions if "pip install" in line]
+    assert installs == ["RUN pip install ."], "runtime dependencies only: no extras"
+    for needed in ("COPY src ./src", "COPY conf/base ./conf/base",
+                   "COPY conf/sagemaker ./conf/sagemaker", "COPY sql ./sql"):
+        assert needed in instructions
+    assert not re.search(r"test|notebook|jupyter|ipykernel", " ".join(installs))
+    ignored = (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+    for pattern in ("**/*credentials*", "tests", "notebooks", "data", "mlflow.db", ".venv",
+                    "conf/local"):
+        assert pattern in ignored
+
+
+def test_image_code_needs_neither_the_sagemaker_sdk_nor_boto3():
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['sagemaker'] = None; sys.modules['boto3'] = None\n"
+        "import retail_forecasting.aws.entrypoint, retail_forecasting.aws.secrets\n"
+        "import retail_forecasting.aws.mlflow_artifacts, retail_forecasting.context\n"
+        "print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.stdout.strip().splitlines()[-1:] == ["ok"], result.stderr
+
