@@ -16,7 +16,8 @@ from retail_forecasting.forecasting.baselines import BaselineParams, make_baseli
 from retail_forecasting.forecasting.contract import MARKDOWNS
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
 from retail_forecasting.forecasting.history import History
-from retail_forecasting.forecasting.learners import LightGBMForecaster, LightGBMParams
+from retail_forecasting.forecasting.ensemble import EnsembleParams, fit_weights
+from retail_forecasting.forecasting.learners import MODELS, LearnerForecaster, LearnerParams
 
 HORIZON = 39
 PARAMS = FeatureParams()
@@ -70,12 +71,37 @@ def test_every_feature_family_ignores_the_future(synthetic_panel):
         assert not past[FAMILIES[family]].equals(clean[FAMILIES[family]]), family
 
 
+# every learner of the zoo, with tiny hyperparameters for speed
+TINY = {
+    "ridge": LearnerParams(kind="ridge"),
+    "lightgbm": LearnerParams(kind="lightgbm", rounds=20, threads=1, hyperparameters={"num_leaves": 15}),
+    "catboost": LearnerParams(kind="catboost", rounds=20, threads=1, hyperparameters={"depth": 4}),
+    "xgboost": LearnerParams(kind="xgboost", rounds=20, threads=1, hyperparameters={"max_depth": 4}),
+}
+assert set(TINY) == set(MODELS)
+
+
+class Ensemble:
+    """The ensemble as a forecaster: weights fit on the members' forecasts of an earlier window
+    (an inner backtest whose targets are all at or before the cutoff), applied to their
+    forecasts from the cutoff."""
+
+    def __init__(self, panel: pd.DataFrame) -> None:
+        self.panel = panel
+
+    def __call__(self, history: History, future: pd.DataFrame) -> np.ndarray:
+        inner_cutoff = history.cutoff - pd.Timedelta(weeks=HORIZON)
+        seen = self.panel[self.panel["date"] <= history.cutoff]
+        members = {m: LearnerForecaster(PARAMS, p, HORIZON).with_panel(seen) for m, p in TINY.items()}
+        inner = cross_validation(seen, members, HORIZON, [inner_cutoff], observed=OBSERVED)
+        weights = fit_weights(inner, list(TINY), EnsembleParams())
+        forecasts = {m: f.with_panel(self.panel)(history, future) for m, f in members.items()}
+        return sum(weights[m] * forecasts[m] for m in TINY)
+
+
 def forecasters(panel: pd.DataFrame) -> dict:
-    learner = LightGBMForecaster(
-        PARAMS, LightGBMParams(num_boost_round=20, booster={"num_threads": 1, "seed": 1, "verbosity": -1,
-                                                            "deterministic": True}), HORIZON,
-    ).with_panel(panel)
-    return {**make_baselines(BaselineParams()), "lightgbm": learner}
+    learners = {name: LearnerForecaster(PARAMS, params, HORIZON).with_panel(panel) for name, params in TINY.items()}
+    return {**make_baselines(BaselineParams()), **learners, "ensemble": Ensemble(panel)}
 
 
 def test_no_baseline_or_learner_forecast_changes_with_the_future(synthetic_panel):
@@ -83,8 +109,8 @@ def test_no_baseline_or_learner_forecast_changes_with_the_future(synthetic_panel
     clean = cross_validation(synthetic_panel, forecasters(synthetic_panel), HORIZON, [cutoff], observed=OBSERVED)
     tampered = tamper(synthetic_panel, after=cutoff)
     leaked = cross_validation(tampered, forecasters(tampered), HORIZON, [cutoff], observed=OBSERVED)
-    models = [*make_baselines(BaselineParams()), "lightgbm"]
-    assert len(models) == 7
+    models = [*make_baselines(BaselineParams()), *MODELS, "ensemble"]
+    assert len(models) == 11
     for model in models:
         pd.testing.assert_series_equal(leaked[model], clean[model], obj=model)
     assert not leaked["actual"].equals(clean["actual"]), "the tampering did change the future"

@@ -8,6 +8,10 @@
 - :mod:`.baselines` — naive, seasonal naive, holiday-aligned seasonal naive, moving average,
   seasonal average and a hybrid, with one documented fallback chain.
 - :mod:`.backtest` — rolling-origin cross-validation and segment metrics.
+- :mod:`.learners` — the model zoo (ridge, LightGBM, CatBoost, XGBoost) as a registry of
+  fit/predict pairs, refit at each cutoff, and the tuning on one validation cutoff.
+- :mod:`.ensemble` — WMAE-optimal non-negative weights summing to 1, cross-fitted backtest.
+- :mod:`.champion` — the champion bundled with its history, forecasting raw-shaped rows.
 
 Every forecast, baseline or learned, is made by :func:`.backtest.cross_validation` from a
 cutoff: the forecaster receives the history up to the cutoff and the rows to forecast without

@@ -2,73 +2,288 @@
 
 A learner is fit at each cutoff on :func:`.features.training_frame` (rows up to the cutoff,
 each with a pseudo-origin) and predicts :func:`.features.forecast_frame` (the rows after the
-cutoff, origin = cutoff): the same feature code path for training, backtests and the final
-forecast of the test window.
+cutoff, origin = cutoff): the same feature code path for training, tuning, backtests and the
+final forecast of the test window.
+
+The model zoo is a registry, :data:`REGISTRY`, mapping a model name (``ridge``, ``lightgbm``,
+``catboost``, ``xgboost``) to a fit/predict pair. Every fit is deterministic (fixed seeds) and
+uses ``threads`` threads; rows are weighted like the WMAE (holiday weeks ``holiday_weight``).
+
+Tuning (:func:`tune`) happens at one cutoff of the validation backtest, never on the test
+window: each candidate of the search space is fit on the rows up to the cutoff minus an inner
+validation tail (the last ``inner_validation_weeks`` weeks before the cutoff, used for early
+stopping where the library offers it), then scored on the fold's own window, which only ranks
+the candidates. The chosen hyperparameters and number of rounds are then refit on every row up
+to each cutoff, without early stopping.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from retail_forecasting.forecasting.contract import TARGET
+from retail_forecasting.forecasting.contract import TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.features import (
     FeatureParams,
     feature_columns,
     forecast_frame,
     training_frame,
 )
-from retail_forecasting.forecasting.history import History
-from retail_forecasting.metrics import holiday_weights
+from retail_forecasting.forecasting.history import WEEK, History
+from retail_forecasting.metrics import holiday_weights, wmae
 
 logger = logging.getLogger(__name__)
 
+ModelName = Literal["ridge", "lightgbm", "catboost", "xgboost"]
 
-class LightGBMParams(BaseModel):
-    """``modelling.lightgbm`` parameters: booster parameters and the number of rounds."""
+
+class LearnerParams(BaseModel):
+    """One model of the zoo: ``modelling.<name>`` in ``conf/base/parameters_modelling.yml``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    num_boost_round: int = Field(300, ge=1)
-    holiday_weight: float = Field(5.0, gt=0, description="training weight of holiday weeks (the WMAE weight)")
+    kind: ModelName
+    hyperparameters: dict[str, Any] = Field(default={}, description="fixed library parameters")
+    search_space: dict[str, list[Any]] = Field(default={}, description="grid tuned on the backtest")
+    max_candidates: int = Field(4, ge=1, description="random search: grid points tried at most")
+    time_budget_seconds: float = Field(60.0, gt=0, description="no new candidate once spent")
+    rounds: int = Field(300, ge=1, description="boosting rounds (upper bound when early stopping)")
+    early_stopping_rounds: int = Field(20, ge=1)
+    inner_validation_weeks: int = Field(8, ge=1, description="early-stopping tail before the cutoff")
+    max_train_rows: int | None = Field(60_000, ge=1000, description="seeded subsample of each fit")
+    holiday_weight: float = Field(5.0, gt=0, description="training weight of holiday weeks (as in WMAE)")
     categorical_features: list[str] = ["store", "dept", "store_type_code"]
-    booster: dict[str, Any] = {}
+    threads: int = Field(2, ge=1)
+    seed: int = 0
 
 
-def fit_lightgbm(frame: pd.DataFrame, features: list[str], params: LightGBMParams) -> lgb.Booster:
-    """Fit a LightGBM regressor on a training frame, weighting rows like the WMAE."""
+@dataclass
+class FittedLearner:
+    """A fitted model with what it needs to predict: its feature list and library."""
+
+    kind: str
+    model: Any
+    features: list[str]
+    categorical: list[str]
+    rounds: int | None = None  # rounds actually used (best iteration when early stopping)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Forecast of each row of a forecast frame."""
+        return np.asarray(REGISTRY[self.kind].predict(self, _matrix(frame, self.features, self.categorical, self.kind)))
+
+    def feature_importance(self) -> pd.Series:
+        """Gain-like importance per feature (tree models), absolute coefficients (ridge)."""
+        return REGISTRY[self.kind].importance(self)
+
+
+def _matrix(frame: pd.DataFrame, features: list[str], categorical: list[str], kind: str) -> pd.DataFrame:
+    x = frame[features].astype(float)
+    if kind == "catboost":  # CatBoost wants integer categories
+        for column in categorical:
+            x[column] = x[column].fillna(-1).astype("int64")
+    return x
+
+
+# ---------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class Learner:
+    """How to fit and predict one library: ``fit(x, y, w, valid, params, hyper) -> (model, rounds)``."""
+
+    fit: Callable[..., tuple[Any, int | None]]
+    predict: Callable[[FittedLearner, pd.DataFrame], np.ndarray]
+    importance: Callable[[FittedLearner], pd.Series]
+    early_stopping: bool
+
+
+def _fit_ridge(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    categorical = [c for c in params.categorical_features if c in x.columns]
+    numeric = [c for c in x.columns if c not in categorical]
+    model = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+                                              ("scale", StandardScaler())]), numeric),
+                        ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
+                    ]
+                ),
+            ),
+            ("ridge", Ridge(**{"alpha": 1.0, **hyper})),
+        ]
+    )
+    model.fit(x, y, ridge__sample_weight=w)
+    return model, None
+
+
+def _predict_sklearn(fitted: FittedLearner, x: pd.DataFrame) -> np.ndarray:
+    return fitted.model.predict(x)
+
+
+def _ridge_importance(fitted: FittedLearner) -> pd.Series:
+    names = fitted.model.named_steps["prepare"].get_feature_names_out()
+    return pd.Series(np.abs(fitted.model.named_steps["ridge"].coef_), index=names)
+
+
+def _fit_lightgbm(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
+    import lightgbm as lgb
+
+    booster = {"num_threads": params.threads, "seed": params.seed, "deterministic": True,
+               "force_col_wise": True, "verbosity": -1, **hyper}
+    categorical = [c for c in params.categorical_features if c in x.columns]
+    data = lgb.Dataset(x, label=y, weight=w, categorical_feature=categorical, free_raw_data=True)
+    callbacks, valid_sets = [], []
+    if valid is not None:
+        vx, vy, vw = valid
+        valid_sets = [lgb.Dataset(vx, label=vy, weight=vw, reference=data, categorical_feature=categorical)]
+        callbacks = [lgb.early_stopping(params.early_stopping_rounds, verbose=False)]
+    model = lgb.train(booster, data, num_boost_round=params.rounds, valid_sets=valid_sets, callbacks=callbacks)
+    rounds = model.best_iteration if valid is not None and model.best_iteration > 0 else model.num_trees()
+    return model, int(rounds)
+
+
+def _predict_lightgbm(fitted: FittedLearner, x: pd.DataFrame) -> np.ndarray:
+    return fitted.model.predict(x, num_iteration=fitted.rounds)
+
+
+def _lightgbm_importance(fitted: FittedLearner) -> pd.Series:
+    return pd.Series(fitted.model.feature_importance("gain"), index=fitted.model.feature_name())
+
+
+def _fit_xgboost(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
+    import xgboost as xgb
+
+    options = {"tree_method": "hist", "n_jobs": params.threads, "random_state": params.seed,
+               "n_estimators": params.rounds, **hyper}
+    fit_args: dict[str, Any] = {"sample_weight": w, "verbose": False}
+    if valid is not None:
+        options["early_stopping_rounds"] = params.early_stopping_rounds
+        vx, vy, vw = valid
+        fit_args |= {"eval_set": [(vx, vy)], "sample_weight_eval_set": [vw]}
+    model = xgb.XGBRegressor(**options).fit(x, y, **fit_args)
+    rounds = int(model.best_iteration) + 1 if valid is not None else int(options["n_estimators"])
+    return model, rounds
+
+
+def _predict_xgboost(fitted: FittedLearner, x: pd.DataFrame) -> np.ndarray:
+    if fitted.rounds is None:
+        return fitted.model.predict(x)
+    return fitted.model.predict(x, iteration_range=(0, fitted.rounds))
+
+
+def _xgboost_importance(fitted: FittedLearner) -> pd.Series:
+    gains = fitted.model.get_booster().get_score(importance_type="total_gain")
+    return pd.Series({name: gains.get(name, 0.0) for name in fitted.features})
+
+
+def _fit_catboost(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
+    import catboost as cb
+
+    categorical = [c for c in params.categorical_features if c in x.columns]
+    options = {"iterations": params.rounds, "thread_count": params.threads, "random_seed": params.seed,
+               "verbose": 0, "allow_writing_files": False, **hyper}
+    train = cb.Pool(x, y, weight=w, cat_features=categorical)
+    eval_set = None
+    if valid is not None:
+        vx, vy, vw = valid
+        eval_set = cb.Pool(vx, vy, weight=vw, cat_features=categorical)
+        options |= {"early_stopping_rounds": params.early_stopping_rounds, "use_best_model": True}
+    model = cb.CatBoostRegressor(**options).fit(train, eval_set=eval_set)
+    return model, int(model.tree_count_)
+
+
+def _catboost_importance(fitted: FittedLearner) -> pd.Series:
+    return pd.Series(fitted.model.get_feature_importance(), index=fitted.features)
+
+
+REGISTRY: dict[str, Learner] = {
+    "ridge": Learner(_fit_ridge, _predict_sklearn, _ridge_importance, early_stopping=False),
+    "lightgbm": Learner(_fit_lightgbm, _predict_lightgbm, _lightgbm_importance, early_stopping=True),
+    "catboost": Learner(_fit_catboost, _predict_sklearn, _catboost_importance, early_stopping=True),
+    "xgboost": Learner(_fit_xgboost, _predict_xgboost, _xgboost_importance, early_stopping=True),
+}
+MODELS: tuple[str, ...] = tuple(REGISTRY)
+
+
+# ---------------------------------------------------------------------------- fitting
+
+
+def subsample(frame: pd.DataFrame, params: LearnerParams) -> pd.DataFrame:
+    """A seeded random subset of at most ``max_train_rows`` rows (all rows if fewer)."""
+    if params.max_train_rows is None or len(frame) <= params.max_train_rows:
+        return frame
+    keep = np.random.default_rng(params.seed).choice(len(frame), params.max_train_rows, replace=False)
+    return frame.iloc[np.sort(keep)]
+
+
+def fit_learner(
+    frame: pd.DataFrame,
+    features: list[str],
+    params: LearnerParams,
+    hyperparameters: dict[str, Any] | None = None,
+    rounds: int | None = None,
+    valid: pd.DataFrame | None = None,
+) -> FittedLearner:
+    """Fit ``params.kind`` on a training frame (WMAE weights), optionally early-stopping on
+    ``valid``; ``rounds`` overrides ``params.rounds`` (the tuned number of rounds)."""
     if frame[TARGET].isna().any():
         raise ValueError(f"the training frame has {int(frame[TARGET].isna().sum())} NaN targets")
-    data = lgb.Dataset(
-        frame[features].astype(float),
-        label=frame[TARGET].to_numpy(dtype=float),
-        weight=holiday_weights(frame["is_holiday"], params.holiday_weight),
-        categorical_feature=[c for c in params.categorical_features if c in features],
-        free_raw_data=True,
-    )
-    return lgb.train(params.booster, data, num_boost_round=params.num_boost_round)
+    if params.kind not in REGISTRY:
+        raise ValueError(f"unknown model {params.kind!r}; choose from {sorted(REGISTRY)}")
+    hyper = {**params.hyperparameters, **(hyperparameters or {})}
+    spec = params if rounds is None else params.model_copy(update={"rounds": int(rounds)})
+    categorical = [c for c in params.categorical_features if c in features]
+
+    def part(rows: pd.DataFrame):
+        return (
+            _matrix(rows, features, categorical, params.kind),
+            rows[TARGET].to_numpy(dtype=float),
+            holiday_weights(rows["is_holiday"], params.holiday_weight),
+        )
+
+    x, y, w = part(frame)
+    learner = REGISTRY[params.kind]
+    model, used = learner.fit(x, y, w, part(valid) if valid is not None and learner.early_stopping else None, spec, hyper)
+    return FittedLearner(params.kind, model, list(features), categorical, used, hyper)
 
 
-def predict_lightgbm(model: lgb.Booster, frame: pd.DataFrame) -> np.ndarray:
-    """Predict a forecast frame with the booster's own feature list."""
-    return model.predict(frame[model.feature_name()].astype(float))
+class LearnerForecaster:
+    """A global model of the zoo, refit at every cutoff of a backtest."""
 
-
-class LightGBMForecaster:
-    """A global LightGBM model refit at every cutoff of a backtest."""
-
-    def __init__(self, features: FeatureParams, params: LightGBMParams, horizon: int) -> None:
+    def __init__(
+        self,
+        features: FeatureParams,
+        params: LearnerParams,
+        horizon: int,
+        hyperparameters: dict[str, Any] | None = None,
+        rounds: int | None = None,
+    ) -> None:
         self.features = features
         self.params = params
         self.horizon = horizon
+        self.hyperparameters = hyperparameters or {}
+        self.rounds = rounds
         self.panel: pd.DataFrame | None = None
 
-    def with_panel(self, panel: pd.DataFrame) -> LightGBMForecaster:
+    def with_panel(self, panel: pd.DataFrame) -> LearnerForecaster:
         """Bind the panel whose rows up to each cutoff form the training set."""
         self.panel = panel
         return self
@@ -76,6 +291,83 @@ class LightGBMForecaster:
     def __call__(self, history: History, future: pd.DataFrame) -> np.ndarray:
         if self.panel is None:
             raise RuntimeError("call with_panel(panel) before backtesting a learner")
-        train = training_frame(history, self.panel, self.features, self.horizon)
-        model = fit_lightgbm(train, feature_columns(self.features), self.params)
-        return predict_lightgbm(model, forecast_frame(history, future, self.features, self.horizon))
+        train = subsample(training_frame(history, self.panel, self.features, self.horizon), self.params)
+        model = fit_learner(train, feature_columns(self.features), self.params, self.hyperparameters, self.rounds)
+        return model.predict(forecast_frame(history, future, self.features, self.horizon))
+
+
+# ---------------------------------------------------------------------------- tuning
+
+
+def candidates(params: LearnerParams) -> list[dict[str, Any]]:
+    """The grid of ``search_space``; a seeded random subset of ``max_candidates`` points if
+    larger (the grid's first point, the listed defaults, is always kept)."""
+    keys = list(params.search_space)
+    grid = [dict(zip(keys, values, strict=True)) for values in itertools.product(*params.search_space.values())]
+    if len(grid) <= params.max_candidates:
+        return grid or [{}]
+    rest = np.random.default_rng(params.seed).choice(np.arange(1, len(grid)), params.max_candidates - 1, replace=False)
+    return [grid[0], *(grid[i] for i in sorted(rest))]
+
+
+def tune(
+    panel: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    horizon: int,
+    features: FeatureParams,
+    params: LearnerParams,
+) -> dict[str, Any]:
+    """Pick hyperparameters and rounds at one backtest cutoff (see the module docstring).
+
+    Returns ``{"cutoff", "hyperparameters", "rounds", "candidates": [{..., "wmae", "rounds",
+    "seconds"}], "skipped"}``; candidates not started once the time budget is spent are counted
+    in ``skipped``.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    history = History.from_panel(panel, cutoff, observed=features.covariates.observed, start=panel[TIME_COLUMN].min())
+    train = subsample(training_frame(history, panel, features, horizon), params)
+    window = (panel[TIME_COLUMN] > cutoff) & (panel[TIME_COLUMN] <= cutoff + horizon * WEEK)
+    future = panel.loc[window]
+    scoring = forecast_frame(history, future, features, horizon)
+    inner = train[TIME_COLUMN] > cutoff - params.inner_validation_weeks * WEEK
+    early = REGISTRY[params.kind].early_stopping
+    fit_rows, valid_rows = (train.loc[~inner], train.loc[inner]) if early else (train, None)
+    columns = feature_columns(features)
+
+    started, results, grid = time.perf_counter(), [], candidates(params)
+    for candidate in grid:
+        if results and time.perf_counter() - started > params.time_budget_seconds:
+            break
+        began = time.perf_counter()
+        model = fit_learner(fit_rows, columns, params, candidate, valid=valid_rows)
+        error = wmae(future[TARGET], model.predict(scoring), future["is_holiday"], params.holiday_weight)
+        results.append({**candidate, "wmae": float(error), "rounds": model.rounds,
+                        "seconds": round(time.perf_counter() - began, 2)})
+    best = min(results, key=lambda r: r["wmae"])
+    chosen = {k: v for k, v in best.items() if k not in ("wmae", "rounds", "seconds")}
+    logger.info(
+        "Tuned %s at cutoff %s: %d/%d candidates in %.1f s, best %s (%s rounds, WMAE %.1f)",
+        params.kind, cutoff.date(), len(results), len(grid), time.perf_counter() - started, chosen,
+        best["rounds"], best["wmae"],
+    )
+    return {
+        "model": params.kind,
+        "cutoff": f"{cutoff:%Y-%m-%d}",
+        "hyperparameters": {**params.hyperparameters, **chosen},
+        "rounds": best["rounds"],
+        "candidates": results,
+        "skipped": len(grid) - len(results),
+    }
+
+
+__all__ = [
+    "MODELS",
+    "REGISTRY",
+    "FittedLearner",
+    "LearnerForecaster",
+    "LearnerParams",
+    "candidates",
+    "fit_learner",
+    "subsample",
+    "tune",
+]

@@ -5,6 +5,7 @@ import pytest
 
 from retail_forecasting.pipelines.evaluation.nodes import (
     assemble_test_forecasts,
+    compare_models,
     evaluate_test_window,
     select_champion,
 )
@@ -26,6 +27,32 @@ def test_a_learner_must_beat_the_best_baseline_on_wmae_and_rmse(learner, champio
     decision = select_champion(BASELINES, {"lightgbm": learner})
     assert decision["champion"] == champion
     assert decision["learner_beats_baseline"] == (champion == "lightgbm")
+
+
+def test_the_ensemble_competes_like_any_learner():
+    decision = select_champion(
+        BASELINES,
+        {"lightgbm": {"wmae": 95.0, "mae": 80.0, "rmse": 190.0}},
+        {"ensemble": {"wmae": 92.0, "mae": 80.0, "rmse": 195.0}},
+    )
+    assert decision["champion"] == "ensemble" and decision["best_learner"] == "ensemble"
+    assert decision["families"] == {"seasonal_naive": "baseline", "naive": "baseline",
+                                    "lightgbm": "learner", "ensemble": "ensemble"}
+    # the best learner by WMAE must beat the baseline on RMSE too, else the baseline wins
+    decision = select_champion(BASELINES, {"lightgbm": {"wmae": 95.0, "mae": 80.0, "rmse": 150.0}},
+                               {"ensemble": {"wmae": 92.0, "mae": 80.0, "rmse": 205.0}})
+    assert decision["champion"] == "seasonal_naive"
+
+
+def test_model_comparison_puts_backtest_and_test_side_by_side():
+    decision = select_champion(BASELINES, {"lightgbm": {"wmae": 90.0, "mae": 80.0, "rmse": 190.0}})
+    test = {"models": {"seasonal_naive": {"wmae": 1.0, "mae": 2.0, "rmse": 3.0},
+                       "naive": {"wmae": 4.0, "mae": 5.0, "rmse": 6.0},
+                       "lightgbm": {"wmae": 7.0, "mae": 8.0, "rmse": 9.0}}}
+    table = compare_models(decision, test).set_index("model")
+    assert list(table.index) == ["lightgbm", "seasonal_naive", "naive"]  # by backtest WMAE
+    assert table.loc["lightgbm", "champion"] and not table.loc["naive", "champion"]
+    assert table.loc["naive", "backtest_rmse"] == 250.0 and table.loc["naive", "test_rmse"] == 6.0
 
 
 def test_forecasts_must_cover_the_same_rows():

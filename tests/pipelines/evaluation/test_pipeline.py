@@ -1,32 +1,77 @@
-"""The evaluation pipeline on an in-memory catalog, fed by the real baselines nodes."""
+"""The evaluation pipeline on an in-memory catalog, fed by the real baselines nodes and
+stand-in learners (scaled baselines) with stand-in fitted models."""
+
+import numpy as np
+import pandas as pd
+import pytest
 
 from retail_forecasting.forecasting.backtest import BacktestParams
 from retail_forecasting.forecasting.baselines import BaselineParams
+from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.forecasting.learners import MODELS, FittedLearner
 from retail_forecasting.pipelines.baselines import nodes as baselines
 from retail_forecasting.pipelines.evaluation import create_pipeline
+from retail_forecasting.pipelines.evaluation.nodes import EvaluationParams
+from retail_forecasting.pipelines.evaluation.pipeline import CANDIDATES, TREE_MODELS
 
 
-def test_champion_metrics_and_figure(feat_panel, run_pipeline, horizon_weeks):
+class StubModel(FittedLearner):
+    def feature_importance(self) -> pd.Series:
+        return pd.Series({"lag_52": 3.0, "step": 1.0, "store": 0.5})
+
+
+def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_weeks):
     params = BaselineParams()
     backtest = baselines.backtest_baselines(feat_panel, horizon_weeks, BacktestParams(n_windows=2, step_weeks=10), params)
     _, summary, _ = baselines.score_baselines(backtest)
     test = baselines.forecast_test_window(feat_panel, horizon_weeks, params)
-    # a "learner" that is the seasonal naive scaled by 1.5: worse than the best baseline
-    learner = test[["store", "dept", "date"]].assign(lightgbm=test["seasonal_naive"] * 1.5)
-    learner_summary = {"lightgbm": {k: v * 2 for k, v in summary["models"][summary["best_baseline"]].items()}}
-    catalog = run_pipeline(
-        create_pipeline(),
-        {
-            "mo_baseline_test_forecasts": test,
-            "mo_lightgbm_test_forecasts": learner,
-            "rpt_baseline_summary": summary,
-            "rpt_lightgbm_backtest_summary": learner_summary,
-            "params:horizon_weeks": horizon_weeks,
-        },
-    )
+    best = summary["models"][summary["best_baseline"]]
+    inputs = {
+        "mo_baseline_test_forecasts": test,
+        "rpt_baseline_summary": summary,
+        "params:horizon_weeks": horizon_weeks,
+        "params:evaluation": EvaluationParams(sampled_series=3),
+    }
+    for i, model in enumerate(CANDIDATES):
+        # stand-ins worse than the best baseline: the baseline stays champion
+        inputs[f"{model}.mo_test_forecasts"] = test[["store", "dept", "date"]].assign(
+            **{model: test["seasonal_naive"] * (1.1 + i / 10)})
+        inputs[f"{model}.rpt_backtest_summary"] = {model: {k: v * (2 + i) for k, v in best.items()}}
+    for model in MODELS:
+        inputs[f"{model}.mdl_model"] = StubModel(model, None, [], [])
+    inputs |= {"feat_panel": feat_panel, "params:feature_engineering": FeatureParams(), "params:baselines": params,
+               "ensemble.mo_weights": {"weights": {m: 1 / len(MODELS) for m in MODELS}}}
+    catalog = run_pipeline(create_pipeline(), inputs)
+
     metrics = catalog.load("rpt_metrics")
     assert metrics["champion"] == summary["best_baseline"]
-    assert set(metrics["models"]) == {*summary["models"], "lightgbm", "champion"}
+    assert set(metrics["models"]) == {*summary["models"], *CANDIDATES, "champion"}
     assert metrics["test_start"] == f"{test['date'].min():%Y-%m-%d}"
-    figure = catalog.load("rpt_test_forecast_figure")
-    assert figure.axes[0].get_title().startswith("Total weekly sales")
+    table = catalog.load("rpt_model_comparison")
+    assert len(table) == len(summary["models"]) + len(CANDIDATES)
+    assert table["champion"].sum() == 1
+    assert table.loc[table["champion"], "model"].item() == summary["best_baseline"]
+    assert set(table["family"]) == {"baseline", "learner", "ensemble"}
+    row = table.set_index("model").loc["ridge"]
+    assert row["backtest_wmae"] == best["wmae"] * 2 and row["test_wmae"] == metrics["models"]["ridge"]["wmae"]
+    champion = catalog.load("rpt_champion_test_forecasts")
+    np.testing.assert_allclose(champion["forecast"], test.sort_values(["store", "dept", "date"])[summary["best_baseline"]])
+    assert catalog.load("rpt_test_forecast_figure").axes[0].get_title().startswith("Total weekly sales")
+    assert len([a for a in catalog.load("rpt_sampled_series_figure").axes if a.get_visible()]) == 3
+    assert catalog.load("rpt_error_by_step_figure").axes[0].get_xlabel().startswith("Step")
+    assert len(catalog.load("rpt_error_by_segment_figure").axes) == 2
+    importance = catalog.load("rpt_feature_importance_figure")
+    assert [a.get_title() for a in importance.axes] == list(TREE_MODELS)
+
+    # the packaged champion (here the best baseline) forecasts raw Kaggle-shaped rows
+    pyfunc = catalog.load("rpt_champion_model")
+    last = feat_panel["date"].max()
+    raw = pd.DataFrame({"Store": [1, 1, 2], "Dept": [1, 1, 3], "IsHoliday": ["FALSE", "TRUE", "FALSE"],
+                        "Date": [f"{last + pd.Timedelta(weeks=k):%Y-%m-%d}" for k in (1, 2, 39)]})
+    forecast = pyfunc.predict(None, raw)
+    assert list(forecast.columns) == ["Store", "Dept", "Date", "Weekly_Sales"] and forecast["Weekly_Sales"].notna().all()
+    history = feat_panel.set_index(["store", "dept", "date"])["weekly_sales"]
+    if summary["best_baseline"] == "seasonal_naive":  # the value 52 weeks back
+        assert forecast["Weekly_Sales"].iloc[0] == history[(1, 1, last + pd.Timedelta(weeks=1 - 52))]
+    with pytest.raises(ValueError, match="forecasts the 39 weeks after"):
+        pyfunc.predict(None, raw.assign(Date=f"{last + pd.Timedelta(weeks=40):%Y-%m-%d}"))

@@ -12,10 +12,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS, overall, score  # noqa: E402
+from retail_forecasting.forecasting.baselines import BaselineParams  # noqa: E402
+from retail_forecasting.forecasting.champion import ChampionForecaster  # noqa: E402
+from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
+from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
+from retail_forecasting.registry import ChampionPyfunc  # noqa: E402
 from retail_forecasting.metrics import to_mlflow_metrics  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -40,8 +47,8 @@ def assemble_test_forecasts(baseline_forecasts: pd.DataFrame, *learner_forecasts
 
 def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[str, Any]) -> dict[str, Any]:
     """The original project's rule, on the backtest (never on the test window): the best learner
-    (lowest backtest WMAE) is champion only if it beats the best baseline on both WMAE and RMSE;
-    otherwise the best baseline is."""
+    (lowest backtest WMAE, the ensemble included) is champion only if it beats the best baseline
+    on both WMAE and RMSE; otherwise the best baseline is."""
     baselines = baseline_summary["models"]
     best_baseline = baseline_summary["best_baseline"]
     learners = {name: m for summary in learner_summaries for name, m in summary.items()}
@@ -56,6 +63,8 @@ def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[s
         "best_baseline": best_baseline,
         "best_learner": best_learner,
         "learner_beats_baseline": bool(beats),
+        "families": {**{n: "baseline" for n in baselines},
+                     **{n: "ensemble" if n == "ensemble" else "learner" for n in learners}},
         "backtest": {**{n: baselines[n] for n in baselines}, **learners},
     }
     if beats:
@@ -121,3 +130,145 @@ def plot_test_forecast(mo_test_forecasts: pd.DataFrame, champion: dict[str, Any]
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+class EvaluationParams(BaseModel):
+    """``evaluation`` parameters (``conf/base/parameters_evaluation.yml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sampled_series: int = Field(6, ge=1, description="series shown in the actual-vs-forecast figure")
+    top_features: int = Field(15, ge=1)
+    seed: int = 0
+
+
+def compare_models(rpt_champion: dict[str, Any], rpt_metrics: dict[str, Any]) -> pd.DataFrame:
+    """One row per model: family, backtest and test WMAE/MAE/RMSE side by side, champion flag."""
+    rows = []
+    for name, family in rpt_champion["families"].items():
+        backtest, test = rpt_champion["backtest"][name], rpt_metrics["models"][name]
+        rows.append(
+            {"model": name, "family": family,
+             **{f"backtest_{k}": backtest[k] for k in ("wmae", "mae", "rmse")},
+             **{f"test_{k}": test[k] for k in ("wmae", "mae", "rmse")},
+             "champion": name == rpt_champion["champion"]}
+        )
+    return pd.DataFrame(rows).sort_values("backtest_wmae", ignore_index=True)
+
+
+def extract_champion_forecasts(mo_test_forecasts: pd.DataFrame, rpt_champion: dict[str, Any]) -> pd.DataFrame:
+    """The champion's test forecast as a tidy table: store, dept, date, model, forecast, actual."""
+    name = rpt_champion["champion"]
+    return mo_test_forecasts[[*KEYS, "actual"]].assign(model=name, forecast=mo_test_forecasts[name])[
+        [*KEYS, "model", "forecast", "actual"]
+    ]
+
+
+def plot_sampled_series(
+    mo_test_forecasts: pd.DataFrame, rpt_champion: dict[str, Any], params: EvaluationParams
+) -> Figure:
+    """Actual vs the champion and the best baseline for a seeded sample of the larger series."""
+    sizes = mo_test_forecasts.groupby(["store", "dept"])["actual"].sum()
+    pool = sizes[sizes >= sizes.quantile(0.5)].index
+    rng = np.random.default_rng(params.seed)
+    chosen = [pool[i] for i in sorted(rng.choice(len(pool), min(params.sampled_series, len(pool)), replace=False))]
+    shown = list(dict.fromkeys([rpt_champion["champion"], rpt_champion["best_baseline"]]))
+    cols = 2 if len(chosen) > 1 else 1
+    rows = (len(chosen) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 3 * rows), squeeze=False)
+    for ax, (store, dept) in zip(axes.flat, chosen, strict=False):
+        series = mo_test_forecasts[(mo_test_forecasts["store"] == store) & (mo_test_forecasts["dept"] == dept)]
+        ax.plot(series["date"], series["actual"], color="black", linewidth=2, label="Actual")
+        for style, model in zip(("--", ":"), shown, strict=False):
+            ax.plot(series["date"], series[model], linestyle=style, label=model)
+        ax.set_title(f"Store {store}, dept {dept}")
+        ax.set_ylabel("Weekly sales (USD)")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(chosen):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(loc="best")
+    fig.suptitle("Actual vs forecast over the test window, sampled series")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_by_step(report: pd.DataFrame, rpt_champion: dict[str, Any]) -> Figure:
+    """Test WMAE by horizon step (weeks after the origin) for the champion, the best baseline
+    and every learner."""
+    rows = report[(report["segment"] == "step") & (report["cutoff"] == "all")].copy()
+    rows["step"] = rows["segment_value"].astype(int)
+    shown = [m for m, f in rpt_champion["families"].items() if f != "baseline"] + [rpt_champion["best_baseline"]]
+    fig, ax = plt.subplots(figsize=(11, 5))
+    for model in dict.fromkeys(shown):
+        line = rows[rows["model"] == model].sort_values("step")
+        ax.plot(line["step"], line["wmae"], linewidth=2.5 if model == rpt_champion["champion"] else 1.2,
+                label=model + (" (champion)" if model == rpt_champion["champion"] else ""))
+    ax.set_title("Test-window error by horizon step")
+    ax.set_xlabel("Step (weeks after the origin)")
+    ax.set_ylabel("WMAE (USD)")
+    ax.legend(loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_by_segment(report: pd.DataFrame, rpt_champion: dict[str, Any]) -> Figure:
+    """Test WMAE by store type and by holiday week, one bar per model."""
+    overall_rows = report[(report["cutoff"] == "all")]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    for ax, segment in zip(axes, ("store_type", "is_holiday"), strict=True):
+        table = overall_rows[overall_rows["segment"] == segment].pivot(
+            index="segment_value", columns="model", values="wmae"
+        )
+        table = table[[m for m in rpt_champion["families"] if m in table.columns]]
+        table.plot.bar(ax=ax, rot=0, legend=segment == "store_type")
+        ax.set_title(f"Test WMAE by {segment.replace('_', ' ')}")
+        ax.set_xlabel(segment)
+        ax.set_ylabel("WMAE (USD)")
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_importance(params: EvaluationParams, **models: Any) -> Figure:
+    """Normalised importance (share of the total) of the top features of each tree model."""
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 6), squeeze=False)
+    for ax, (name, model) in zip(axes.flat, models.items(), strict=True):
+        importance = model.feature_importance()
+        top = (importance / max(importance.sum(), 1e-12)).sort_values().tail(params.top_features)
+        ax.barh(top.index, top.to_numpy())
+        ax.set_title(name)
+        ax.set_xlabel("Share of total importance")
+    fig.suptitle("Feature importance of the tree models (final fit on train + validation)")
+    fig.tight_layout()
+    return fig
+
+
+def package_champion(
+    rpt_champion: dict[str, Any],
+    feat_panel: pd.DataFrame,
+    horizon_weeks: int,
+    features: FeatureParams,
+    baselines: BaselineParams,
+    ensemble_weights: dict[str, Any],
+    **models: FittedLearner,
+) -> ChampionPyfunc:
+    """The champion (retrained on train + validation) as an MLflow pyfunc of raw-shaped rows,
+    with the history up to the panel's last week: it forecasts the ``horizon_weeks`` after it."""
+    name = rpt_champion["champion"]
+    family = rpt_champion["families"][name]
+    if family == "ensemble":
+        weights = {m: w for m, w in ensemble_weights["weights"].items() if w > 0}
+    elif family == "learner":
+        weights = {name: 1.0}
+    else:
+        weights = {}
+    forecaster = ChampionForecaster.from_panel(
+        feat_panel, name, family, horizon_weeks, features,
+        models={m: models[m] for m in weights}, weights=weights,
+        baselines=baselines if family == "baseline" else None,
+    )
+    logger.info("Packaged champion %s (%s) forecasting from %s", name, family, forecaster.origin.date())
+    return ChampionPyfunc(forecaster)

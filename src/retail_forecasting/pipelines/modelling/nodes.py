@@ -1,7 +1,10 @@
-"""Nodes of the ``modelling`` pipeline: one global LightGBM, backtested on the same rolling
-origins as the baselines, then fit on train + validation to forecast the test window.
+"""Nodes of the ``modelling`` pipeline: the model zoo and the weighted ensemble.
 
-(The model zoo, tuning and the ensemble come with issue #4; this keeps the DAG whole.)
+One template (:func:`.pipeline.create_model_pipeline`) is instantiated per model of
+:data:`retail_forecasting.forecasting.learners.MODELS` under its namespace: tune on one cutoff of
+the validation backtest, backtest the tuned model on the baselines' rolling origins (refit at
+every cutoff), fit it on train + validation (``mi_training_frame``) and forecast the test window.
+The ensemble weights the learners' backtest forecasts (non-negative, summing to 1).
 """
 
 from __future__ import annotations
@@ -10,72 +13,131 @@ import logging
 import time
 from typing import Any
 
-import lightgbm as lgb
+import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from retail_forecasting.forecasting.backtest import (
+    KEY_COLUMNS,
     BacktestParams,
     cross_validation,
     overall,
     rolling_cutoffs,
     score,
 )
+from retail_forecasting.forecasting.ensemble import EnsembleParams, cross_fitted_forecasts, fit_weights
 from retail_forecasting.forecasting.features import FeatureParams, feature_columns
 from retail_forecasting.forecasting.learners import (
-    LightGBMForecaster,
-    LightGBMParams,
-    fit_lightgbm,
-    predict_lightgbm,
+    FittedLearner,
+    LearnerForecaster,
+    LearnerParams,
+    fit_learner,
+    subsample,
+    tune,
 )
 from retail_forecasting.metrics import to_mlflow_metrics
 
 logger = logging.getLogger(__name__)
 
-MODEL = "lightgbm"
+KEYS = ["store", "dept", "date"]
 
 
-class ModellingParams(BaseModel):
-    """``modelling`` parameters (``conf/base/parameters_modelling.yml``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lightgbm: LightGBMParams = LightGBMParams()
+def _history(feat_panel: pd.DataFrame) -> pd.DataFrame:
+    """Train + validation: the test window is never seen by tuning or backtests."""
+    return feat_panel[feat_panel["split"] != "test"]
 
 
-def backtest_lightgbm(
+def _summary(cv: pd.DataFrame, models: list[str], stage: str = "backtest") -> tuple[dict[str, Any], dict]:
+    totals = overall(score(cv, models))
+    mlflow_metrics = to_mlflow_metrics(
+        {stage: {name: {k: v for k, v in m.items() if k != "n"} for name, m in totals.items()}}
+    )
+    return totals, mlflow_metrics
+
+
+def tune_model(
     feat_panel: pd.DataFrame,
     horizon_weeks: int,
     backtest: BacktestParams,
     features: FeatureParams,
-    params: ModellingParams,
+    model: LearnerParams,
+) -> dict[str, Any]:
+    """Search the model's hyperparameters at the last cutoff of the validation backtest."""
+    history = _history(feat_panel)
+    cutoff = rolling_cutoffs(history["date"], horizon_weeks, backtest)[-1]
+    return tune(history, cutoff, horizon_weeks, features, model)
+
+
+def backtest_model(
+    feat_panel: pd.DataFrame,
+    horizon_weeks: int,
+    backtest: BacktestParams,
+    features: FeatureParams,
+    model: LearnerParams,
+    tuning: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any], dict]:
-    """Refit LightGBM at every backtest cutoff (the baselines' cutoffs) and forecast each window."""
-    history = feat_panel[feat_panel["split"] != "test"]
+    """Refit the tuned model at every backtest cutoff (the baselines' cutoffs), forecast each
+    window; returns the backtest frame, ``{model: {wmae, mae, rmse, n}}`` and MLflow metrics."""
+    history = _history(feat_panel)
     cutoffs = rolling_cutoffs(history["date"], horizon_weeks, backtest)
-    forecaster = LightGBMForecaster(features, params.lightgbm, horizon_weeks).with_panel(history)
-    cv = cross_validation(history, {MODEL: forecaster}, horizon_weeks, cutoffs, observed=features.covariates.observed)
-    models = overall(score(cv, [MODEL]))
-    logger.info("LightGBM backtest: WMAE %.1f", models[MODEL]["wmae"])
-    mlflow_metrics = to_mlflow_metrics({"backtest": {MODEL: {k: v for k, v in models[MODEL].items() if k != "n"}}})
-    return cv, models, mlflow_metrics
+    forecaster = LearnerForecaster(
+        features, model, horizon_weeks, tuning["hyperparameters"], tuning["rounds"]
+    ).with_panel(history)
+    cv = cross_validation(history, {model.kind: forecaster}, horizon_weeks, cutoffs,
+                          observed=features.covariates.observed)
+    totals, mlflow_metrics = _summary(cv, [model.kind])
+    logger.info("%s backtest: WMAE %.1f", model.kind, totals[model.kind]["wmae"])
+    return cv, totals, mlflow_metrics
 
 
-def train_lightgbm(mi_training_frame: pd.DataFrame, features: FeatureParams, params: ModellingParams) -> lgb.Booster:
-    """Fit the final LightGBM on train + validation (the test window's origin)."""
+def train_model(
+    mi_training_frame: pd.DataFrame, features: FeatureParams, model: LearnerParams, tuning: dict[str, Any]
+) -> FittedLearner:
+    """Fit the tuned model on train + validation (the test window's origin)."""
     started = time.perf_counter()
-    model = fit_lightgbm(mi_training_frame, feature_columns(features), params.lightgbm)
-    logger.info("Fit LightGBM on %d rows in %.1f s", len(mi_training_frame), time.perf_counter() - started)
-    return model
+    rows = subsample(mi_training_frame, model)
+    fitted = fit_learner(rows, feature_columns(features), model, tuning["hyperparameters"], tuning["rounds"])
+    logger.info("Fit %s on %d rows in %.1f s", model.kind, len(rows), time.perf_counter() - started)
+    return fitted
 
 
-def forecast_lightgbm(mdl_lightgbm: lgb.Booster, mi_forecast_frame: pd.DataFrame) -> pd.DataFrame:
-    """The final model's forecast of every test row: store, dept, date, lightgbm."""
-    return pd.DataFrame(
-        {
-            "store": mi_forecast_frame["store"].to_numpy(),
-            "dept": mi_forecast_frame["dept"].to_numpy(),
-            "date": mi_forecast_frame["date"].to_numpy(),
-            MODEL: predict_lightgbm(mdl_lightgbm, mi_forecast_frame),
-        }
-    )
+def forecast_test_window(mdl_model: FittedLearner, mi_forecast_frame: pd.DataFrame) -> pd.DataFrame:
+    """The final model's forecast of every test row: store, dept, date, <model>."""
+    frame = mi_forecast_frame[KEYS].reset_index(drop=True)
+    frame[mdl_model.kind] = mdl_model.predict(mi_forecast_frame)
+    return frame
+
+
+def _model_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in KEY_COLUMNS and c not in KEYS]
+
+
+def fit_ensemble(
+    params: EnsembleParams, *backtests: pd.DataFrame
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any], dict]:
+    """Weights on the learners' backtest forecasts (non-negative, summing to 1, minimising the
+    WMAE) and the ensemble's own backtest, cross-fitted: each fold is forecast with weights fit
+    on the other folds, so the selection compares it fairly with the single models."""
+    frame = backtests[0]
+    for other in backtests[1:]:
+        frame = frame.merge(other[[*KEYS, "cutoff", *_model_columns(other)]], on=[*KEYS, "cutoff"],
+                            how="inner", validate="one_to_one")
+        if len(frame) != len(other):
+            raise ValueError("the learners' backtests do not cover the same rows")
+    members = [c for b in backtests for c in _model_columns(b)]
+    weights = fit_weights(frame, members, params)
+    cv = frame[KEY_COLUMNS].assign(ensemble=cross_fitted_forecasts(frame, members, params))
+    totals, mlflow_metrics = _summary(cv, ["ensemble"])
+    logger.info("Ensemble weights %s; cross-fitted backtest WMAE %.1f", weights, totals["ensemble"]["wmae"])
+    return {"weights": weights}, cv, totals, mlflow_metrics
+
+
+def forecast_ensemble_test_window(weights: dict[str, Any], *forecasts: pd.DataFrame) -> pd.DataFrame:
+    """The weighted sum of the learners' test forecasts (each retrained on train + validation)."""
+    frame = forecasts[0][KEYS]
+    total = np.zeros(len(frame))
+    for forecast in forecasts:
+        if not forecast[KEYS].equals(frame):
+            raise ValueError("the learners' test forecasts do not cover the same rows in the same order")
+        for column in _model_columns(forecast):
+            total += weights["weights"].get(column, 0.0) * forecast[column].to_numpy(dtype=float)
+    return frame.assign(ensemble=total)

@@ -1,0 +1,101 @@
+"""The champion as one self-contained forecaster of raw-shaped rows (Kaggle ``test.csv``).
+
+:class:`ChampionForecaster` carries everything a forecast needs: the fitted model(s) and their
+weights (one learner, the ensemble's members, or a baseline's parameters), the feature
+parameters, the horizon, the store table (statics) and a :class:`~.history.History` built at the
+last week of the panel (the target matrix and the observed covariates, nothing else). It
+forecasts any week 1..horizon weeks after that week, with the same feature code as the backtests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
+from retail_forecasting.forecasting.contract import MARKDOWNS, TIME_COLUMN
+from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
+from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.learners import FittedLearner
+
+RAW_COLUMNS = {"Store": "store", "Dept": "dept", "Date": "date", "IsHoliday": "is_holiday",
+               **{f"MarkDown{i}": f"markdown{i}" for i in range(1, 6)}}
+
+
+def tidy_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """Kaggle-shaped rows (Store, Dept, Date, IsHoliday[, MarkDown1..5]) in the panel's names."""
+    rows = raw.rename(columns=RAW_COLUMNS)
+    missing = [c for c in ("store", "dept", "date", "is_holiday") if c not in rows]
+    if missing:
+        raise ValueError(f"forecast input lacks column(s) {missing}; expected Store, Dept, Date, IsHoliday")
+    rows = rows.assign(
+        store=rows["store"].astype("int64"),
+        dept=rows["dept"].astype("int64"),
+        date=pd.to_datetime(rows["date"]).astype("datetime64[ns]"),
+        is_holiday=rows["is_holiday"].map(lambda v: str(v).strip().lower() in ("true", "1")),
+    )
+    for name in MARKDOWNS:
+        rows[name] = pd.to_numeric(rows[name], errors="coerce") if name in rows else np.nan
+    return rows.reset_index(drop=True)
+
+
+@dataclass
+class ChampionForecaster:
+    """See the module docstring. ``weights`` maps each model in ``models`` to its weight."""
+
+    name: str
+    family: str  # baseline | learner | ensemble
+    horizon: int
+    features: FeatureParams
+    history: History
+    stores: pd.DataFrame  # store, store_type, store_size
+    models: dict[str, FittedLearner]
+    weights: dict[str, float]
+    baselines: BaselineParams | None = None
+
+    @classmethod
+    def from_panel(
+        cls,
+        panel: pd.DataFrame,
+        name: str,
+        family: str,
+        horizon: int,
+        features: FeatureParams,
+        models: dict[str, FittedLearner] | None = None,
+        weights: dict[str, float] | None = None,
+        baselines: BaselineParams | None = None,
+    ) -> ChampionForecaster:
+        """Bundle the champion with the history at the panel's last week."""
+        history = History.from_panel(panel, panel[TIME_COLUMN].max(), observed=features.covariates.observed)
+        stores = panel.drop_duplicates("store")[["store", "store_type", "store_size"]].reset_index(drop=True)
+        models = models or {}
+        if family == "baseline" and baselines is None:
+            raise ValueError("a baseline champion needs its BaselineParams")
+        if family != "baseline" and not models:
+            raise ValueError(f"the {family} champion {name!r} has no fitted model")
+        return cls(name, family, horizon, features, history, stores, models,
+                   weights or {m: 1.0 for m in models}, baselines)
+
+    @property
+    def origin(self) -> pd.Timestamp:
+        """The forecast origin: the last week of the history."""
+        return self.history.cutoff
+
+    def forecast(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """Forecast raw-shaped rows; returns Store, Dept, Date, Weekly_Sales in the input order."""
+        rows = tidy_rows(raw).merge(self.stores, on="store", how="left")
+        steps = self.history.week_index(rows[TIME_COLUMN]) - self.history.origin_week
+        if len(rows) and ((steps < 1) | (steps > self.horizon)).any():
+            raise ValueError(
+                f"this model forecasts the {self.horizon} weeks after {self.origin.date()}; the input "
+                f"spans {rows['date'].min().date()}..{rows['date'].max().date()}"
+            )
+        if self.family == "baseline":
+            values = make_baselines(self.baselines)[self.name](self.history, rows)
+        else:
+            frame = forecast_frame(self.history, rows, self.features, self.horizon)
+            values = sum(w * self.models[m].predict(frame) for m, w in self.weights.items() if w > 0)
+        return pd.DataFrame({"Store": rows["store"], "Dept": rows["dept"], "Date": rows["date"],
+                             "Weekly_Sales": np.asarray(values, dtype=float)})

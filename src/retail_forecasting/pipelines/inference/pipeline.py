@@ -1,0 +1,24 @@
+"""Inference: test.csv + features.csv -> the registered champion -> submission and tidy table.
+
+Not part of ``__default__``: it needs a registered model (``kedro run`` registers one) and
+test.csv has no actuals. Run it with ``kedro run --pipeline inference``.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from retail_forecasting.pipelines.inference import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(nodes.prepare_inference_input, ["raw_test", "raw_features"], "int_inference_input",
+                 name="prepare_inference_input"),
+            Node(
+                nodes.forecast_test_weeks,
+                ["mdl_registered_champion", "int_inference_input"],
+                ["rpt_submission", "mo_inference_forecasts"],
+                name="forecast_test_weeks",
+            ),
+        ]
+    )

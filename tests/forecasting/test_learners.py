@@ -1,0 +1,102 @@
+"""The model zoo: every registered learner fits and predicts deterministically, tuning ranks
+candidates on the fold's window within its time budget, subsampling is seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_forecasting.forecasting.features import FeatureParams, feature_columns, forecast_frame, training_frame
+from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.learners import (
+    MODELS,
+    LearnerParams,
+    candidates,
+    fit_learner,
+    subsample,
+    tune,
+)
+
+HORIZON = 39
+FEATURES = FeatureParams()
+OBSERVED = FEATURES.covariates.observed
+TINY = {
+    "ridge": {},
+    "lightgbm": {"num_leaves": 15},
+    "catboost": {"depth": 4},
+    "xgboost": {"max_depth": 4},
+}
+
+
+@pytest.fixture(scope="module")
+def frames(synthetic_panel):
+    weeks = np.sort(synthetic_panel["date"].unique())
+    cutoff = pd.Timestamp(weeks[-HORIZON - 1])
+    history = History.from_panel(synthetic_panel, cutoff, observed=OBSERVED)
+    future = synthetic_panel[synthetic_panel["date"] > cutoff]
+    return training_frame(history, synthetic_panel, FEATURES, HORIZON), forecast_frame(history, future, FEATURES, HORIZON), future
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_every_learner_fits_predicts_and_is_deterministic(frames, kind):
+    train, scoring, future = frames
+    params = LearnerParams(kind=kind, rounds=25, threads=1, hyperparameters=TINY[kind])
+    first = fit_learner(train, feature_columns(FEATURES), params)
+    again = fit_learner(train, feature_columns(FEATURES), params)
+    forecast = first.predict(scoring)
+    assert forecast.shape == (len(future),) and np.isfinite(forecast).all()
+    np.testing.assert_array_equal(forecast, again.predict(scoring))
+    # better than a constant guess on the synthetic series
+    actual = future["weekly_sales"].to_numpy()
+    assert np.abs(forecast - actual).mean() < np.abs(actual - actual.mean()).mean()
+    importance = first.feature_importance()
+    assert len(importance) >= len(feature_columns(FEATURES)) - 1 and (importance >= 0).all()
+
+
+def test_a_nan_target_is_refused(frames):
+    train = frames[0].copy()
+    train.loc[train.index[:3], "weekly_sales"] = np.nan
+    with pytest.raises(ValueError, match="3 NaN targets"):
+        fit_learner(train, feature_columns(FEATURES), LearnerParams(kind="ridge"))
+
+
+def test_early_stopping_keeps_the_best_round_and_fixed_rounds_are_honoured(frames):
+    train, _, _ = frames
+    params = LearnerParams(kind="lightgbm", rounds=400, early_stopping_rounds=5, threads=1,
+                           hyperparameters={"learning_rate": 0.5, "num_leaves": 31})
+    inner = train["date"] > train["date"].max() - pd.Timedelta(weeks=8)
+    stopped = fit_learner(train[~inner], feature_columns(FEATURES), params, valid=train[inner])
+    assert 1 <= stopped.rounds < 400
+    fixed = fit_learner(train, feature_columns(FEATURES), params, rounds=7)
+    assert fixed.rounds == 7 and fixed.model.num_trees() == 7
+
+
+def test_candidates_are_the_grid_or_a_seeded_subset_keeping_the_first_point():
+    params = LearnerParams(kind="lightgbm", search_space={"a": [1, 2, 3], "b": [10, 20]}, max_candidates=3)
+    picked = candidates(params)
+    assert len(picked) == 3 and picked[0] == {"a": 1, "b": 10}
+    assert picked == candidates(params)  # seeded
+    assert len(candidates(params.model_copy(update={"max_candidates": 10}))) == 6
+    assert candidates(LearnerParams(kind="ridge")) == [{}]
+
+
+def test_tuning_picks_the_lowest_fold_error_and_stops_at_the_time_budget(synthetic_panel):
+    weeks = np.sort(synthetic_panel["date"].unique())
+    panel = synthetic_panel[synthetic_panel["date"] <= weeks[-HORIZON - 1]]
+    cutoff = pd.Timestamp(weeks[-2 * HORIZON - 1])
+    params = LearnerParams(kind="ridge", search_space={"alpha": [1e6, 1.0]})
+    result = tune(panel, cutoff, HORIZON, FEATURES, params)
+    errors = {c["alpha"]: c["wmae"] for c in result["candidates"]}
+    assert errors[1.0] < errors[1e6]  # a huge penalty flattens the model
+    assert result["hyperparameters"] == {"alpha": 1.0} and result["skipped"] == 0
+    budget = tune(panel, cutoff, HORIZON, FEATURES, params.model_copy(update={"time_budget_seconds": 1e-9}))
+    assert len(budget["candidates"]) == 1 and budget["skipped"] == 1
+
+
+def test_subsample_is_seeded_and_bounded():
+    frame = pd.DataFrame({"x": np.arange(5000)})
+    params = LearnerParams(kind="ridge", max_train_rows=1000)
+    rows = subsample(frame, params)
+    assert len(rows) == 1000 and rows.equals(subsample(frame, params)) and rows["x"].is_monotonic_increasing
+    assert len(subsample(frame, params.model_copy(update={"max_train_rows": None}))) == 5000

@@ -1,0 +1,57 @@
+"""The inference pipeline on an in-memory catalog: a packaged champion (the seasonal naive,
+so the expected values are known) forecasts Kaggle-shaped test.csv rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_forecasting.forecasting.baselines import BaselineParams
+from retail_forecasting.forecasting.champion import ChampionForecaster
+from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.pipelines.inference import create_pipeline
+from retail_forecasting.pipelines.inference.nodes import prepare_inference_input
+from retail_forecasting.registry import ChampionPyfunc
+
+WEEK = pd.Timedelta(weeks=1)
+
+
+class Loaded:
+    """What mlflow.pyfunc.load_model returns: predict(frame) only."""
+
+    def __init__(self, python_model):
+        self.python_model = python_model
+
+    def predict(self, frame):
+        return self.python_model.predict(None, frame)
+
+
+def kaggle_test(last: pd.Timestamp) -> pd.DataFrame:
+    dates = [last + k * WEEK for k in (1, 2, 3)]
+    return pd.DataFrame({"Store": [1, 1, 2, 2], "Dept": [1, 1, 2, 2],
+                         "Date": [f"{d:%Y-%m-%d}" for d in (dates[0], dates[1], dates[0], dates[2])],
+                         "IsHoliday": [False, True, False, False]})
+
+
+def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, horizon_weeks):
+    last = feat_panel["date"].max()
+    model = ChampionPyfunc(ChampionForecaster.from_panel(
+        feat_panel, "seasonal_naive", "baseline", horizon_weeks, FeatureParams(), baselines=BaselineParams()))
+    features = pd.DataFrame({"Store": [1, 2], "Date": [f"{last + WEEK:%Y-%m-%d}"] * 2, "IsHoliday": False,
+                             "MarkDown1": [5.0, 7.0]})
+    test = kaggle_test(last)
+    catalog = run_pipeline(create_pipeline(), {"raw_test": test, "raw_features": features,
+                                               "mdl_registered_champion": Loaded(model)})
+    submission = catalog.load("rpt_submission")
+    assert list(submission.columns) == ["Id", "Weekly_Sales"]
+    assert submission["Id"].iloc[0] == f"1_1_{last + WEEK:%Y-%m-%d}"
+    history = feat_panel.set_index(["store", "dept", "date"])["weekly_sales"]
+    assert submission["Weekly_Sales"].iloc[0] == history[(1, 1, last + WEEK - 52 * WEEK)]
+    tidy = catalog.load("mo_inference_forecasts")
+    assert len(tidy) == len(test) and tidy["is_holiday"].tolist() == [False, True, False, False]
+    # the planned markdowns of each row's week, NaN where features.csv has none
+    np.testing.assert_array_equal(catalog.load("int_inference_input")["MarkDown1"], [5.0, np.nan, 7.0, np.nan])
+
+
+def test_test_csv_without_its_columns_is_refused():
+    with pytest.raises(ValueError, match="lacks column"):
+        prepare_inference_input(pd.DataFrame({"Store": [1], "Date": ["2012-11-02"]}), pd.DataFrame())
