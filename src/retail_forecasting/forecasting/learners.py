@@ -343,6 +343,11 @@ def tune(
         error = wmae(future[TARGET], model.predict(scoring), future["is_holiday"], params.holiday_weight)
         results.append({**candidate, "wmae": float(error), "rounds": model.rounds,
                         "seconds": round(time.perf_counter() - began, 2)})
+        logger.info(
+            "Tuning %s: candidate %d/%d %s -> WMAE %.1f in %.1f s (%.0f s of the %.0f s budget used)",
+            params.kind, len(results), len(grid), candidate, error, results[-1]["seconds"],
+            time.perf_counter() - started, params.time_budget_seconds,
+        )
     best = min(results, key=lambda r: r["wmae"])
     chosen = {k: v for k, v in best.items() if k not in ("wmae", "rounds", "seconds")}
     logger.info(
