@@ -74,6 +74,11 @@ def test_default_pipeline_runs_end_to_end_on_a_tiny_synthetic_panel(project_copy
     runs = mlflow.search_runs(experiment_names=["retail_forecasting"])
     assert len(runs) == 1
     run_id = runs.loc[0, "run_id"]
+    # typed parameters are logged flattened, backtest metrics per model and per fold
+    assert runs.loc[0, "params.baselines.moving_average_window"] == "8"
+    assert runs.loc[0, "params.feature_engineering.covariates.observed"].startswith("['temperature'")
+    history = mlflow.MlflowClient().get_metric_history(run_id, "backtest_fold.seasonal_naive.wmae")
+    assert [m.step for m in history] == [1, 2, 3]
     artifacts = [a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "manifests")]
     assert artifacts == ["manifests/input_manifest.json"]
 

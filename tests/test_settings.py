@@ -37,3 +37,13 @@ def test_project_root_is_found_from_a_subfolder(tmp_path):
     other = tmp_path.parent / "elsewhere"
     other.mkdir()
     assert find_project_root(other) == other.resolve()  # no project: the start folder
+
+
+def test_typed_parameters_are_flattened_for_mlflow():
+    from retail_forecasting.forecasting.baselines import BaselineParams
+    from retail_forecasting.hooks import flatten_params
+
+    flat = flatten_params("baselines", BaselineParams(moving_average_window=4))
+    assert flat["baselines.moving_average_window"] == 4
+    assert flat["baselines.hybrid_weights.seasonal_average"] == 0.5
+    assert flatten_params("x", {"a": {"b": [1, 2]}}) == {"x.a.b": [1, 2]}

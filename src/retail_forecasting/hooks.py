@@ -9,6 +9,7 @@ is a reviewed, manual step: ``python -m retail_forecasting.registry promote --ve
 from __future__ import annotations
 
 import logging
+import dataclasses
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -63,3 +64,39 @@ class ChallengerAliasHook:
         mlflow.MlflowClient().set_registered_model_alias(name, "challenger", str(version))
         logger.info("Registered %s version %s, alias 'challenger' (promote with: "
                     "python -m retail_forecasting.registry promote --version %s)", name, version, version)
+
+
+def flatten_params(prefix: str, value: Any) -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` under ``p`` -> ``{"p.a.b": 1}``; typed parameters are dumped first."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(flatten_params(f"{prefix}.{key}", item))
+        return flat
+    return {prefix: value}
+
+
+class FlatParamsHook:
+    """Log typed parameters (pydantic models, dataclasses) flattened, one MLflow param per leaf.
+
+    kedro-mlflow flattens plain dicts (``flatten: true`` in mlflow.yml) but logs a typed
+    parameter object as one string; this logs ``baselines.moving_average_window`` and friends
+    into the run kedro-mlflow opened.
+    """
+
+    @hook_impl
+    def before_node_run(self, node: Any, inputs: dict[str, Any]) -> None:  # noqa: ARG002
+        import mlflow
+
+        if mlflow.active_run() is None:
+            return
+        flat: dict[str, Any] = {}
+        for name, value in inputs.items():
+            if name.startswith("params:") and not isinstance(value, (dict, list, str, int, float, bool)):
+                flat.update(flatten_params(name.removeprefix("params:"), value))
+        if flat:
+            mlflow.log_params({k: str(v)[:6000] for k, v in flat.items()})

@@ -6,13 +6,14 @@ credentials), ``local`` switches the warehouse to PostgreSQL (``DB_*`` variables
 """
 
 from retail_forecasting.context import ProjectContext
-from retail_forecasting.hooks import ChallengerAliasHook
+from retail_forecasting.hooks import ChallengerAliasHook, FlatParamsHook
 from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 
 CONTEXT_CLASS = ProjectContext
 
-# Marks each newly registered champion version `challenger` (see retail_forecasting.registry).
-HOOKS = (ChallengerAliasHook(),)
+# ChallengerAliasHook marks each newly registered champion version `challenger` (see
+# retail_forecasting.registry); FlatParamsHook logs typed parameters to MLflow one leaf each.
+HOOKS = (ChallengerAliasHook(), FlatParamsHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -8,6 +8,7 @@ from retail_forecasting.forecasting.backtest import (
     KEY_COLUMNS,
     BacktestParams,
     cross_validation,
+    mlflow_metrics,
     overall,
     rolling_cutoffs,
     score,
@@ -78,3 +79,17 @@ def test_score_by_hand_overall_per_fold_and_by_segment():
     assert holiday.set_index("segment_value")["mae"].to_dict() == {"True": 2.5, "False": 2.0}
     step = scores[(scores["cutoff"] == "all") & (scores["segment"] == "step")].set_index("segment_value")
     assert step.loc["2", "rmse"] == pytest.approx(np.sqrt(8))
+
+
+def test_mlflow_metrics_hold_the_total_and_one_step_per_fold():
+    cv = pd.DataFrame(
+        {
+            "store": 1, "dept": 1, "date": pd.to_datetime(["2010-02-12", "2010-02-19", "2010-02-26"]),
+            "cutoff": pd.to_datetime(["2010-02-05", "2010-02-12", "2010-02-19"]), "step": 1,
+            "is_holiday": False, "store_type": "A", "actual": [10.0, 20.0, 30.0], "m": [11.0, 18.0, 30.0],
+        }
+    )
+    logged = mlflow_metrics(score(cv, ["m"], segments=()))
+    assert logged["backtest.m.mae"] == {"value": pytest.approx(1.0), "step": 0}
+    assert [p["step"] for p in logged["backtest_fold.m.mae"]] == [1, 2, 3]
+    assert [p["value"] for p in logged["backtest_fold.m.mae"]] == [1.0, 2.0, 0.0]

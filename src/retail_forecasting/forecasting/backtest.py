@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -148,3 +149,24 @@ def overall(scores: pd.DataFrame) -> dict[str, dict[str, float]]:
         row.model: {"wmae": float(row.wmae), "mae": float(row.mae), "rmse": float(row.rmse), "n": int(row.n)}
         for row in rows.itertuples()
     }
+
+
+def mlflow_metrics(scores: pd.DataFrame, stage: str = "backtest") -> dict[str, Any]:
+    """:func:`score`'s overall rows in kedro-mlflow's metrics-history format.
+
+    ``<stage>.<model>.<metric>`` holds the value over all folds (step 0) and
+    ``<stage>_fold.<model>.<metric>`` one value per fold, the step being the fold number in
+    cutoff order — so the MLflow UI plots a model's error fold by fold.
+    """
+    rows = scores[scores["segment"] == "overall"]
+    folds = sorted(c for c in rows["cutoff"].unique() if c != "all")
+    out: dict[str, Any] = {}
+    for row in rows.itertuples():
+        for metric in ("wmae", "mae", "rmse"):
+            value = float(getattr(row, metric))
+            if row.cutoff == "all":
+                out[f"{stage}.{row.model}.{metric}"] = {"value": value, "step": 0}
+            else:
+                history = out.setdefault(f"{stage}_fold.{row.model}.{metric}", [])
+                history.append({"value": value, "step": folds.index(row.cutoff) + 1})
+    return out

@@ -15,13 +15,13 @@ import pandas as pd
 from retail_forecasting.forecasting.backtest import (
     BacktestParams,
     cross_validation,
+    mlflow_metrics,
     overall,
     rolling_cutoffs,
     score,
 )
 from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
 from retail_forecasting.forecasting.features import origin_before
-from retail_forecasting.metrics import to_mlflow_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,4 @@ def score_baselines(mo_baseline_backtest: pd.DataFrame) -> tuple[pd.DataFrame, d
         "models": models,
     }
     logger.info("Baseline backtest: best %s (WMAE %.1f)", best, models[best]["wmae"])
-    mlflow_metrics = to_mlflow_metrics(
-        {"backtest": {name: {k: v for k, v in m.items() if k != "n"} for name, m in models.items()}}
-    )
-    return scores, summary, mlflow_metrics
+    return scores, summary, mlflow_metrics(scores)

@@ -20,6 +20,7 @@ from retail_forecasting.forecasting.backtest import (
     KEY_COLUMNS,
     BacktestParams,
     cross_validation,
+    mlflow_metrics,
     overall,
     rolling_cutoffs,
     score,
@@ -34,7 +35,6 @@ from retail_forecasting.forecasting.learners import (
     subsample,
     tune,
 )
-from retail_forecasting.metrics import to_mlflow_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +47,8 @@ def _history(feat_panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summary(cv: pd.DataFrame, models: list[str], stage: str = "backtest") -> tuple[dict[str, Any], dict]:
-    totals = overall(score(cv, models))
-    mlflow_metrics = to_mlflow_metrics(
-        {stage: {name: {k: v for k, v in m.items() if k != "n"} for name, m in totals.items()}}
-    )
-    return totals, mlflow_metrics
+    scores = score(cv, models, segments=())
+    return overall(scores), mlflow_metrics(scores, stage)
 
 
 def tune_model(
@@ -84,9 +81,9 @@ def backtest_model(
     ).with_panel(history)
     cv = cross_validation(history, {model.kind: forecaster}, horizon_weeks, cutoffs,
                           observed=features.covariates.observed)
-    totals, mlflow_metrics = _summary(cv, [model.kind])
+    totals, logged_metrics = _summary(cv, [model.kind])
     logger.info("%s backtest: WMAE %.1f", model.kind, totals[model.kind]["wmae"])
-    return cv, totals, mlflow_metrics
+    return cv, totals, logged_metrics
 
 
 def train_model(
@@ -126,9 +123,9 @@ def fit_ensemble(
     members = [c for b in backtests for c in _model_columns(b)]
     weights = fit_weights(frame, members, params)
     cv = frame[KEY_COLUMNS].assign(ensemble=cross_fitted_forecasts(frame, members, params))
-    totals, mlflow_metrics = _summary(cv, ["ensemble"])
+    totals, logged_metrics = _summary(cv, ["ensemble"])
     logger.info("Ensemble weights %s; cross-fitted backtest WMAE %.1f", weights, totals["ensemble"]["wmae"])
-    return {"weights": weights}, cv, totals, mlflow_metrics
+    return {"weights": weights}, cv, totals, logged_metrics
 
 
 def forecast_ensemble_test_window(weights: dict[str, Any], *forecasts: pd.DataFrame) -> pd.DataFrame:
