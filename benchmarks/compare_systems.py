@@ -1,0 +1,395 @@
+"""Compare our champion with the systems users would pick instead (issue 4, "Benchmark ...").
+
+On a directory holding the Kaggle files (``train.csv`` is the only one read by the other
+systems), this runs side by side, in one process tree, each system in its own child process:
+
+1. ``ours``: ``kedro run --params raw_data_dir=DIR`` from the project root (the whole default run:
+   ingestion, EDA, baselines, tuning, evaluation), then ``data/08_reporting/metrics.json`` is read
+   for the champion's test WMAE/MAE/RMSE (the best learner is listed too). Its seconds include
+   everything the run does, not only fit+predict. ``--skip-kedro`` reads an existing
+   ``metrics.json`` instead (no time or memory figures then).
+2. ``seasonal_naive``: the forecast of a week is the same series 52 weeks earlier.
+3. ``statsforecast_mstl``: ``MSTL(season_length=52, trend_forecaster=AutoETS(model="ZZN"))``, the
+   closest analogue of the 2014 winner's ``stlf`` models, ``n_jobs=2``.
+4. ``mlforecast_lightgbm``: one global LightGBM (lags 1, 2, 4, 52; rolling means of lag 1 over 4
+   and 12 weeks and of lag 52 over 4 weeks; week-of-year and month; Store and Dept as static
+   features), recursive multi-step forecast of the whole horizon, 2 threads, fixed seed.
+
+Same data preparation for 2-4 (:func:`load_train`, :func:`split`, :func:`regular_panel`):
+
+- test window = the last ``--horizon`` weeks of ``train.csv`` (2012-02-03..2012-10-26 on the real
+  data with the default 39); history = the weeks before. Nothing is tuned on the test window:
+  every setting below is fixed in this file.
+- every (Store, Dept) with at least one history row is a series; it is made regular from its
+  first history week to the last history week (the cutoff), a missing week counting as 0 sales
+  (Kaggle convention: no row = no sales). Every system forecasts every series for every test week.
+- only the rows of the test window that exist in ``train.csv`` are scored; a test row whose series
+  has no history (a (Store, Dept) that first appears in the test window) is forecast 0.
+- metrics: :func:`retail_forecasting.metrics.score` (WMAE with weight 5 on ``IsHoliday`` weeks,
+  MAE, RMSE) over every scored (Store, Dept, Date) row.
+
+Fallbacks (counted and printed by each child):
+
+- ``seasonal_naive``: where the week 52 weeks back is before the series' first row, the mean of
+  the series' last 52 history weeks (zeros included) — the level of what the series shows.
+- ``statsforecast_mstl``: MSTL needs two full seasons (STL's requirement), so series with fewer than
+  104 history weeks get ``SeasonalNaive(52)`` when they have at least 52 weeks and
+  ``AutoETS(model="ZZN")`` (non-seasonal) otherwise, and the last value where ETS cannot fit (too
+  few weeks: statsforecast's "tiny datasets"). MSTL itself has no fallback: a failure stops the run.
+- ``mlforecast_lightgbm``: none needed (LightGBM handles the missing lag values of young series).
+
+Seconds and memory: the parent starts each child and collects it with ``os.wait4``; ``process s``
+is the child's wall time (start-up, reading CSV, fit, predict, writing the forecasts), ``fit+predict
+s`` is timed inside the child around the model calls only, ``peak MiB`` is the child's
+``ru_maxrss``, which on Linux is the peak of the largest single process in its tree (worker
+processes such as statsforecast's ``n_jobs=2`` pool are not summed).
+
+    python benchmarks/compare_systems.py --data-dir ../shared/data/walmart
+    python benchmarks/compare_systems.py --data-dir ../shared/data/walmart --skip-kedro
+
+Needs the ``benchmarks`` extra (``pip install ".[benchmarks]"``: statsforecast, mlforecast).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "src"))  # retail_forecasting.metrics without installing
+
+from retail_forecasting.metrics import score  # noqa: E402
+
+SEASON = 52
+SEED = 0
+FREQ = "W-FRI"  # Kaggle weeks end on Fridays
+SYSTEMS = ("seasonal_naive", "statsforecast_mstl", "mlforecast_lightgbm")
+METRICS_JSON = PROJECT / "data" / "08_reporting" / "metrics.json"
+CHAMPION_JSON = PROJECT / "data" / "08_reporting" / "champion.json"
+TARGET_IMPROVEMENT = 0.05
+
+
+# ----------------------------------------------------------------------------- data preparation
+def load_train(data_dir: str | Path) -> pd.DataFrame:
+    """Read ``train.csv`` into ``store, dept, date, weekly_sales, is_holiday`` sorted rows."""
+    raw = pd.read_csv(Path(data_dir) / "train.csv")
+    holiday = raw["IsHoliday"]
+    if holiday.dtype != bool:
+        holiday = holiday.astype(str).str.strip().str.upper().map({"TRUE": True, "FALSE": False})
+    frame = pd.DataFrame(
+        {
+            "store": raw["Store"].astype("int64"),
+            "dept": raw["Dept"].astype("int64"),
+            "date": pd.to_datetime(raw["Date"]),
+            "weekly_sales": raw["Weekly_Sales"].astype(float),
+            "is_holiday": holiday.astype(bool),
+        }
+    )
+    return frame.sort_values(["store", "dept", "date"], ignore_index=True)
+
+
+def split(train: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split into (history, test): test = the rows of the last ``horizon`` distinct weeks."""
+    weeks = np.sort(train["date"].unique())
+    if len(weeks) <= horizon:
+        raise ValueError(f"train.csv has {len(weeks)} weeks, not more than the horizon {horizon}")
+    first_test = weeks[-horizon]
+    is_test = train["date"] >= first_test
+    return train[~is_test].reset_index(drop=True), train[is_test].reset_index(drop=True)
+
+
+def series_id(store: pd.Series, dept: pd.Series) -> pd.Series:
+    return store.astype(str) + "_" + dept.astype(str)
+
+
+def regular_panel(history: pd.DataFrame) -> pd.DataFrame:
+    """Nixtla long format ``unique_id, ds, y, store, dept``: every series regular from its first
+    history week to the cutoff (the last history week), a missing week filled with 0."""
+    cutoff = history["date"].max()
+    firsts = history.groupby(["store", "dept"], sort=True)["date"].min()
+    n_weeks = ((cutoff - firsts).dt.days // 7 + 1).to_numpy()
+    store = np.repeat(firsts.index.get_level_values("store").to_numpy(), n_weeks)
+    dept = np.repeat(firsts.index.get_level_values("dept").to_numpy(), n_weeks)
+    offsets = np.concatenate([np.arange(n) for n in n_weeks])
+    dates = np.repeat(firsts.to_numpy(), n_weeks) + pd.to_timedelta(offsets * 7, unit="D")
+    grid = pd.DataFrame({"store": store, "dept": dept, "date": dates})
+    panel = grid.merge(history[["store", "dept", "date", "weekly_sales"]], how="left",
+                       on=["store", "dept", "date"], validate="one_to_one")
+    panel = pd.DataFrame(
+        {
+            "unique_id": series_id(panel["store"], panel["dept"]),
+            "ds": panel["date"],
+            "y": panel["weekly_sales"].fillna(0.0).astype(float),
+            "store": panel["store"],
+            "dept": panel["dept"],
+        }
+    )
+    return panel.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def test_dates(history: pd.DataFrame, horizon: int) -> pd.DatetimeIndex:
+    return pd.date_range(history["date"].max() + pd.Timedelta(weeks=1), periods=horizon, freq=FREQ)
+
+
+def seasonal_naive_forecast(panel: pd.DataFrame, horizon: int, season: int = SEASON) -> tuple[pd.DataFrame, int]:
+    """Forecast ``unique_id, ds, yhat`` = the value ``season`` weeks earlier; where that week is
+    before the series' first row, the mean of its last ``season`` weeks. Returns (forecasts,
+    number of series using the fallback for at least one week)."""
+    if horizon > season:
+        raise ValueError(f"seasonal naive needs horizon <= {season}, got {horizon}")
+    cutoff = panel["ds"].max()
+    future = test_dates(panel.rename(columns={"ds": "date"}), horizon)
+    ids = panel["unique_id"].unique()
+    grid = pd.DataFrame({"unique_id": np.repeat(ids, horizon), "ds": np.tile(future, len(ids))})
+    lookup = grid.assign(ds=grid["ds"] - pd.Timedelta(weeks=season))
+    values = lookup.merge(panel[["unique_id", "ds", "y"]], how="left", on=["unique_id", "ds"])["y"]
+    level = (
+        panel[panel["ds"] > cutoff - pd.Timedelta(weeks=season)].groupby("unique_id")["y"].mean()
+    )
+    missing = values.isna().to_numpy()
+    yhat = np.where(missing, grid["unique_id"].map(level).to_numpy(dtype=float), values.to_numpy())
+    n_fallback = int(grid.loc[missing, "unique_id"].nunique())
+    return grid.assign(yhat=yhat), n_fallback
+
+
+def score_forecasts(test: pd.DataFrame, forecasts: pd.DataFrame) -> tuple[dict[str, float], int]:
+    """Score ``forecasts`` (``unique_id, ds, yhat``) on every row of ``test``; a test row without
+    a forecast (series without history) is forecast 0. Returns (metrics, rows forecast 0)."""
+    rows = test.assign(unique_id=series_id(test["store"], test["dept"]))
+    merged = rows.merge(
+        forecasts[["unique_id", "ds", "yhat"]].rename(columns={"ds": "date"}),
+        how="left", on=["unique_id", "date"], validate="one_to_one",
+    )
+    n_zero = int(merged["yhat"].isna().sum())
+    merged["yhat"] = merged["yhat"].fillna(0.0)
+    if len(merged) != len(test):
+        raise AssertionError("scoring changed the number of test rows")
+    return score(merged, actual_col="weekly_sales", pred_col="yhat", holiday_col="is_holiday"), n_zero
+
+
+def best_of(ours: float, theirs: dict[str, float]) -> tuple[str, float, bool]:
+    """Return (best other system, its WMAE, whether ours is at least 5% lower)."""
+    name = min(theirs, key=theirs.get)
+    return name, theirs[name], ours <= (1.0 - TARGET_IMPROVEMENT) * theirs[name]
+
+
+# ----------------------------------------------------------------------------- the systems (children)
+def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict]:
+    from statsforecast import StatsForecast
+    from statsforecast.models import MSTL, AutoETS, SeasonalNaive
+
+    lengths = panel.groupby("unique_id").size()
+    long_ids = lengths.index[lengths >= 2 * SEASON]
+    mid_ids = lengths.index[(lengths >= SEASON) & (lengths < 2 * SEASON)]
+    short_ids = lengths.index[lengths < SEASON]
+    data = panel[["unique_id", "ds", "y"]]
+    parts = []
+    started = time.perf_counter()
+    groups = [
+        (long_ids, MSTL(season_length=SEASON, trend_forecaster=AutoETS(model="ZZN"), alias="yhat")),
+        (mid_ids, SeasonalNaive(season_length=SEASON, alias="yhat")),
+    ]
+    for ids, model in groups:
+        if len(ids) == 0:
+            continue
+        sf = StatsForecast(models=[model], freq=FREQ, n_jobs=2)
+        parts.append(sf.forecast(df=data[data["unique_id"].isin(ids)], h=horizon))
+    # series shorter than one season: AutoETS(ZZN) one by one, the last value where ETS raises
+    # (statsforecast's "tiny datasets" on a handful of weeks)
+    n_naive = 0
+    short = data[data["unique_id"].isin(short_ids)]
+    for uid, frame in short.groupby("unique_id", sort=True):
+        y = frame["y"].to_numpy(dtype=float)
+        try:
+            yhat = AutoETS(model="ZZN").forecast(y=y, h=horizon)["mean"]
+        except Exception:  # noqa: BLE001 - any ETS failure takes the documented fallback
+            yhat, n_naive = np.repeat(y[-1], horizon), n_naive + 1
+        start = frame["ds"].iloc[-1] + pd.Timedelta(weeks=1)
+        parts.append(pd.DataFrame({"unique_id": uid, "yhat": yhat,
+                                   "ds": pd.date_range(start, periods=horizon, freq=FREQ)}))
+    seconds = time.perf_counter() - started
+    forecasts = pd.concat(parts, ignore_index=True)
+    forecasts = forecasts.reset_index() if "unique_id" not in forecasts.columns else forecasts
+    info = {
+        "fit_predict_seconds": seconds,
+        "series": int(len(lengths)),
+        "mstl_series": int(len(long_ids)),
+        "fallback_seasonal_naive_series": int(len(mid_ids)),
+        "fallback_ets_series": int(len(short_ids)) - n_naive,
+        "fallback_last_value_series": n_naive,
+        "non_finite_forecasts_set_to_0": int((~np.isfinite(forecasts["yhat"])).sum()),
+    }
+    forecasts["yhat"] = forecasts["yhat"].where(np.isfinite(forecasts["yhat"]), 0.0)
+    return forecasts[["unique_id", "ds", "yhat"]], info
+
+
+def run_mlforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict]:
+    import lightgbm as lgb
+    from mlforecast import MLForecast
+    from mlforecast.lag_transforms import RollingMean
+
+    model = lgb.LGBMRegressor(
+        n_estimators=500, learning_rate=0.05, num_leaves=63, min_child_samples=20,
+        subsample=1.0, colsample_bytree=0.9, objective="l2",
+        random_state=SEED, n_jobs=2, deterministic=True, force_row_wise=True, verbose=-1,
+    )
+    mlf = MLForecast(
+        models={"yhat": model},
+        freq=FREQ,
+        lags=[1, 2, 4, SEASON],
+        lag_transforms={1: [RollingMean(window_size=4), RollingMean(window_size=12)],
+                        SEASON: [RollingMean(window_size=4)]},
+        date_features=["week", "month"],
+        num_threads=2,
+    )
+    data = panel[["unique_id", "ds", "y", "store", "dept"]]
+    started = time.perf_counter()
+    mlf.fit(data, static_features=["store", "dept"], dropna=True)
+    forecasts = mlf.predict(h=horizon)
+    seconds = time.perf_counter() - started
+    return forecasts[["unique_id", "ds", "yhat"]], {
+        "fit_predict_seconds": seconds, "series": int(panel["unique_id"].nunique()),
+    }
+
+
+def run_system(system: str, data_dir: str, horizon: int, out: str) -> None:
+    """Child entry point: prepare the data, fit+predict one system, write forecasts and info."""
+    history, _ = split(load_train(data_dir), horizon)
+    panel = regular_panel(history)
+    if system == "seasonal_naive":
+        started = time.perf_counter()
+        forecasts, n_fallback = seasonal_naive_forecast(panel, horizon)
+        info = {"fit_predict_seconds": time.perf_counter() - started,
+                "series": int(panel["unique_id"].nunique()), "fallback_level_series": n_fallback}
+    elif system == "statsforecast_mstl":
+        forecasts, info = run_statsforecast(panel, horizon)
+    elif system == "mlforecast_lightgbm":
+        forecasts, info = run_mlforecast(panel, horizon)
+    else:
+        raise SystemExit(f"unknown system {system!r}; choose from {SYSTEMS}")
+    forecasts.to_parquet(f"{out}.parquet", index=False)
+    Path(f"{out}.json").write_text(json.dumps(info))
+
+
+# ----------------------------------------------------------------------------- the parent
+def run_child(command: list[str], log_path: Path) -> tuple[float, float]:
+    """Run ``command`` in a child from the project root; return (seconds, peak RSS in MiB)."""
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(log_path.read_text(errors="replace")[-6000:])
+        raise SystemExit(f"command failed ({code}): {' '.join(command)}")
+    return seconds, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def read_ours(horizon: int, test: pd.DataFrame) -> dict:
+    metrics = json.loads(METRICS_JSON.read_text())
+    if metrics.get("horizon_weeks") != horizon:
+        raise SystemExit(f"{METRICS_JSON} has horizon {metrics.get('horizon_weeks')}, not {horizon}")
+    window = (test["date"].min().strftime("%Y-%m-%d"), test["date"].max().strftime("%Y-%m-%d"))
+    if (metrics.get("test_start"), metrics.get("test_end")) != window:
+        raise SystemExit(f"{METRICS_JSON} covers {metrics.get('test_start')}..{metrics.get('test_end')},"
+                         f" not the test window {window[0]}..{window[1]} of this data")
+    champion = metrics["champion"]
+    # the best learner as the run chose it on validation (champion.json), never by test WMAE
+    selection = json.loads(CHAMPION_JSON.read_text()) if CHAMPION_JSON.exists() else {}
+    best_learner = selection.get("best_learner")
+    if best_learner not in metrics["models"]:
+        best_learner = None
+    return {"champion": champion, "metrics": metrics["models"]["champion"],
+            "best_learner": best_learner,
+            "best_learner_metrics": metrics["models"].get(best_learner) if best_learner else None}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, help="directory with the Kaggle train.csv (and the rest for kedro)")
+    parser.add_argument("--horizon", type=int, default=39)
+    parser.add_argument("--skip-kedro", action="store_true", help="read the existing metrics.json instead of running kedro")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help=argparse.SUPPRESS)
+    parser.add_argument("--system", choices=SYSTEMS, help=argparse.SUPPRESS)  # child mode
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    data_dir = str(Path(args.data_dir).resolve())
+    if args.system:
+        run_system(args.system, data_dir, args.horizon, args.out)
+        return
+
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+    train = load_train(data_dir)
+    history, test = split(train, args.horizon)
+    print(f"data: {data_dir}; history {history['date'].min():%Y-%m-%d}..{history['date'].max():%Y-%m-%d}"
+          f" ({history['date'].nunique()} weeks), test window {test['date'].min():%Y-%m-%d}.."
+          f"{test['date'].max():%Y-%m-%d} ({test['date'].nunique()} weeks, {len(test)} rows scored)")
+
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="compare_systems_") as tmp:
+        if args.skip_kedro:
+            print(f"ours: --skip-kedro, reading the existing {METRICS_JSON.relative_to(PROJECT)} (no kedro run)")
+            kedro_seconds = kedro_peak = None
+        else:
+            command = [str(Path(sys.executable).with_name("kedro")), "run", "--params", f"raw_data_dir={data_dir}"]
+            print(f"ours: $ {' '.join(command)}", flush=True)
+            kedro_seconds, kedro_peak = run_child(command, Path(tmp) / "kedro.log")
+        ours = read_ours(args.horizon, test)
+        rows.append({"system": f"ours: champion ({ours['champion']})", **ours["metrics"],
+                     "fit_predict_s": None, "process_s": kedro_seconds, "peak_mib": kedro_peak})
+        if ours["best_learner"]:
+            rows.append({"system": f"ours: best learner on validation ({ours['best_learner']})", **ours["best_learner_metrics"],
+                         "fit_predict_s": None, "process_s": None, "peak_mib": None, "info_only": True})
+
+        theirs: dict[str, float] = {}
+        for system in [s for s in args.systems.split(",") if s]:
+            out = Path(tmp) / system
+            command = [sys.executable, str(Path(__file__).resolve()), "--data-dir", data_dir,
+                       "--horizon", str(args.horizon), "--system", system, "--out", str(out)]
+            print(f"{system}: running", flush=True)
+            seconds, peak = run_child(command, Path(tmp) / f"{system}.log")
+            info = json.loads(Path(f"{out}.json").read_text())
+            forecasts = pd.read_parquet(f"{out}.parquet")
+            forecasts["ds"] = pd.to_datetime(forecasts["ds"])
+            metrics, n_zero = score_forecasts(test, forecasts)
+            theirs[system] = metrics["wmae"]
+            extras = {k: v for k, v in info.items() if k != "fit_predict_seconds"}
+            print(f"{system}: {extras}; test rows of series without history forecast 0: {n_zero}", flush=True)
+            rows.append({"system": system, **metrics, "fit_predict_s": info["fit_predict_seconds"],
+                         "process_s": seconds, "peak_mib": peak})
+
+    ours_wmae = ours["metrics"]["wmae"]
+
+    def fmt(value, spec):
+        return "—" if value is None else format(value, spec)
+
+    header = (f"{'system':<42} {'WMAE':>9} {'MAE':>9} {'RMSE':>9} {'fit+predict s':>13} "
+              f"{'process s':>9} {'peak MiB':>8} {'ours/theirs':>11}")
+    print()
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        ratio = None if row["system"].startswith("ours") else ours_wmae / row["wmae"]
+        print(f"{row['system']:<42} {row['wmae']:>9.1f} {row['mae']:>9.1f} {row['rmse']:>9.1f} "
+              f"{fmt(row['fit_predict_s'], '.1f'):>13} {fmt(row['process_s'], '.1f'):>9} "
+              f"{fmt(row['peak_mib'], '.0f'):>8} {fmt(ratio, '.3f'):>11}")
+    if theirs:
+        name, best, reached = best_of(ours_wmae, theirs)
+        print()
+        print(f"best other system: {name} (WMAE {best:.1f}); ours/theirs = {ours_wmae / best:.3f}; "
+              f"ours is {'' if reached else 'NOT '}at least {TARGET_IMPROVEMENT:.0%} better "
+              f"({(1 - ours_wmae / best):+.1%})")
+
+
+if __name__ == "__main__":
+    main()
