@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from retail_forecasting.forecasting.baselines import Forecaster
 from retail_forecasting.forecasting.contract import ID_COLUMNS, TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.history import WEEK, History
-from retail_forecasting.metrics import HOLIDAY_WEIGHT
+from retail_forecasting.metrics import HOLIDAY_WEIGHT, holiday_weights
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def score(
     models = list(models) if models is not None else [c for c in cv.columns if c not in KEY_COLUMNS]
     if not models:
         raise ValueError("no model columns to score")
-    weight = np.where(cv["is_holiday"].to_numpy(dtype=bool), holiday_weight, 1.0)
+    weight = holiday_weights(cv["is_holiday"], holiday_weight)
     base = cv[list(segments)].copy() if segments else pd.DataFrame(index=cv.index)
     base["cutoff"] = cv["cutoff"].dt.strftime("%Y-%m-%d")
     base["overall"] = "all"

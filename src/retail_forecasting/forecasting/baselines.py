@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retail_forecasting.calendar import aligned_previous_year
 from retail_forecasting.forecasting.contract import TIME_COLUMN
-from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.history import History, mean_of_known
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,7 @@ def seasonal_average(history: History, future: pd.DataFrame, params: BaselinePar
             for j in range(1, params.seasonal_average_years + 1)
         ]
     )
-    known = ~np.isnan(years)
-    return np.where(known.any(axis=0), np.nansum(years, axis=0) / np.maximum(known.sum(axis=0), 1), np.nan)
+    return mean_of_known(years)
 
 
 _FUNCTIONS = {

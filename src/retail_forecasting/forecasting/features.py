@@ -32,7 +32,7 @@ from retail_forecasting.forecasting.contract import (
     TIME_COLUMN,
     CovariateRoles,
 )
-from retail_forecasting.forecasting.history import WEEK, History
+from retail_forecasting.forecasting.history import WEEK, History, mean_of_known
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +130,7 @@ def make_features(
     out["lag_aligned"] = history.value_at(series, aligned_week)
     w = params.seasonal_window
     out["lag_52_window"] = history.window_mean(series, week - 52 + w, 2 * w + 1)
-    stacked = np.vstack(list(lags.values()))
-    known = ~np.isnan(stacked)
-    out["seasonal_mean"] = np.where(
-        known.any(axis=0), np.nansum(stacked, axis=0) / np.maximum(known.sum(axis=0), 1), np.nan
-    )
+    out["seasonal_mean"] = mean_of_known(np.vstack(list(lags.values())))
 
     out["step"] = step
     out["last_value"] = history.value_at(series, origin)

@@ -141,6 +141,13 @@ class History:
         return out
 
 
+def mean_of_known(stacked: np.ndarray) -> np.ndarray:
+    """Column-wise mean of the known (non-NaN) values of ``stacked``; NaN where none is known."""
+    known = ~np.isnan(stacked)
+    with np.errstate(invalid="ignore"):
+        return np.where(known.any(axis=0), np.nansum(stacked, axis=0) / np.maximum(known.sum(axis=0), 1), np.nan)
+
+
 def _ffill(matrix: np.ndarray) -> np.ndarray:
     """Forward-fill NaN along the week axis (vectorised)."""
     idx = np.where(~np.isnan(matrix), np.arange(matrix.shape[1])[None, :], 0)

@@ -38,11 +38,6 @@ class IngestionParams(BaseModel):
 # --------------------------------------------------------------------------- helpers
 
 
-def keys_lower(keys: list[str]) -> list[str]:
-    """Kaggle key names to the project's snake_case names."""
-    return [k.lower() for k in keys]
-
-
 def _file_name(frame: pd.DataFrame, default: str) -> str:
     source = frame.attrs.get("source") or {}
     return source.get("path") or default
@@ -178,7 +173,7 @@ def validate_store_features(raw_features: pd.DataFrame, int_stores: pd.DataFrame
     if unknown.any():
         _fail(file, "Store", "name stores missing from stores.csv", raw_features, unknown, keys)
     logger.info("features.csv valid: %d store-weeks", len(features))
-    return features.sort_values(keys_lower(keys), ignore_index=True)
+    return features.sort_values(["store", "date"], ignore_index=True)
 
 
 
