@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retail_forecasting.forecasting import decomposition
 from retail_forecasting.forecasting.champion import ChampionForecaster, tidy_rows
+from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams, feature_columns, forecast_frame, training_frame
 from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import LearnerParams, fit_learner
@@ -53,6 +55,21 @@ def test_an_ensemble_champion_is_the_weighted_sum(synthetic_panel, fitted):
                                              weights={"a": 0.25, "b": 0.75}).forecast(raw)
     np.testing.assert_allclose(ensemble["Weekly_Sales"],
                                0.25 * parts["a"]["Weekly_Sales"] + 0.75 * parts["b"]["Weekly_Sales"])
+
+
+def test_a_statistical_member_reads_the_history(synthetic_panel, fitted):
+    settings = DecompositionParams(svd_rank=2)
+    raw = raw_rows(synthetic_panel)
+    alone = ChampionForecaster.from_panel(synthetic_panel, "svd_decomposition", "statistical", HORIZON, FEATURES,
+                                          {"svd_decomposition": settings})
+    out = alone.forecast(raw)
+    np.testing.assert_allclose(out["Weekly_Sales"], decomposition.forecast(alone.history, tidy_rows(raw), settings))
+    mixed = ChampionForecaster.from_panel(synthetic_panel, "ensemble", "ensemble", HORIZON, FEATURES,
+                                          {"svd_decomposition": settings, "ridge": fitted[1.0]},
+                                          weights={"svd_decomposition": 0.6, "ridge": 0.4}).forecast(raw)
+    ridge = ChampionForecaster.from_panel(synthetic_panel, "ridge", "learner", HORIZON, FEATURES,
+                                          {"ridge": fitted[1.0]}).forecast(raw)
+    np.testing.assert_allclose(mixed["Weekly_Sales"], 0.6 * out["Weekly_Sales"] + 0.4 * ridge["Weekly_Sales"])
 
 
 def test_weeks_outside_the_horizon_and_bad_input_are_refused(synthetic_panel, fitted):

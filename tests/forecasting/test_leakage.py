@@ -14,6 +14,7 @@ import pytest
 from retail_forecasting.forecasting.backtest import cross_validation
 from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
 from retail_forecasting.forecasting.contract import MARKDOWNS
+from retail_forecasting.forecasting.decomposition import DecompositionParams, make_forecaster
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
 from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.ensemble import EnsembleParams, fit_weights
@@ -101,7 +102,8 @@ class Ensemble:
 
 def forecasters(panel: pd.DataFrame) -> dict:
     learners = {name: LearnerForecaster(PARAMS, params, HORIZON).with_panel(panel) for name, params in TINY.items()}
-    return {**make_baselines(BaselineParams()), **learners, "ensemble": Ensemble(panel)}
+    statistical = {"svd_decomposition": make_forecaster(DecompositionParams(svd_rank=2, trend=1.0))}
+    return {**make_baselines(BaselineParams()), **statistical, **learners, "ensemble": Ensemble(panel)}
 
 
 def test_no_baseline_or_learner_forecast_changes_with_the_future(synthetic_panel):
@@ -109,8 +111,8 @@ def test_no_baseline_or_learner_forecast_changes_with_the_future(synthetic_panel
     clean = cross_validation(synthetic_panel, forecasters(synthetic_panel), HORIZON, [cutoff], observed=OBSERVED)
     tampered = tamper(synthetic_panel, after=cutoff)
     leaked = cross_validation(tampered, forecasters(tampered), HORIZON, [cutoff], observed=OBSERVED)
-    models = [*make_baselines(BaselineParams()), *MODELS, "ensemble"]
-    assert len(models) == 11
+    models = [*make_baselines(BaselineParams()), "svd_decomposition", *MODELS, "ensemble"]
+    assert len(models) == 12
     for model in models:
         pd.testing.assert_series_equal(leaked[model], clean[model], obj=model)
     assert not leaked["actual"].equals(clean["actual"]), "the tampering did change the future"

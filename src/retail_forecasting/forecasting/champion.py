@@ -1,7 +1,7 @@
 """The champion as one self-contained forecaster of raw-shaped rows (Kaggle ``test.csv``).
 
 :class:`ChampionForecaster` carries everything a forecast needs: the fitted model(s) and their
-weights (one learner, the ensemble's members, or a baseline's parameters), the feature
+weights (one learner or statistical model, the ensemble's members, or a baseline's parameters), the feature
 parameters, the horizon, the store table (statics) and a :class:`~.history.History` built at the
 last week of the panel (the target matrix and the observed covariates, nothing else). It
 forecasts any week 1..horizon weeks after that week, with the same feature code as the backtests.
@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
+from retail_forecasting.forecasting import decomposition
 from retail_forecasting.forecasting.contract import MARKDOWNS, TIME_COLUMN
+from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
 from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import FittedLearner
@@ -46,12 +48,12 @@ class ChampionForecaster:
     """See the module docstring. ``weights`` maps each model in ``models`` to its weight."""
 
     name: str
-    family: str  # baseline | learner | ensemble
+    family: str  # baseline | learner | statistical | ensemble
     horizon: int
     features: FeatureParams
     history: History
     stores: pd.DataFrame  # store, store_type, store_size
-    models: dict[str, FittedLearner]
+    models: dict[str, FittedLearner | DecompositionParams]  # a statistical model is its settings
     weights: dict[str, float]
     baselines: BaselineParams | None = None
 
@@ -63,7 +65,7 @@ class ChampionForecaster:
         family: str,
         horizon: int,
         features: FeatureParams,
-        models: dict[str, FittedLearner] | None = None,
+        models: dict[str, FittedLearner | DecompositionParams] | None = None,
         weights: dict[str, float] | None = None,
         baselines: BaselineParams | None = None,
     ) -> ChampionForecaster:
@@ -95,7 +97,12 @@ class ChampionForecaster:
         if self.family == "baseline":
             values = make_baselines(self.baselines)[self.name](self.history, rows)
         else:
-            frame = forecast_frame(self.history, rows, self.features, self.horizon)
-            values = sum(w * self.models[m].predict(frame) for m, w in self.weights.items() if w > 0)
+            values = sum(w * self._member(m, rows) for m, w in self.weights.items() if w > 0)
         return pd.DataFrame({"Store": rows["store"], "Dept": rows["dept"], "Date": rows["date"],
                              "Weekly_Sales": np.asarray(values, dtype=float)})
+
+    def _member(self, name: str, rows: pd.DataFrame) -> np.ndarray:
+        model = self.models[name]
+        if isinstance(model, DecompositionParams):
+            return decomposition.forecast(self.history, rows, model)
+        return model.predict(forecast_frame(self.history, rows, self.features, self.horizon))

@@ -7,6 +7,7 @@ import pytest
 
 from retail_forecasting.forecasting.backtest import BacktestParams
 from retail_forecasting.forecasting.baselines import BaselineParams
+from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.forecasting.learners import MODELS, FittedLearner
 from retail_forecasting.pipelines.baselines import nodes as baselines
@@ -39,6 +40,7 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
         inputs[f"{model}.rpt_backtest_summary"] = {model: {k: v * (2 + i) for k, v in best.items()}}
     for model in MODELS:
         inputs[f"{model}.mdl_model"] = StubModel(model, None, [], [])
+    inputs["svd_decomposition.mdl_model"] = DecompositionParams()
     inputs |= {"feat_panel": feat_panel, "params:feature_engineering": FeatureParams(), "params:baselines": params,
                "ensemble.mo_weights": {"weights": {m: 1 / len(MODELS) for m in MODELS}}}
     catalog = run_pipeline(create_pipeline(), inputs)
@@ -51,9 +53,9 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert len(table) == len(summary["models"]) + len(CANDIDATES)
     assert table["champion"].sum() == 1
     assert table.loc[table["champion"], "model"].item() == summary["best_baseline"]
-    assert set(table["family"]) == {"baseline", "learner", "ensemble"}
+    assert set(table["family"]) == {"baseline", "statistical", "learner", "ensemble"}
     row = table.set_index("model").loc["ridge"]
-    assert row["backtest_wmae"] == best["wmae"] * 2 and row["test_wmae"] == metrics["models"]["ridge"]["wmae"]
+    assert row["backtest_wmae"] == best["wmae"] * (2 + CANDIDATES.index("ridge")) and row["test_wmae"] == metrics["models"]["ridge"]["wmae"]
     champion = catalog.load("rpt_champion_test_forecasts")
     np.testing.assert_allclose(champion["forecast"], test.sort_values(["store", "dept", "date"])[summary["best_baseline"]])
     assert catalog.load("rpt_test_forecast_figure").axes[0].get_title().startswith("Total weekly sales")

@@ -21,6 +21,7 @@ from retail_forecasting.forecasting.backtest import KEY_COLUMNS, overall, score 
 from retail_forecasting.forecasting.baselines import BaselineParams  # noqa: E402
 from retail_forecasting.forecasting.champion import ChampionForecaster  # noqa: E402
 from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
+from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS, DecompositionParams  # noqa: E402
 from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
 from retail_forecasting.registry import ChampionPyfunc  # noqa: E402
 from retail_forecasting.metrics import to_mlflow_metrics  # noqa: E402
@@ -64,7 +65,7 @@ def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[s
         "best_learner": best_learner,
         "learner_beats_baseline": bool(beats),
         "families": {**{n: "baseline" for n in baselines},
-                     **{n: "ensemble" if n == "ensemble" else "learner" for n in learners}},
+                     **{n: _family(n) for n in learners}},
         "backtest": {**{n: baselines[n] for n in baselines}, **learners},
     }
     if beats:
@@ -75,6 +76,12 @@ def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[s
             "WMAE and RMSE", best_baseline, best_learner,
         )
     return decision
+
+
+def _family(model: str) -> str:
+    if model == "ensemble":
+        return "ensemble"
+    return "statistical" if model in STATISTICAL_MODELS else "learner"
 
 
 def evaluate_test_window(
@@ -253,7 +260,7 @@ def package_champion(
     features: FeatureParams,
     baselines: BaselineParams,
     ensemble_weights: dict[str, Any],
-    **models: FittedLearner,
+    **models: FittedLearner | DecompositionParams,
 ) -> ChampionPyfunc:
     """The champion (retrained on train + validation) as an MLflow pyfunc of raw-shaped rows,
     with the history up to the panel's last week: it forecasts the ``horizon_weeks`` after it."""
@@ -261,7 +268,7 @@ def package_champion(
     family = rpt_champion["families"][name]
     if family == "ensemble":
         weights = {m: w for m, w in ensemble_weights["weights"].items() if w > 0}
-    elif family == "learner":
+    elif family in ("learner", "statistical"):
         weights = {name: 1.0}
     else:
         weights = {}

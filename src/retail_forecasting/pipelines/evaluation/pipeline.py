@@ -3,10 +3,10 @@ model-comparison table, the champion's forecast and the figures."""
 
 from kedro.pipeline import Node, Pipeline
 
-from retail_forecasting.forecasting.learners import MODELS
 from retail_forecasting.pipelines.evaluation import nodes
+from retail_forecasting.pipelines.modelling.pipeline import ZOO
 
-CANDIDATES = (*MODELS, "ensemble")
+CANDIDATES = (*ZOO, "ensemble")
 TREE_MODELS = ("lightgbm", "catboost", "xgboost")
 
 
@@ -57,7 +57,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.package_champion,
                 {"rpt_champion": "rpt_champion", "feat_panel": "feat_panel", "horizon_weeks": "params:horizon_weeks",
                  "features": "params:feature_engineering", "baselines": "params:baselines",
-                 "ensemble_weights": "ensemble.mo_weights", **{m: f"{m}.mdl_model" for m in MODELS}},
+                 "ensemble_weights": "ensemble.mo_weights", **{m: f"{m}.mdl_model" for m in ZOO}},
                 "rpt_champion_model",
                 name="package_champion",
             ),

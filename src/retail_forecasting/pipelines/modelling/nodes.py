@@ -25,8 +25,11 @@ from retail_forecasting.forecasting.backtest import (
     rolling_cutoffs,
     score,
 )
+from retail_forecasting.forecasting import decomposition
+from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.ensemble import EnsembleParams, cross_fitted_forecasts, fit_weights
-from retail_forecasting.forecasting.features import FeatureParams, feature_columns
+from retail_forecasting.forecasting.features import FeatureParams, feature_columns, origin_before
+from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import (
     FittedLearner,
     LearnerForecaster,
@@ -101,6 +104,52 @@ def forecast_test_window(mdl_model: FittedLearner, mi_forecast_frame: pd.DataFra
     """The final model's forecast of every test row: store, dept, date, <model>."""
     frame = mi_forecast_frame[KEYS].reset_index(drop=True)
     frame[mdl_model.kind] = mdl_model.predict(mi_forecast_frame)
+    return frame
+
+
+# ---------------------------------------------------------------------------- statistical models
+
+
+def tune_statistical(
+    feat_panel: pd.DataFrame, horizon_weeks: int, backtest: BacktestParams, model: DecompositionParams
+) -> dict[str, Any]:
+    """Grid search of the statistical model at the last cutoff of the validation backtest."""
+    history = _history(feat_panel)
+    cutoff = rolling_cutoffs(history["date"], horizon_weeks, backtest)[-1]
+    return decomposition.tune(history, cutoff, horizon_weeks, model)
+
+
+def backtest_statistical(
+    feat_panel: pd.DataFrame,
+    horizon_weeks: int,
+    backtest: BacktestParams,
+    model: DecompositionParams,
+    tuning: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any], dict]:
+    """The tuned statistical model on the baselines' rolling origins."""
+    history = _history(feat_panel)
+    cutoffs = rolling_cutoffs(history["date"], horizon_weeks, backtest)
+    forecaster = decomposition.make_forecaster(model.with_values(tuning["hyperparameters"]))
+    cv = cross_validation(history, {model.kind: forecaster}, horizon_weeks, cutoffs)
+    totals, logged_metrics = _summary(cv, [model.kind])
+    logger.info("%s backtest: WMAE %.1f", model.kind, totals[model.kind]["wmae"])
+    return cv, totals, logged_metrics
+
+
+def fit_statistical(model: DecompositionParams, tuning: dict[str, Any]) -> DecompositionParams:
+    """A statistical model is its tuned settings: it reads the history when it forecasts."""
+    return model.with_values(tuning["hyperparameters"])
+
+
+def forecast_statistical_test_window(
+    mdl_model: DecompositionParams, feat_panel: pd.DataFrame
+) -> pd.DataFrame:
+    """Forecast of every test row from the last validation week (history = train + validation)."""
+    origin = origin_before(feat_panel, "test")
+    history = History.from_panel(_history(feat_panel), origin)
+    test = feat_panel.loc[feat_panel["split"] == "test"]  # the row order of mi_forecast_frame
+    frame = test[KEYS].reset_index(drop=True)
+    frame[mdl_model.kind] = decomposition.forecast(history, test, mdl_model)
     return frame
 
 

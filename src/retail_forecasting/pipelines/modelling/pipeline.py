@@ -1,5 +1,8 @@
 """Modelling: one template pipeline per model of the zoo under its namespace, then the ensemble.
 
+The zoo: the statistical model ``svd_decomposition`` (:mod:`retail_forecasting.forecasting.decomposition`)
+and the learners ``ridge``, ``lightgbm``, ``catboost``, ``xgboost``; the ensemble weights them all.
+
 ``kedro run --namespaces lightgbm`` runs one model; kedro-viz shows each model as a group. The
 shared inputs (``feat_panel``, ``mi_training_frame``, ``mi_forecast_frame``,
 ``params:horizon_weeks``, ``params:backtest``, ``params:feature_engineering``) stay
@@ -10,11 +13,13 @@ un-namespaced; each model reads ``params:modelling.<model>`` and writes ``<model
 
 from kedro.pipeline import Node, Pipeline
 
+from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS
 from retail_forecasting.forecasting.learners import MODELS
 from retail_forecasting.pipelines.modelling import nodes
 
 SHARED = {"feat_panel", "mi_training_frame", "mi_forecast_frame"}
 SHARED_PARAMS = {"params:horizon_weeks", "params:backtest", "params:feature_engineering"}
+ZOO = (*STATISTICAL_MODELS, *MODELS)
 
 
 def template() -> Pipeline:
@@ -41,18 +46,39 @@ def template() -> Pipeline:
     )
 
 
-def create_model_pipeline(model: str) -> Pipeline:
-    """The template under ``namespace=model``, reading ``params:modelling.<model>``."""
+def statistical_template() -> Pipeline:
+    """Tune, backtest and forecast one statistical model: the same outputs as a learner's
+    (``mdl_model`` holds its tuned settings; it reads the history when it forecasts)."""
+    common = ["feat_panel", "params:horizon_weeks", "params:backtest", "params:model"]
     return Pipeline(
-        template(),
-        namespace=model,
-        inputs=SHARED,
-        parameters={**{p: p for p in SHARED_PARAMS}, "params:model": f"params:modelling.{model}"},
+        [
+            Node(nodes.tune_statistical, common, "mdl_tuning", name="tune_model"),
+            Node(
+                nodes.backtest_statistical,
+                [*common, "mdl_tuning"],
+                ["mo_backtest", "rpt_backtest_summary", "rpt_mlflow_metrics"],
+                name="backtest_model",
+            ),
+            Node(nodes.fit_statistical, ["params:model", "mdl_tuning"], "mdl_model", name="train_model"),
+            Node(nodes.forecast_statistical_test_window, ["mdl_model", "feat_panel"], "mo_test_forecasts",
+                 name="forecast_test_window"),
+        ]
     )
 
 
-def create_ensemble_pipeline(models: tuple[str, ...] = MODELS) -> Pipeline:
-    """Weights fit on the learners' backtests; the weighted test forecast (namespace ``ensemble``)."""
+def create_model_pipeline(model: str) -> Pipeline:
+    """The model's template under ``namespace=model``, reading ``params:modelling.<model>``."""
+    pipe = statistical_template() if model in STATISTICAL_MODELS else template()
+    return Pipeline(
+        pipe,
+        namespace=model,
+        inputs=SHARED & pipe.inputs(),
+        parameters={**{p: p for p in SHARED_PARAMS & pipe.inputs()}, "params:model": f"params:modelling.{model}"},
+    )
+
+
+def create_ensemble_pipeline(models: tuple[str, ...] = ZOO) -> Pipeline:
+    """Weights fit on the zoo's backtests; the weighted test forecast (namespace ``ensemble``)."""
     nodes_ = Pipeline(
         [
             Node(
@@ -76,4 +102,4 @@ def create_ensemble_pipeline(models: tuple[str, ...] = MODELS) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return sum((create_model_pipeline(m) for m in MODELS), Pipeline([])) + create_ensemble_pipeline()
+    return sum((create_model_pipeline(m) for m in ZOO), Pipeline([])) + create_ensemble_pipeline()

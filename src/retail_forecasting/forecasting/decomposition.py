@@ -1,0 +1,158 @@
+"""A statistical forecaster: SVD-denoised series, classical seasonal decomposition, linear trend.
+
+The recipe of the 2014 Kaggle winner's strongest single models (low-rank denoising across the
+stores of a department, then a seasonal/trend decomposition per series), vectorised over every
+series at once in numpy — no loop per series, about 0.2 s for the whole Kaggle panel.
+
+1. **Denoise.** For each department, the store x week matrix of the history (0 before a series'
+   first row) is replaced by its rank-``svd_rank`` reconstruction (truncated SVD): what the
+   stores of a department share is kept, store-specific noise is dropped. ``svd_rank: 0`` turns
+   this off; a department with no more stores than the rank is left as it is.
+2. **Decompose.** The level of week ``t`` is the mean of the ``level_window`` weeks centred on
+   ``t`` (the window is shifted to stay inside the series' history at both ends). The seasonal
+   effect of a forecast week is the mean, over up to ``max_years`` past years, of
+   ``value - level`` at the same week one, two, ... years (``season_length`` weeks) earlier.
+3. **Trend.** The level at the origin is the mean of the last ``level_window`` weeks; where the
+   series has two full years, it moves on by ``trend`` x the year-over-year change of those
+   means per year (``trend: 0`` keeps it flat).
+
+Forecast = level at the forecast week + seasonal effect. Where a row has no seasonal source
+(series younger than a season, or unseen), the baselines' fallback chain
+(:func:`.baselines.fallback`) applies. Only the history is read, so nothing after the cutoff can
+leak in (the leakage test rewrites the future and checks the forecasts do not move).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from retail_forecasting.forecasting.baselines import fallback
+from retail_forecasting.forecasting.contract import TIME_COLUMN
+from retail_forecasting.forecasting.history import History
+
+logger = logging.getLogger(__name__)
+
+
+class DecompositionParams(BaseModel):
+    """``modelling.svd_decomposition`` in ``conf/base/parameters_modelling.yml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["svd_decomposition"] = "svd_decomposition"
+    svd_rank: int = Field(10, ge=0, description="rank kept per department; 0 = no denoising")
+    season_length: int = Field(52, ge=2)
+    level_window: int = Field(52, ge=2, description="weeks of the centred moving average (the level)")
+    max_years: int = Field(2, ge=1, description="past years averaged into the seasonal effect")
+    trend: float = Field(0.0, ge=0.0, le=1.0, description="share of the year-over-year level change extrapolated")
+    fallback_window: int = Field(52, ge=1, description="level window of the fallback chain")
+    search_space: dict[str, list[Any]] = Field(
+        default={}, description="grid tuned at the last validation cutoff (keys: the fields above)"
+    )
+
+    def with_values(self, values: dict[str, Any]) -> DecompositionParams:
+        """A copy with some fields set (a tuning candidate), validated."""
+        return DecompositionParams.model_validate({**self.model_dump(), **values})
+
+
+def denoise(history: History, rank: int) -> np.ndarray:
+    """The history's target matrix with each department's store x week block replaced by its
+    rank-``rank`` SVD reconstruction; NaN (before a series' first row) is kept."""
+    y = history.y
+    before_first = np.isnan(y)
+    z = np.nan_to_num(y)
+    if rank > 0:
+        depts = history.series.get_level_values("dept").to_numpy()
+        for dept in np.unique(depts):
+            rows = np.flatnonzero(depts == dept)
+            if len(rows) <= rank:
+                continue
+            u, s, vt = np.linalg.svd(z[rows], full_matrices=False)
+            z[rows] = (u[:, :rank] * s[:rank]) @ vt[:rank]
+    z[before_first] = np.nan
+    return z
+
+
+def centred_level(z: np.ndarray, first: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the ``window`` weeks centred on each week, the window shifted to stay within
+    ``[first, last week]`` of its series (shorter only if the series is)."""
+    n, weeks = z.shape
+    cum = np.concatenate([np.zeros((n, 1)), np.nancumsum(z, axis=1)], axis=1)
+    lo = np.maximum(np.arange(weeks)[None, :] - window // 2, first[:, None])
+    hi = np.minimum(lo + window, weeks)
+    lo = np.maximum(np.minimum(lo, hi - window), first[:, None])
+    rows = np.arange(n)[:, None]
+    return (cum[rows, hi] - cum[rows, lo]) / np.maximum(hi - lo, 1)
+
+
+def forecast(history: History, future: pd.DataFrame, params: DecompositionParams) -> np.ndarray:
+    """Forecast of each row of ``future`` (store, dept, date) from the history's cutoff."""
+    z = denoise(history, params.svd_rank)
+    n, weeks = z.shape
+    last = weeks - 1
+    first = np.minimum(history.first_week, last)
+    level = centred_level(z, first, params.level_window)
+
+    series = history.series_index(future)
+    known = series >= 0
+    row = np.where(known, series, 0)
+    week = history.week_index(future[TIME_COLUMN])
+
+    window, season = params.level_window, params.season_length
+    now = level[:, last]  # mean of the last `window` weeks, centred at last - (window - 1) / 2
+    slope = np.zeros(n)
+    if last - season - window + 1 >= 0:
+        a_year_ago = np.nanmean(z[:, last - season - window + 1 : last - season + 1], axis=1)
+        full = first <= last - season - window + 1
+        slope[full] = (now[full] - a_year_ago[full]) / season
+    centre = last - (window - 1) / 2
+    level_at = now[row] + params.trend * slope[row] * (week - centre)
+
+    effects = []
+    for years in range(1, params.max_years + 1):
+        source = week - season * years
+        usable = known & (source >= first[row])
+        source = np.clip(source, 0, last)
+        effects.append(np.where(usable, z[row, source] - level[row, source], np.nan))
+    stacked = np.vstack(effects)
+    has_effect = ~np.isnan(stacked).all(axis=0)
+    effect = np.where(has_effect, np.nansum(stacked, axis=0) / np.maximum((~np.isnan(stacked)).sum(axis=0), 1), np.nan)
+    values = np.where(known & has_effect, level_at + effect, np.nan)
+    return fallback(history, future, values, params.fallback_window)
+
+
+def make_forecaster(params: DecompositionParams):
+    """``(history, future) -> forecasts`` for :func:`.backtest.cross_validation`."""
+
+    def svd_decomposition(history: History, future: pd.DataFrame) -> np.ndarray:
+        return forecast(history, future, params)
+
+    return svd_decomposition
+
+
+STATISTICAL_MODELS: tuple[str, ...] = ("svd_decomposition",)
+
+
+def tune(
+    history_panel: pd.DataFrame, cutoff: pd.Timestamp, horizon: int, params: DecompositionParams
+) -> dict[str, Any]:
+    """Every point of ``search_space`` forecast from ``cutoff`` (one validation fold); the one
+    with the lowest WMAE wins (ties: the first listed). Returns the chosen values and every
+    candidate with its WMAE — the same shape as the learners' tuning record."""
+    from retail_forecasting.forecasting.backtest import cross_validation, overall, score
+
+    keys = list(params.search_space)
+    grid = [dict(zip(keys, values, strict=True)) for values in itertools.product(*params.search_space.values())]
+    grid = grid or [{}]
+    candidates = {f"candidate_{i}": params.with_values(values) for i, values in enumerate(grid)}
+    cv = cross_validation(history_panel, {n: make_forecaster(p) for n, p in candidates.items()}, horizon, [cutoff])
+    totals = overall(score(cv, list(candidates), segments=()))
+    tried = [{**values, "wmae": round(totals[name]["wmae"], 3)} for name, values in zip(candidates, grid, strict=True)]
+    best = min(range(len(grid)), key=lambda i: tried[i]["wmae"])
+    logger.info("svd_decomposition tuned at %s: %s", pd.Timestamp(cutoff).date(), "; ".join(map(str, tried)))
+    return {"cutoff": str(pd.Timestamp(cutoff).date()), "hyperparameters": grid[best], "candidates": tried}
