@@ -29,6 +29,7 @@ FAMILIES = {
     "statics": ["store", "dept", "store_type_code", "store_size"],
     "known_covariates": ["is_holiday", *MARKDOWNS, "markdown_total"],
     "seasonal_lags": ["lag_52", "lag_104", "lag_aligned", "lag_52_window", "seasonal_mean"],
+    "decomposition": ["seasonal_effect_52", "seasonal_effect_104", "decomposition_base"],
     "origin_levels": ["step", "last_value", "level_4", "level_13", "level_52", "growth", "age_weeks"],
     "observed_covariates": ["temperature_at_origin", "fuel_price_at_origin", "cpi_at_origin",
                             "unemployment_at_origin"],
@@ -68,7 +69,7 @@ def test_every_feature_family_ignores_the_future(synthetic_panel):
         pd.testing.assert_frame_equal(leaked[columns], clean[columns], obj=family)
     # control: the target-based families do react to the past
     past = features(tamper(synthetic_panel, before=cutoff))
-    for family in ("seasonal_lags", "origin_levels"):
+    for family in ("seasonal_lags", "decomposition", "origin_levels"):
         assert not past[FAMILIES[family]].equals(clean[FAMILIES[family]]), family
 
 

@@ -12,6 +12,15 @@ series at once in numpy — no loop per series, about 0.2 s for the whole Kaggle
    ``t`` (the window is shifted to stay inside the series' history at both ends). The seasonal
    effect of a forecast week is the mean, over up to ``max_years`` past years, of
    ``value - level`` at the same week one, two, ... years (``season_length`` weeks) earlier.
+   Easter (``easter_window >= 0``): weeks within ``easter_window`` weeks of the Easter shopping
+   week (the Kaggle week labelled by Good Friday; Easter Sunday itself falls in the next week,
+   labelled by the Friday 5 days after it) take their source at the same offset from the source
+   year's Easter shopping week; so do weeks whose plain source (52 weeks back) is Easter-adjacent
+   in the source year while they are not. Smoothing (``smooth > 0``): the effect is
+   ``smooth, 1 - 2 smooth, smooth`` over source weeks -1, 0, +1, except where the forecast or the
+   source week is within a week of a Kaggle holiday week or in Dec 10..Jan 7. Pooling
+   (``dept_shrink > 0``): the effect is shrunk toward the department's relative effect at the
+   source week (sum of effects / sum of levels over its stores) times the series' level there.
 3. **Trend.** The level at the origin is the mean of the last ``level_window`` weeks; where the
    series has two full years, it moves on by ``trend`` x the year-over-year change of those
    means per year (``trend: 0`` keeps it flat).
@@ -26,11 +35,15 @@ from __future__ import annotations
 
 import itertools
 import logging
+from datetime import timedelta
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from dateutil.easter import easter
 from pydantic import BaseModel, ConfigDict, Field
+
+from retail_forecasting.calendar import holiday_fridays
 
 from retail_forecasting.forecasting.baselines import fallback
 from retail_forecasting.forecasting.contract import TIME_COLUMN
@@ -51,6 +64,9 @@ class DecompositionParams(BaseModel):
     max_years: int = Field(2, ge=1, description="past years averaged into the seasonal effect")
     trend: float = Field(0.0, ge=0.0, le=1.0, description="share of the year-over-year level change extrapolated")
     fallback_window: int = Field(52, ge=1, description="level window of the fallback chain")
+    easter_window: int = Field(-1, ge=-1, description="Easter-aligned weeks; -1 = off")
+    smooth: float = Field(0.0, ge=0.0, le=1 / 3, description="neighbour-week weight")
+    dept_shrink: float = Field(0.0, ge=0.0, le=1.0, description="pooling toward the dept")
     search_space: dict[str, list[Any]] = Field(
         default={}, description="grid tuned at the last validation cutoff (keys: the fields above)"
     )
@@ -90,6 +106,44 @@ def centred_level(z: np.ndarray, first: np.ndarray, window: int) -> np.ndarray:
     return (cum[rows, hi] - cum[rows, lo]) / np.maximum(hi - lo, 1)
 
 
+def easter_fridays(years: np.ndarray) -> np.ndarray:
+    """Label (Good Friday, datetime64[D]) of the Easter shopping week of each year."""
+    unique, inverse = np.unique(years, return_inverse=True)
+    fridays = np.array([np.datetime64(easter(int(y)) - timedelta(days=2), "D") for y in unique])
+    return fridays[inverse].reshape(np.shape(years))
+
+
+def seasonal_lag(
+    dates: pd.DatetimeIndex, years: int, season: int, easter_window: int
+) -> np.ndarray:
+    """Weeks back from each date to its seasonal source ``years`` seasons earlier, Easter-aligned
+    where the date or its plain source is within ``easter_window`` weeks of an Easter week."""
+    back = np.full(len(dates), season * years, dtype=np.int64)
+    if easter_window < 0 or not len(dates):
+        return back
+    day = dates.values.astype("datetime64[D]")
+    candidates = dates.year.to_numpy()[:, None] + np.array([-1, 0, 1])
+    offsets = (day[:, None] - easter_fridays(candidates)).astype(np.int64) // 7
+    nearest = np.abs(offsets).argmin(axis=1)
+    offset = offsets[np.arange(len(day)), nearest]
+    source_easter = easter_fridays(candidates[np.arange(len(day)), nearest] - years)
+    plain_source = day - np.timedelta64(7 * season * years, "D")
+    plain_offset = (plain_source - source_easter).astype(np.int64) // 7
+    align = (np.abs(offset) <= easter_window) | (np.abs(plain_offset) <= easter_window)
+    aligned = (day - source_easter).astype(np.int64) // 7 - offset
+    return np.where(align, aligned, back)
+
+
+def calendar_sensitive(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Weeks within one week of a Kaggle holiday week, or ending Dec 10..Jan 7 (not smoothed)."""
+    day = dates.values.astype("datetime64[D]")
+    years = range(dates.year.min() - 1, dates.year.max() + 2)
+    fridays = np.array([np.datetime64(f, "D") for y in years for f in holiday_fridays(y).values()])
+    near = (np.abs(day[:, None] - fridays[None, :]).astype(np.int64) // 7 <= 1).any(axis=1)
+    december = (dates.month == 12) & (dates.day >= 10)
+    return near | december | ((dates.month == 1) & (dates.day <= 7))
+
+
 def forecast(history: History, future: pd.DataFrame, params: DecompositionParams) -> np.ndarray:
     """Forecast of each row of ``future`` (store, dept, date) from the history's cutoff."""
     z = denoise(history, params.svd_rank)
@@ -113,12 +167,40 @@ def forecast(history: History, future: pd.DataFrame, params: DecompositionParams
     centre = last - (window - 1) / 2
     level_at = now[row] + params.trend * slope[row] * (week - centre)
 
+    dates = pd.DatetimeIndex(future[TIME_COLUMN])
+    unique_dates, date_row = np.unique(dates.values, return_inverse=True)
+    unique_dates = pd.DatetimeIndex(unique_dates)
+    effect_of = z - level
+    if params.smooth > 0:
+        fixed = calendar_sensitive(unique_dates)[date_row]
+        fixed_source = calendar_sensitive(pd.date_range(history.start, periods=weeks, freq="7D"))
+    if params.dept_shrink > 0:  # dept's relative effect per week: sum of effects / sum of levels
+        dept = np.unique(history.series.get_level_values("dept").to_numpy(), return_inverse=True)[1]
+        dept_effect = np.zeros((dept.max() + 1, weeks))
+        dept_level = np.zeros((dept.max() + 1, weeks))
+        np.add.at(dept_effect, dept, np.nan_to_num(effect_of))
+        np.add.at(dept_level, dept, np.nan_to_num(level))
+        has_dept = np.abs(dept_level) > 1e-9
+        relative = np.where(has_dept, dept_effect / np.where(has_dept, dept_level, 1.0), 0.0)
     effects = []
     for years in range(1, params.max_years + 1):
-        source = week - season * years
-        usable = known & (source >= first[row])
+        source = week - seasonal_lag(unique_dates, years, season, params.easter_window)[date_row]
+        usable = known & (source >= first[row]) & (source <= last)
         source = np.clip(source, 0, last)
-        effects.append(np.where(usable, z[row, source] - level[row, source], np.nan))
+        effect = effect_of[row, source]
+        if params.smooth > 0:
+            before, after = np.clip(source - 1, 0, last), np.clip(source + 1, 0, last)
+            e_before = np.where(before >= first[row], effect_of[row, before], effect)
+            has_after = (source + 1 <= last) & (after >= first[row])
+            e_after = np.where(has_after, effect_of[row, after], effect)
+            smoothed = params.smooth * (e_before + e_after) + (1 - 2 * params.smooth) * effect
+            effect = np.where(fixed | fixed_source[source], effect, smoothed)
+        if params.dept_shrink > 0:
+            pooled = relative[dept[row], source] * level[row, source]
+            shrink = has_dept[dept[row], source] & (level[row, source] > 0)
+            shrunk = (1 - params.dept_shrink) * effect + params.dept_shrink * pooled
+            effect = np.where(shrink, shrunk, effect)
+        effects.append(np.where(usable, effect, np.nan))
     stacked = np.vstack(effects)
     has_effect = ~np.isnan(stacked).all(axis=0)
     effect = np.where(has_effect, np.nansum(stacked, axis=0) / np.maximum((~np.isnan(stacked)).sum(axis=0), 1), np.nan)

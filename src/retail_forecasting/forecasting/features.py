@@ -7,6 +7,10 @@ Strategy: **one direct model with the step as a feature**. A forecast for week `
   (holiday flag, markdowns);
 - seasonal target lags of ``t`` (52 and 104 weeks back, the holiday-aligned week of last year,
   a window around lag 52) — all at least ``horizon`` weeks back, checked;
+- a decomposition base: each lag minus the 52-week level around it (the window cut at the
+  origin) is a seasonal effect; ``decomposition_base`` = the 52-week level at the origin plus the
+  mean effect — the unsmoothed forecast of :mod:`.decomposition`, which learners with
+  ``target: residual`` correct instead of predicting sales from scratch;
 - origin features, read at ``T`` from the :class:`~.history.History` (which holds nothing after
   the cutoff): last value, moving levels over 4/13/52 weeks, year-over-year growth, series age,
   and the observed covariates (temperature, fuel price, CPI, unemployment) as of ``T``;
@@ -37,6 +41,7 @@ from retail_forecasting.forecasting.history import WEEK, History, mean_of_known
 logger = logging.getLogger(__name__)
 
 STORE_TYPES = {"A": 0, "B": 1, "C": 2}
+LEVEL_WINDOW = 52  # weeks of the level around a seasonal lag (one season)
 
 
 class FeatureParams(BaseModel):
@@ -72,6 +77,7 @@ def feature_columns(params: FeatureParams) -> list[str]:
     if set(MARKDOWNS) <= set(known):
         known.append("markdown_total")
     seasonal = [f"lag_{k}" for k in params.seasonal_lags] + ["lag_aligned", "lag_52_window", "seasonal_mean"]
+    seasonal += [f"seasonal_effect_{k}" for k in params.seasonal_lags] + ["decomposition_base"]
     origin = ["step", "last_value", *[f"level_{k}" for k in params.origin_windows], "growth", "age_weeks"]
     observed = [f"{name}_at_origin" for name in params.covariates.observed]
     return [*calendar, *holidays, *statics, *known, *seasonal, *origin, *observed]
@@ -131,6 +137,14 @@ def make_features(
     w = params.seasonal_window
     out["lag_52_window"] = history.window_mean(series, week - 52 + w, 2 * w + 1)
     out["seasonal_mean"] = mean_of_known(np.vstack(list(lags.values())))
+
+    # seasonal effect: the lag minus the level of the 52 weeks centred on it, cut at the origin
+    effects = []
+    for k, values in lags.items():
+        end = np.minimum(week - k + LEVEL_WINDOW // 2 - 1, origin)
+        effects.append(values - history.window_mean(series, end, LEVEL_WINDOW))
+        out[f"seasonal_effect_{k}"] = effects[-1]
+    out["decomposition_base"] = history.window_mean(series, origin, LEVEL_WINDOW) + mean_of_known(np.vstack(effects))
 
     out["step"] = step
     out["last_value"] = history.value_at(series, origin)

@@ -63,6 +63,9 @@ class LearnerParams(BaseModel):
     categorical_features: list[str] = ["store", "dept", "store_type_code"]
     threads: int = Field(2, ge=1)
     seed: int = 0
+    target: Literal["sales", "residual"] = Field(
+        "sales", description="residual: learn sales minus the decomposition_base feature (trees can then follow levels they never saw)"
+    )
 
 
 @dataclass
@@ -75,14 +78,25 @@ class FittedLearner:
     categorical: list[str]
     rounds: int | None = None  # rounds actually used (best iteration when early stopping)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    target: str = "sales"  # sales | residual (the model predicts sales - residual_base)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Forecast of each row of a forecast frame."""
-        return np.asarray(REGISTRY[self.kind].predict(self, _matrix(frame, self.features, self.categorical, self.kind)))
+        raw = np.asarray(REGISTRY[self.kind].predict(self, _matrix(frame, self.features, self.categorical, self.kind)))
+        return raw + residual_base(frame) if self.target == "residual" else raw
 
     def feature_importance(self) -> pd.Series:
         """Gain-like importance per feature (tree models), absolute coefficients (ridge)."""
         return REGISTRY[self.kind].importance(self)
+
+
+def residual_base(frame: pd.DataFrame) -> np.ndarray:
+    """What a ``target: residual`` learner adds to its prediction: ``decomposition_base``, else
+    the 52-week level at the origin (series younger than a season), else 0 (unseen series)."""
+    base = frame["decomposition_base"].to_numpy(dtype=float)
+    if "level_52" in frame:
+        base = np.where(np.isnan(base), frame["level_52"].to_numpy(dtype=float), base)
+    return np.nan_to_num(base, nan=0.0)
 
 
 def _matrix(frame: pd.DataFrame, features: list[str], categorical: list[str], kind: str) -> pd.DataFrame:
@@ -253,16 +267,17 @@ def fit_learner(
     categorical = [c for c in params.categorical_features if c in features]
 
     def part(rows: pd.DataFrame):
+        target = rows[TARGET].to_numpy(dtype=float)
         return (
             _matrix(rows, features, categorical, params.kind),
-            rows[TARGET].to_numpy(dtype=float),
+            target - residual_base(rows) if params.target == "residual" else target,
             holiday_weights(rows["is_holiday"], params.holiday_weight),
         )
 
     x, y, w = part(frame)
     learner = REGISTRY[params.kind]
     model, used = learner.fit(x, y, w, part(valid) if valid is not None and learner.early_stopping else None, spec, hyper)
-    return FittedLearner(params.kind, model, list(features), categorical, used, hyper)
+    return FittedLearner(params.kind, model, list(features), categorical, used, hyper, params.target)
 
 
 class LearnerForecaster:
