@@ -91,3 +91,37 @@ def test_tuning_tries_every_grid_point_and_keeps_the_best(synthetic_panel):
     assert tuning["hyperparameters"] == {"svd_rank": best["svd_rank"], "max_years": best["max_years"]}
     with pytest.raises(ValueError):
         params.with_values({"svd_rank": -1})
+
+
+def test_easter_weeks_take_last_easters_week_as_their_source():
+    dates = pd.DatetimeIndex(["2012-04-06", "2012-03-30", "2012-04-20", "2011-04-22", "2012-07-06"])
+    back = decomposition.seasonal_lag(dates, 1, 52, easter_window=1)
+    sources = dates - pd.to_timedelta(back * 7, unit="D")
+    # Good Friday 2012-04-06 <- Good Friday 2011-04-22; the week before <- the week before;
+    # 2012-04-20 (plain source 2011-04-22 is Easter 2011) <- 2 weeks after Easter 2011;
+    # 2011's Easter week <- Good Friday 2010-04-02; a July week <- 52 weeks back
+    assert list(sources.strftime("%Y-%m-%d")) == ["2011-04-22", "2011-04-15", "2011-05-06", "2010-04-02",
+                                                    "2011-07-08"]
+    np.testing.assert_array_equal(decomposition.seasonal_lag(dates, 2, 52, easter_window=-1), 104)
+
+
+def test_smoothing_leaves_holiday_and_christmas_weeks_alone():
+    dates = pd.DatetimeIndex(["2012-02-10", "2012-02-17", "2012-03-09", "2011-12-16", "2012-01-06", "2012-01-13"])
+    # Super Bowl week, the week after it, a plain March week, mid-December, early January, mid-January
+    assert decomposition.calendar_sensitive(dates).tolist() == [True, True, False, True, True, False]
+
+
+def test_refinements_change_the_forecast_only_where_they_apply(synthetic_panel):
+    cutoff = pd.Timestamp(np.sort(synthetic_panel["date"].unique())[-40])
+    history = History.from_panel(synthetic_panel, cutoff)
+    future = synthetic_panel[synthetic_panel["date"] > cutoff]
+    plain = decomposition.forecast(history, future, DecompositionParams(svd_rank=2))
+    for change in ({"smooth": 0.15}, {"dept_shrink": 0.25}):
+        refined = decomposition.forecast(history, future, DecompositionParams(svd_rank=2, **change))
+        assert not np.allclose(refined, plain), change
+        assert np.isfinite(refined).all()
+    easter = decomposition.forecast(history, future, DecompositionParams(svd_rank=2, easter_window=1))
+    lag = decomposition.seasonal_lag(pd.DatetimeIndex(future["date"]), 1, 52, 1)
+    moved = (lag != 52) | (decomposition.seasonal_lag(pd.DatetimeIndex(future["date"]), 2, 52, 1) != 104)
+    assert moved.any() and not moved.all()
+    np.testing.assert_allclose(easter[~moved], plain[~moved])

@@ -14,6 +14,7 @@ from retail_forecasting.forecasting.learners import (
     LearnerParams,
     candidates,
     fit_learner,
+    residual_base,
     subsample,
     tune,
 )
@@ -52,6 +53,22 @@ def test_every_learner_fits_predicts_and_is_deterministic(frames, kind):
     assert np.abs(forecast - actual).mean() < np.abs(actual - actual.mean()).mean()
     importance = first.feature_importance()
     assert len(importance) >= len(feature_columns(FEATURES)) - 1 and (importance >= 0).all()
+
+
+def test_a_residual_learner_predicts_the_base_plus_its_correction(frames):
+    train, scoring, future = frames
+    params = LearnerParams(kind="lightgbm", rounds=25, threads=1, target="residual",
+                           hyperparameters={"num_leaves": 15, "objective": "regression_l1"})
+    model = fit_learner(train, feature_columns(FEATURES), params)
+    correction = model.model.predict(scoring[feature_columns(FEATURES)].astype(float), num_iteration=model.rounds)
+    base = residual_base(scoring)
+    np.testing.assert_allclose(model.predict(scoring), base + correction)
+    assert np.isfinite(base).all() and not np.allclose(correction, 0)
+    # the base: decomposition_base where known, else the 52-week level, else 0
+    known = scoring["decomposition_base"].notna()
+    np.testing.assert_allclose(base[known.to_numpy()], scoring.loc[known, "decomposition_base"])
+    actual = future["weekly_sales"].to_numpy()
+    assert np.abs(model.predict(scoring) - actual).mean() < np.abs(base - actual).mean() * 1.05
 
 
 def test_a_nan_target_is_refused(frames):
