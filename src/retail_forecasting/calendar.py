@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from dateutil.easter import easter
+
 FRIDAY = 4
 HOLIDAYS = ("Super_Bowl", "Labor_Day", "Thanksgiving", "Christmas")
 
@@ -150,3 +152,20 @@ def aligned_previous_year(dates: pd.DatetimeIndex, holiday_window: int) -> pd.Se
         ).to_numpy()
         result[near] = previous + (offset[near] * 7).astype("timedelta64[D]")
     return pd.Series(pd.DatetimeIndex(result), index=dates)
+
+
+def easter_fridays(years: np.ndarray) -> np.ndarray:
+    """Label (Good Friday, datetime64[D]) of the Easter shopping week of each year."""
+    unique, inverse = np.unique(years, return_inverse=True)
+    fridays = np.array([np.datetime64(easter(int(y)) - timedelta(days=2), "D") for y in unique])
+    return fridays[inverse].reshape(np.shape(years))
+
+
+def calendar_sensitive(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Weeks within one week of a Kaggle holiday week, or ending Dec 10..Jan 7 (not smoothed)."""
+    day = dates.values.astype("datetime64[D]")
+    years = range(dates.year.min() - 1, dates.year.max() + 2)
+    fridays = np.array([np.datetime64(f, "D") for y in years for f in holiday_fridays(y).values()])
+    near = (np.abs(day[:, None] - fridays[None, :]).astype(np.int64) // 7 <= 1).any(axis=1)
+    december = (dates.month == 12) & (dates.day >= 10)
+    return near | december | ((dates.month == 1) & (dates.day <= 7))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retail_forecasting.calendar import calendar_sensitive
 from retail_forecasting.forecasting import decomposition
 from retail_forecasting.forecasting.decomposition import DecompositionParams, centred_level, denoise
 from retail_forecasting.forecasting.history import History
@@ -108,7 +109,7 @@ def test_easter_weeks_take_last_easters_week_as_their_source():
 def test_smoothing_leaves_holiday_and_christmas_weeks_alone():
     dates = pd.DatetimeIndex(["2012-02-10", "2012-02-17", "2012-03-09", "2011-12-16", "2012-01-06", "2012-01-13"])
     # Super Bowl week, the week after it, a plain March week, mid-December, early January, mid-January
-    assert decomposition.calendar_sensitive(dates).tolist() == [True, True, False, True, True, False]
+    assert calendar_sensitive(dates).tolist() == [True, True, False, True, True, False]
 
 
 def test_refinements_change_the_forecast_only_where_they_apply(synthetic_panel):

@@ -35,16 +35,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-from datetime import timedelta
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from dateutil.easter import easter
 from pydantic import BaseModel, ConfigDict, Field
 
-from retail_forecasting.calendar import holiday_fridays
-
+from retail_forecasting.calendar import calendar_sensitive, easter_fridays
 from retail_forecasting.forecasting.baselines import fallback
 from retail_forecasting.forecasting.contract import TIME_COLUMN
 from retail_forecasting.forecasting.history import History
@@ -106,13 +103,6 @@ def centred_level(z: np.ndarray, first: np.ndarray, window: int) -> np.ndarray:
     return (cum[rows, hi] - cum[rows, lo]) / np.maximum(hi - lo, 1)
 
 
-def easter_fridays(years: np.ndarray) -> np.ndarray:
-    """Label (Good Friday, datetime64[D]) of the Easter shopping week of each year."""
-    unique, inverse = np.unique(years, return_inverse=True)
-    fridays = np.array([np.datetime64(easter(int(y)) - timedelta(days=2), "D") for y in unique])
-    return fridays[inverse].reshape(np.shape(years))
-
-
 def seasonal_lag(
     dates: pd.DatetimeIndex, years: int, season: int, easter_window: int
 ) -> np.ndarray:
@@ -132,16 +122,6 @@ def seasonal_lag(
     align = (np.abs(offset) <= easter_window) | (np.abs(plain_offset) <= easter_window)
     aligned = (day - source_easter).astype(np.int64) // 7 - offset
     return np.where(align, aligned, back)
-
-
-def calendar_sensitive(dates: pd.DatetimeIndex) -> np.ndarray:
-    """Weeks within one week of a Kaggle holiday week, or ending Dec 10..Jan 7 (not smoothed)."""
-    day = dates.values.astype("datetime64[D]")
-    years = range(dates.year.min() - 1, dates.year.max() + 2)
-    fridays = np.array([np.datetime64(f, "D") for y in years for f in holiday_fridays(y).values()])
-    near = (np.abs(day[:, None] - fridays[None, :]).astype(np.int64) // 7 <= 1).any(axis=1)
-    december = (dates.month == 12) & (dates.day >= 10)
-    return near | december | ((dates.month == 1) & (dates.day <= 7))
 
 
 def forecast(history: History, future: pd.DataFrame, params: DecompositionParams) -> np.ndarray:
