@@ -141,9 +141,9 @@ def forecast(history: History, future: pd.DataFrame, params: DecompositionParams
     now = level[:, last]  # mean of the last `window` weeks, centred at last - (window - 1) / 2
     slope = np.zeros(n)
     if last - season - window + 1 >= 0:
-        a_year_ago = np.nanmean(z[:, last - season - window + 1 : last - season + 1], axis=1)
-        full = first <= last - season - window + 1
-        slope[full] = (now[full] - a_year_ago[full]) / season
+        full = first <= last - season - window + 1  # a whole window a year before the last one
+        a_year_ago = z[full, last - season - window + 1 : last - season + 1].mean(axis=1)
+        slope[full] = (now[full] - a_year_ago) / season
     centre = last - (window - 1) / 2
     level_at = now[row] + params.trend * slope[row] * (week - centre)
 
