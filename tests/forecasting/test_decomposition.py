@@ -126,3 +126,18 @@ def test_refinements_change_the_forecast_only_where_they_apply(synthetic_panel):
     moved = (lag != 52) | (decomposition.seasonal_lag(pd.DatetimeIndex(future["date"]), 2, 52, 1) != 104)
     assert moved.any() and not moved.all()
     np.testing.assert_allclose(easter[~moved], plain[~moved])
+
+
+def test_the_christmas_shift_lines_the_days_before_christmas_up_by_date():
+    start = pd.Timestamp("2010-02-05")
+    spike = (pd.Timestamp("2010-12-24") - start).days // 7  # the week ending Friday 2010-12-24
+    panel = hand_panel({(1, 1): {w: 1000.0 if w == spike else 100.0 for w in range(95)}})
+    history = History.from_panel(panel, start + pd.Timedelta(weeks=94))
+    rows = future_rows(history, [(1, 1)], steps=range(1, 8))  # 2011-12-02 .. 2012-01-13
+    plain = decomposition.forecast(history, rows, DecompositionParams(svd_rank=0, max_years=1))
+    shifted = decomposition.forecast(history, rows, DecompositionParams(svd_rank=0, max_years=1, christmas_shift=True))
+    # the week ending 2011-12-23 starts one calendar day earlier in the year than its source
+    # (2010-12-24): 1/7 of its effect comes from the week before (no spike there)
+    moved = rows["date"].isin(pd.to_datetime(["2011-12-23", "2011-12-30"])).to_numpy()
+    np.testing.assert_allclose(shifted[moved] - plain[moved], [-(1000.0 - 100.0) / 7, (1000.0 - 100.0) / 7])
+    np.testing.assert_allclose(shifted[~moved], plain[~moved])  # Dec 2, 9 (outside) and the rest unchanged

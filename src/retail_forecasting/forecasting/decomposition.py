@@ -21,6 +21,10 @@ series at once in numpy — no loop per series, about 0.2 s for the whole Kaggle
    source week is within a week of a Kaggle holiday week or in Dec 10..Jan 7. Pooling
    (``dept_shrink > 0``): the effect is shrunk toward the department's relative effect at the
    source week (sum of effects / sum of levels over its stores) times the series' level there.
+   Christmas (``christmas_shift``): in Dec 10..Jan 7 a week's days fall 1 (2 across a 29
+   February; 2-3 for two years back) calendar days later in the year than its source week's, so
+   that share (days / 7) of the effect comes from the week before the source, lining the
+   shopping days before Christmas up by date (the 2014 winner's shift).
 3. **Trend.** The level at the origin is the mean of the last ``level_window`` weeks; where the
    series has two full years, it moves on by ``trend`` x the year-over-year change of those
    means per year (``trend: 0`` keeps it flat).
@@ -64,6 +68,7 @@ class DecompositionParams(BaseModel):
     easter_window: int = Field(-1, ge=-1, description="Easter-aligned weeks; -1 = off")
     smooth: float = Field(0.0, ge=0.0, le=1 / 3, description="neighbour-week weight")
     dept_shrink: float = Field(0.0, ge=0.0, le=1.0, description="pooling toward the dept")
+    christmas_shift: bool = Field(False, description="line the Christmas weeks up by calendar day")
     search_space: dict[str, list[Any]] = Field(
         default={}, description="grid tuned at the last validation cutoff (keys: the fields above)"
     )
@@ -162,9 +167,11 @@ def forecast(history: History, future: pd.DataFrame, params: DecompositionParams
         np.add.at(dept_level, dept, np.nan_to_num(level))
         has_dept = np.abs(dept_level) > 1e-9
         relative = np.where(has_dept, dept_effect / np.where(has_dept, dept_level, 1.0), 0.0)
+    christmas = ((dates.month == 12) & (dates.day >= 10)) | ((dates.month == 1) & (dates.day <= 7))
     effects = []
     for years in range(1, params.max_years + 1):
-        source = week - seasonal_lag(unique_dates, years, season, params.easter_window)[date_row]
+        back = seasonal_lag(unique_dates, years, season, params.easter_window)
+        source = week - back[date_row]
         usable = known & (source >= first[row]) & (source <= last)
         source = np.clip(source, 0, last)
         effect = effect_of[row, source]
@@ -175,6 +182,13 @@ def forecast(history: History, future: pd.DataFrame, params: DecompositionParams
             e_after = np.where(has_after, effect_of[row, after], effect)
             smoothed = params.smooth * (e_before + e_after) + (1 - 2 * params.smooth) * effect
             effect = np.where(fixed | fixed_source[source], effect, smoothed)
+        if params.christmas_shift:
+            year_back = (unique_dates - (unique_dates - pd.DateOffset(years=years))).days.to_numpy()
+            share = ((year_back - 7 * back) / 7)[date_row]  # calendar days beyond the week shift
+            before = np.clip(source - 1, 0, last)
+            e_before = np.where(before >= first[row], effect_of[row, before], effect)
+            shift = christmas & (np.abs(share) < 1)
+            effect = np.where(shift, (1 - share) * effect + share * e_before, effect)
         if params.dept_shrink > 0:
             pooled = relative[dept[row], source] * level[row, source]
             shrink = has_dept[dept[row], source] & (level[row, source] > 0)
