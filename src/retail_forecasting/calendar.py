@@ -161,11 +161,15 @@ def easter_fridays(years: np.ndarray) -> np.ndarray:
     return fridays[inverse].reshape(np.shape(years))
 
 
+def christmas_season(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Weeks ending December 10 .. January 7: the Christmas shopping weeks and the one after."""
+    return np.asarray(((dates.month == 12) & (dates.day >= 10)) | ((dates.month == 1) & (dates.day <= 7)))
+
+
 def calendar_sensitive(dates: pd.DatetimeIndex) -> np.ndarray:
-    """Weeks within one week of a Kaggle holiday week, or ending Dec 10..Jan 7 (not smoothed)."""
+    """Weeks within one week of a Kaggle holiday week, or in the Christmas season (not smoothed)."""
     day = dates.values.astype("datetime64[D]")
     years = range(dates.year.min() - 1, dates.year.max() + 2)
     fridays = np.array([np.datetime64(f, "D") for y in years for f in holiday_fridays(y).values()])
     near = (np.abs(day[:, None] - fridays[None, :]).astype(np.int64) // 7 <= 1).any(axis=1)
-    december = (dates.month == 12) & (dates.day >= 10)
-    return near | december | ((dates.month == 1) & (dates.day <= 7))
+    return near | christmas_season(dates)

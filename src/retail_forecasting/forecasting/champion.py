@@ -1,8 +1,8 @@
 """The champion as one self-contained forecaster of raw-shaped rows (Kaggle ``test.csv``).
 
 :class:`ChampionForecaster` carries everything a forecast needs: the fitted model(s) and their
-weights (one learner or statistical model, the ensemble's members, or a baseline's parameters), the feature
-parameters, the horizon, the store table (statics) and a :class:`~.history.History` built at the
+weights (one learner or statistical model, the ensemble's members, or a baseline's
+parameters), the feature parameters, the horizon, the store table (statics) and a :class:`~.history.History` built at the
 last week of the panel (the target matrix and the observed covariates, nothing else). It
 forecasts any week 1..horizon weeks after that week, with the same feature code as the backtests.
 """
@@ -97,12 +97,13 @@ class ChampionForecaster:
         if self.family == "baseline":
             values = make_baselines(self.baselines)[self.name](self.history, rows)
         else:
-            values = sum(w * self._member(m, rows) for m, w in self.weights.items() if w > 0)
+            values, frame = np.zeros(len(rows)), None  # the learners' features, built once
+            for name, weight in self.weights.items():
+                model = self.models[name] if weight > 0 else None
+                if isinstance(model, DecompositionParams):
+                    values += weight * decomposition.forecast(self.history, rows, model)
+                elif model is not None:
+                    frame = forecast_frame(self.history, rows, self.features, self.horizon) if frame is None else frame
+                    values += weight * model.predict(frame)
         return pd.DataFrame({"Store": rows["store"], "Dept": rows["dept"], "Date": rows["date"],
                              "Weekly_Sales": np.asarray(values, dtype=float)})
-
-    def _member(self, name: str, rows: pd.DataFrame) -> np.ndarray:
-        model = self.models[name]
-        if isinstance(model, DecompositionParams):
-            return decomposition.forecast(self.history, rows, model)
-        return model.predict(forecast_frame(self.history, rows, self.features, self.horizon))

@@ -247,7 +247,8 @@ def plot_feature_importance(params: EvaluationParams, **models: Any) -> Figure:
         top = (importance / max(importance.sum(), 1e-12)).sort_values().tail(params.top_features)
         ax.barh(top.index, top.to_numpy())
         ax.set_title(name)
-        ax.set_xlabel("Share of total importance")
+        target = "sales - decomposition_base" if getattr(model, "target", "sales") == "residual" else "sales"
+        ax.set_xlabel(f"Share of total importance (target: {target})")
     fig.suptitle("Feature importance of the tree models (final fit on train + validation)")
     fig.tight_layout()
     return fig
