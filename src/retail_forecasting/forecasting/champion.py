@@ -2,8 +2,8 @@
 
 :class:`ChampionForecaster` carries everything a forecast needs: the fitted model(s) and their
 weights (one learner or statistical model, the ensemble's members, or a baseline's
-parameters), the feature parameters, the horizon, the store table (statics) and a :class:`~.history.History` built at the
-last week of the panel (the target matrix and the observed covariates, nothing else). It
+parameters), the feature parameters, the horizon, the store table (statics) and a
+:class:`~.history.History` built at the last week of the panel (the target matrix and the observed covariates, nothing else). It
 forecasts any week 1..horizon weeks after that week, with the same feature code as the backtests.
 """
 

@@ -37,7 +37,6 @@ leak in (the leakage test rewrites the future and checks the forecasts do not mo
 
 from __future__ import annotations
 
-import itertools
 import logging
 from typing import Any, Literal
 
@@ -46,9 +45,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.calendar import calendar_sensitive, christmas_season, easter_fridays
+from retail_forecasting.forecasting.backtest import cross_validation, overall, score
 from retail_forecasting.forecasting.baselines import fallback
 from retail_forecasting.forecasting.contract import TIME_COLUMN
 from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.learners import grid_points
 
 logger = logging.getLogger(__name__)
 
@@ -220,11 +221,7 @@ def tune(
     """Every point of ``search_space`` forecast from ``cutoff`` (one validation fold); the one
     with the lowest WMAE wins (ties: the first listed). Returns the chosen values and every
     candidate with its WMAE — the same shape as the learners' tuning record."""
-    from retail_forecasting.forecasting.backtest import cross_validation, overall, score
-
-    keys = list(params.search_space)
-    grid = [dict(zip(keys, values, strict=True)) for values in itertools.product(*params.search_space.values())]
-    grid = grid or [{}]
+    grid = grid_points(params.search_space)
     candidates = {f"candidate_{i}": params.with_values(values) for i, values in enumerate(grid)}
     cv = cross_validation(history_panel, {n: make_forecaster(p) for n, p in candidates.items()}, horizon, [cutoff])
     totals = overall(score(cv, list(candidates), segments=()))

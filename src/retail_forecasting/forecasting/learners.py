@@ -64,7 +64,9 @@ class LearnerParams(BaseModel):
     threads: int = Field(2, ge=1)
     seed: int = 0
     target: Literal["sales", "residual"] = Field(
-        "sales", description="residual: learn sales minus the decomposition_base feature (trees can then follow levels they never saw)"
+        "sales",
+        description="residual: learn sales minus the decomposition_base feature (so trees can "
+        "follow levels they never saw as targets)",
     )
 
 
@@ -314,13 +316,18 @@ class LearnerForecaster:
 # ---------------------------------------------------------------------------- tuning
 
 
+def grid_points(search_space: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every point of a grid ``{name: [values]}``, the first listed values first; ``[{}]`` if empty."""
+    keys = list(search_space)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*search_space.values())] or [{}]
+
+
 def candidates(params: LearnerParams) -> list[dict[str, Any]]:
     """The grid of ``search_space``; a seeded random subset of ``max_candidates`` points if
     larger (the grid's first point, the listed defaults, is always kept)."""
-    keys = list(params.search_space)
-    grid = [dict(zip(keys, values, strict=True)) for values in itertools.product(*params.search_space.values())]
+    grid = grid_points(params.search_space)
     if len(grid) <= params.max_candidates:
-        return grid or [{}]
+        return grid
     rest = np.random.default_rng(params.seed).choice(np.arange(1, len(grid)), params.max_candidates - 1, replace=False)
     return [grid[0], *(grid[i] for i in sorted(rest))]
 
@@ -388,6 +395,7 @@ __all__ = [
     "LearnerParams",
     "candidates",
     "fit_learner",
+    "grid_points",
     "subsample",
     "tune",
 ]

@@ -64,6 +64,7 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert len(catalog.load("rpt_error_by_segment_figure").axes) == 2
     importance = catalog.load("rpt_feature_importance_figure")
     assert [a.get_title() for a in importance.axes] == list(TREE_MODELS)
+    assert all(a.get_xlabel().endswith("(target: sales)") for a in importance.axes)  # the stand-ins' target
 
     # the packaged champion (here the best baseline) forecasts raw Kaggle-shaped rows
     pyfunc = catalog.load("rpt_champion_model")

@@ -29,7 +29,6 @@ from retail_forecasting.forecasting import decomposition
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.ensemble import EnsembleParams, cross_fitted_forecasts, fit_weights
 from retail_forecasting.forecasting.features import FeatureParams, feature_columns, origin_before
-from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import (
     FittedLearner,
     LearnerForecaster,
@@ -142,15 +141,13 @@ def fit_statistical(model: DecompositionParams, tuning: dict[str, Any]) -> Decom
 
 
 def forecast_statistical_test_window(
-    mdl_model: DecompositionParams, feat_panel: pd.DataFrame
+    mdl_model: DecompositionParams, feat_panel: pd.DataFrame, horizon_weeks: int
 ) -> pd.DataFrame:
-    """Forecast of every test row from the last validation week (history = train + validation)."""
-    origin = origin_before(feat_panel, "test")
-    history = History.from_panel(_history(feat_panel), origin)
-    test = feat_panel.loc[feat_panel["split"] == "test"]  # the row order of mi_forecast_frame
-    frame = test[KEYS].reset_index(drop=True)
-    frame[mdl_model.kind] = decomposition.forecast(history, test, mdl_model)
-    return frame
+    """Forecast of every test row from the last validation week (the baselines' code path; rows
+    in the panel's order, as in ``mi_forecast_frame``): store, dept, date, <model>."""
+    forecaster = {mdl_model.kind: decomposition.make_forecaster(mdl_model)}
+    cv = cross_validation(feat_panel, forecaster, horizon_weeks, [origin_before(feat_panel, "test")])
+    return cv[[*KEYS, mdl_model.kind]]
 
 
 def _model_columns(frame: pd.DataFrame) -> list[str]:

@@ -60,8 +60,8 @@ def statistical_template() -> Pipeline:
                 name="backtest_model",
             ),
             Node(nodes.fit_statistical, ["params:model", "mdl_tuning"], "mdl_model", name="train_model"),
-            Node(nodes.forecast_statistical_test_window, ["mdl_model", "feat_panel"], "mo_test_forecasts",
-                 name="forecast_test_window"),
+            Node(nodes.forecast_statistical_test_window, ["mdl_model", "feat_panel", "params:horizon_weeks"],
+                 "mo_test_forecasts", name="forecast_test_window"),
         ]
     )
 
