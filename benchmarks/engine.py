@@ -30,14 +30,15 @@ from retail_forecasting.synthetic import write_kaggle_files
 
 def splits_from(directory: Path, horizon: int) -> tuple[pd.DataFrame, ...]:
     """Validated splits straight from the CSVs (the same nodes as the ingestion pipeline)."""
-    stores = ingestion.validate_stores(pd.read_csv(directory / "stores.csv"))
-    features = ingestion.validate_store_features(pd.read_csv(directory / "features.csv"), stores)
-    sales = ingestion.validate_sales(pd.read_csv(directory / "train.csv"), stores, features)
+    params = ingestion.IngestionParams()
+    stores = ingestion.validate_stores(pd.read_csv(directory / "stores.csv"), params)
+    features = ingestion.validate_store_features(pd.read_csv(directory / "features.csv"), stores, params)
+    sales = ingestion.validate_sales(pd.read_csv(directory / "train.csv"), stores, features, params)
     view = sales.merge(stores, on="store").merge(
         features.drop(columns="is_holiday"), on=["store", "date"], how="left"
     )
     report = {"actual": {"vw_sales_analytics": len(view)}}
-    train, validation, test, _ = ingestion.split_chronologically(view, report, horizon, ingestion.IngestionParams())
+    train, validation, test, _ = ingestion.split_chronologically(view, report, horizon, params)
     return train, validation, test
 
 

@@ -1,21 +1,10 @@
--- Post-load upsert: move the staged batch into the warehouse tables.
--- Run inside ONE transaction together with the staging COPY (the loader does this), so a
--- failure anywhere leaves the previous warehouse contents intact. Idempotent: loading the same
--- batch twice gives the same rows. Facts and store-week features absent from the batch are
--- removed ("mirror" load: the view shows exactly the latest validated batch). Dimension rows
--- are upserted and never deleted: a store or department stays a member of its dimension.
-
-DELETE FROM retailds.fact_sales_weekly AS t
-WHERE NOT EXISTS (
-    SELECT 1 FROM retailds.stg_sales_weekly AS s
-    WHERE s.store_id = t.store_id AND s.dept_id = t.dept_id AND s.week_date = t.week_date
-);
-
-DELETE FROM retailds.store_features_weekly AS t
-WHERE NOT EXISTS (
-    SELECT 1 FROM retailds.stg_store_features_weekly AS s
-    WHERE s.store_id = t.store_id AND s.week_date = t.week_date
-);
+-- Post-load upsert: insert or update the staged batch into the warehouse tables; nothing is
+-- deleted here. Run inside ONE transaction together with the staging COPY by
+-- retail_forecasting.warehouse.apply_staged, so a failure anywhere leaves the previous warehouse
+-- contents intact. Idempotent: loading the same batch twice gives the same rows. A "mirror" load
+-- then runs 04_delete_absent_from_staging.sql (after its deletions were counted and allowed);
+-- an "incremental" load stops here. Dimension rows are upserted and never deleted: a store or
+-- department stays a member of its dimension. apply_staged empties the staging tables after.
 
 INSERT INTO retailds.dim_store (store_id, store_type, store_size)
 SELECT store_id, store_type, store_size FROM retailds.stg_store
@@ -45,7 +34,3 @@ INSERT INTO retailds.fact_sales_weekly (store_id, dept_id, week_date, weekly_sal
 SELECT store_id, dept_id, week_date, weekly_sales, is_holiday FROM retailds.stg_sales_weekly
 ON CONFLICT (store_id, dept_id, week_date) DO UPDATE
 SET weekly_sales = EXCLUDED.weekly_sales, is_holiday = EXCLUDED.is_holiday;
-
-DELETE FROM retailds.stg_sales_weekly;
-DELETE FROM retailds.stg_store_features_weekly;
-DELETE FROM retailds.stg_store;

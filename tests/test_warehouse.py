@@ -12,7 +12,13 @@ from kedro.io import DatasetError
 from kedro_datasets.pandas import SQLQueryDataset
 
 from retail_forecasting.datasets import WarehouseDataset
-from retail_forecasting.warehouse import STAGING_COLUMNS, check_batch, split_sql
+from retail_forecasting.warehouse import (
+    STAGING_COLUMNS,
+    LoadPolicy,
+    WarehouseBatch,
+    check_batch,
+    split_sql,
+)
 
 from pathlib import Path
 
@@ -90,11 +96,11 @@ def test_loading_twice_gives_the_same_rows(dataset, url):
     pd.testing.assert_frame_equal(read_view(url), first)
 
 
-def test_new_batch_updates_changed_rows_and_removes_absent_ones(dataset, url):
+def test_new_batch_updates_changed_rows_and_removes_absent_ones_when_allowed(dataset, url):
     dataset.save(make_batch())
     batch = make_batch(sales_offset=0.5)
     batch["stg_sales_weekly"] = batch["stg_sales_weekly"].query("dept_id == 1")
-    dataset.save(batch)
+    dataset.save(WarehouseBatch(batch, LoadPolicy(allow_shrink=True)))
     counts = dataset.load()
     assert counts["fact_sales_weekly"] == 8 and counts["dim_dept"] == 2  # dims keep members
     view = read_view(url)
@@ -117,7 +123,8 @@ def test_failure_in_the_middle_leaves_previous_data_intact(dataset, url, break_b
             weekly_sales=["oops"] + sales["weekly_sales"].tolist()[1:]
         )
     with pytest.raises(DatasetError, match="rolled back"):
-        dataset.save(batch)
+        # allow_shrink: past the shrink guard, so the failure happens mid-transaction
+        dataset.save(WarehouseBatch(batch, LoadPolicy(allow_shrink=True)))
     assert dataset.load()["store_features_weekly"] == 8
     pd.testing.assert_frame_equal(read_view(url), before)
 

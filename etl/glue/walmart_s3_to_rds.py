@@ -61,7 +61,7 @@ def download_sql(sql_s3_prefix: str, target: Path) -> Path:
     """Copy the SQL files of ``sql_s3_prefix`` into ``target``."""
     import fsspec
 
-    for name in (*etl.SCHEMA_FILES, etl.UPSERT_FILE):
+    for name in (*etl.SCHEMA_FILES, etl.UPSERT_FILE, etl.MIRROR_FILE):
         with fsspec.open(f"{sql_s3_prefix.rstrip('/')}/{name}", "rb") as remote:
             (target / name).write_bytes(remote.read())
     return target

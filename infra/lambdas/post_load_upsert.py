@@ -1,11 +1,14 @@
 """Lambda: post-load upsert, when the Glue job succeeded.
 
 Called by an EventBridge rule on ``Glue Job State Change`` (state ``SUCCEEDED``) or directly.
-Runs ``sql/03_upsert_from_staging.sql`` in one transaction (refusing an empty staging area) and
-returns the warehouse row counts; chain ``post_load_validation`` as its on-success destination.
+Applies the staged batch in one transaction with the Kedro load's own function
+(``retail_forecasting.warehouse.apply_staged``: an empty staging area or a surprise shrink is
+refused before anything is written) and returns the warehouse row counts; chain
+``post_load_validation`` as its on-success destination.
 
 Environment: ``RDS_SECRET_NAME``/``AWS_REGION`` (or ``DB_*``), ``GLUE_JOB_NAME`` (optional:
-events of other jobs are ignored), ``RETAIL_SQL_DIR``.
+events of other jobs are ignored), ``RETAIL_SQL_DIR``, and the load policy
+``RETAIL_LOAD_MODE`` (mirror | incremental), ``RETAIL_ALLOW_SHRINK``, ``RETAIL_MAX_DELETE_SHARE``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     _, upsert_file = _common.sql_files()
     engine = _common.engine()
     try:
-        counts = etl.upsert_from_staging(engine, upsert_file)
+        counts = etl.upsert_from_staging(engine, upsert_file, etl.load_policy_from_env())
     finally:
         engine.dispose()
     return {"status": "upserted", "glue_job_run_id": job_run, "counts": counts}

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from retail_forecasting.aws import etl
+from retail_forecasting.errors import LoadRefused
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GLUE_SCRIPT = PROJECT_ROOT / "etl" / "glue" / "walmart_s3_to_rds.py"
@@ -148,7 +149,7 @@ def test_upsert_refuses_an_empty_staging_area_and_ignores_failed_jobs(etl_env, p
         etl.cleanup_staging(engine, etl.sql_files(PROJECT_ROOT / "sql")[0])
     finally:
         engine.dispose()
-    with pytest.raises(etl.EtlError, match="Nothing to upsert"):
+    with pytest.raises(LoadRefused, match="the batch is empty"):
         upsert.handler(glue_event())
 
 

@@ -12,9 +12,11 @@ On AWS the same work can also run when files land in S3, as the original project
    input manifest to the same S3 layout as ``kedro run --env sagemaker`` (:func:`write_outputs`)
    and bulk-loads the staging tables in one transaction (:func:`stage_batch`).
 3. ``infra/lambdas/post_load_upsert.py`` — on the Glue job's success, moves staging into the
-   warehouse tables with ``sql/03_upsert_from_staging.sql`` in one transaction
-   (:func:`upsert_from_staging`), refusing an empty staging area (the upsert mirrors the batch:
-   an empty one would empty the warehouse).
+   warehouse tables in one transaction (:func:`upsert_from_staging`) with the same function as
+   the Kedro load, :func:`retail_forecasting.warehouse.apply_staged`: an empty staging area, or
+   a mirror load that would delete more than the policy allows, is refused before anything is
+   written (policy from ``RETAIL_LOAD_MODE``, ``RETAIL_ALLOW_SHRINK``,
+   ``RETAIL_MAX_DELETE_SHARE``: :func:`load_policy_from_env`).
 4. ``infra/lambdas/post_load_validation.py`` — compares the warehouse with the batch
    (:func:`validate_load`, i.e. the node ``verify_warehouse_load``) and writes the load report.
 
@@ -65,6 +67,7 @@ OUTPUTS = {
 
 SCHEMA_FILES = ("01_create_schema.sql", "02_create_analytics_view.sql")
 UPSERT_FILE = "03_upsert_from_staging.sql"
+MIRROR_FILE = warehouse.MIRROR_DELETE_FILE
 
 
 class EtlError(RuntimeError):
@@ -90,7 +93,7 @@ def sql_files(sql_dir: str | Path) -> tuple[list[Path], Path]:
     """``(schema files, upsert file)`` in ``sql_dir`` (the repository's ``sql/``)."""
     directory = Path(sql_dir)
     files = [directory / name for name in (*SCHEMA_FILES, UPSERT_FILE)]
-    missing = [str(f) for f in files if not f.is_file()]
+    missing = [str(f) for f in [*files, directory / MIRROR_FILE] if not f.is_file()]
     if missing:
         raise EtlError(f"SQL file(s) missing: {missing} (set RETAIL_SQL_DIR to the sql/ folder)")
     return files[:2], files[2]
@@ -103,6 +106,25 @@ def data_prefix(environ: Mapping[str, str] | None = None) -> str:
     if not prefix:
         raise EtlError("RETAIL_S3_PREFIX is not set (e.g. s3://my-bucket/retail)")
     return prefix
+
+
+def load_policy_from_env(environ: Mapping[str, str] | None = None) -> warehouse.LoadPolicy:
+    """The load policy of the upsert Lambda: ``RETAIL_LOAD_MODE`` (mirror | incremental),
+    ``RETAIL_ALLOW_SHRINK`` (true/false), ``RETAIL_MAX_DELETE_SHARE`` (0..1); defaults as
+    ``ingestion.load`` in ``conf/base/parameters_ingestion.yml``."""
+    env = os.environ if environ is None else environ
+    default = warehouse.LoadPolicy()
+    allow = (env.get("RETAIL_ALLOW_SHRINK") or "false").strip().lower()
+    if allow not in ("true", "false", "1", "0"):
+        raise EtlError(f"RETAIL_ALLOW_SHRINK must be true or false, not {allow!r}")
+    try:
+        return warehouse.LoadPolicy(
+            mode=(env.get("RETAIL_LOAD_MODE") or default.mode).strip(),
+            allow_shrink=allow in ("true", "1"),
+            max_delete_share=float(env.get("RETAIL_MAX_DELETE_SHARE") or default.max_delete_share),
+        )
+    except ValueError as exc:
+        raise EtlError(f"Invalid load policy in the environment: {exc}") from exc
 
 
 def engine_from_env(environ: Mapping[str, str] | None = None) -> Engine:
@@ -132,14 +154,14 @@ def read_raw(
 
 def transform(raw: Mapping[str, pd.DataFrame], params: IngestionParams) -> EtlBatch:
     """Validate, clean and fingerprint a raw batch with the ingestion pipeline's nodes."""
-    int_stores = validate_stores(raw["raw_stores"])
-    int_store_features = validate_store_features(raw["raw_features"], int_stores)
-    int_sales = validate_sales(raw["raw_train"], int_stores, int_store_features)
+    int_stores = validate_stores(raw["raw_stores"], params)
+    int_store_features = validate_store_features(raw["raw_features"], int_stores, params)
+    int_sales = validate_sales(raw["raw_train"], int_stores, int_store_features, params)
     int_sales_clean, cleaning_report = clean_sales(int_sales, params)
     manifest = build_input_manifest(
         raw["raw_train"], raw["raw_features"], raw["raw_stores"], cleaning_report
     )
-    staging = prepare_warehouse_batch(int_stores, int_store_features, int_sales_clean)
+    staging = prepare_warehouse_batch(int_stores, int_store_features, int_sales_clean, params).tables
     return EtlBatch(int_stores, int_store_features, int_sales_clean, cleaning_report, manifest,
                     staging)
 
@@ -175,12 +197,7 @@ def read_intermediate(prefix: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
 # ------------------------------------------------------------------------------ warehouse
 
 
-def staging_counts(conn: Connection) -> dict[str, int]:
-    query = "SELECT COUNT(*) FROM {}.{}"
-    return {
-        table: int(conn.execute(text(query.format(warehouse.SCHEMA, table))).scalar_one())
-        for table in warehouse.STAGING_COLUMNS
-    }
+staging_counts = warehouse.staging_counts
 
 
 def cleanup_staging(engine: Engine, schema_files: list[Path]) -> dict[str, int]:
@@ -190,8 +207,7 @@ def cleanup_staging(engine: Engine, schema_files: list[Path]) -> dict[str, int]:
         warehouse.run_sql_files(conn, schema_files)
     with engine.begin() as conn:
         before = staging_counts(conn)
-        for table in warehouse.STAGING_COLUMNS:
-            conn.execute(text(f"DELETE FROM {warehouse.SCHEMA}.{table}"))
+        warehouse.clear_staging(conn)
     logger.info("Pre-load cleanup: emptied staging tables %s", before)
     return before
 
@@ -203,8 +219,8 @@ def stage_batch(engine: Engine, staging: Mapping[str, pd.DataFrame],
     with engine.begin() as conn:
         warehouse.run_sql_files(conn, schema_files)
     with engine.begin() as conn:
-        for table in warehouse.STAGING_COLUMNS:
-            conn.execute(text(f"DELETE FROM {warehouse.SCHEMA}.{table}"))
+        warehouse.lock_warehouse(conn)
+        warehouse.clear_staging(conn)
         for table, columns in warehouse.STAGING_COLUMNS.items():
             warehouse.bulk_load(conn, table, staging[table][columns])
         counts = staging_counts(conn)
@@ -212,18 +228,16 @@ def stage_batch(engine: Engine, staging: Mapping[str, pd.DataFrame],
     return counts
 
 
-def upsert_from_staging(engine: Engine, upsert_file: Path) -> dict[str, int]:
-    """Post-load upsert: staging -> warehouse tables in one transaction; row counts after it."""
+def upsert_from_staging(
+    engine: Engine, upsert_file: Path, policy: warehouse.LoadPolicy | None = None
+) -> dict[str, int]:
+    """Post-load step: staging -> warehouse tables in one transaction, by ``policy`` (the
+    Kedro load's :func:`~retail_forecasting.warehouse.apply_staged`); row counts after it.
+    An empty staging area or a surprise shrink raises ``LoadRefused`` and writes nothing."""
     with engine.begin() as conn:
+        warehouse.lock_warehouse(conn)
         staged = staging_counts(conn)
-        empty = sorted(table for table, rows in staged.items() if rows == 0)
-        if empty:
-            raise EtlError(
-                f"Nothing to upsert: staging table(s) {empty} are empty ({staged}). The upsert "
-                "mirrors the staged batch, so it would empty the warehouse; run the Glue job first."
-            )
-        warehouse.run_sql_files(conn, [upsert_file])
-        counts = warehouse.relation_counts(conn)
+        counts = warehouse.apply_staged(conn, upsert_file, policy or warehouse.LoadPolicy())
     logger.info("Post-load upsert committed: staged %s, warehouse %s", staged, counts)
     return counts
 
@@ -237,7 +251,8 @@ def validate_load(
     """Post-load validation (the ``verify_warehouse_load`` node on the live warehouse)."""
     with engine.connect() as conn:
         counts = warehouse.relation_counts(conn)
-    return verify_warehouse_load(counts, int_stores, int_store_features, int_sales_clean)
+    params = IngestionParams(load={"mode": load_policy_from_env().mode})
+    return verify_warehouse_load(counts, int_stores, int_store_features, int_sales_clean, params)
 
 
 def write_load_report(report: Mapping[str, Any], prefix: str) -> str:

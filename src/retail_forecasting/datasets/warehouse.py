@@ -1,4 +1,4 @@
-"""The warehouse as a Kedro dataset: save = staged upsert of a batch, load = row counts."""
+"""The warehouse as a Kedro dataset: save = staged load of a batch, load = row counts."""
 
 from __future__ import annotations
 
@@ -11,14 +11,18 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from retail_forecasting import warehouse
+from retail_forecasting.errors import InputError, RunLocked
 
 
-class WarehouseDataset(AbstractDataset[dict[str, pd.DataFrame], dict[str, int]]):
+class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]):
     """The ``retailds`` warehouse, PostgreSQL or embedded DuckDB, behind one SQLAlchemy URL.
 
-    ``save(batch)`` takes the staging frames (see :data:`retail_forecasting.warehouse.STAGING_COLUMNS`),
-    creates the schema from ``schema_files`` if needed and runs the bulk load and the upsert
-    script in a single transaction. ``load()`` returns the row counts of the tables and the
+    ``save(batch)`` takes a :class:`retail_forecasting.warehouse.WarehouseBatch` (the staging
+    frames of :data:`~retail_forecasting.warehouse.STAGING_COLUMNS` and the load policy; a plain
+    dict of frames gets the default policy), creates the schema from ``schema_files`` if needed
+    and runs the bulk load and :func:`~retail_forecasting.warehouse.apply_staged` in a single
+    transaction. A refused load (empty batch, surprise shrink, another load running) raises
+    its :class:`~retail_forecasting.errors.InputError` and writes nothing. ``load()`` returns the row counts of the tables and the
     analytics view, for the post-load validation node.
 
     Example catalog entry::
@@ -59,11 +63,16 @@ class WarehouseDataset(AbstractDataset[dict[str, pd.DataFrame], dict[str, int]])
             Path(self._con.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
         return create_engine(self._con, **self._engine_args)
 
-    def save(self, data: dict[str, pd.DataFrame]) -> None:
+    def save(self, data: warehouse.WarehouseBatch | dict[str, pd.DataFrame]) -> None:
         engine = self._engine()
         try:
             warehouse.load_batch(engine, data, self._schema_files, self._upsert_file)
+        except InputError:
+            raise
         except Exception as exc:  # SQLAlchemy, DBAPI (COPY) or DuckDB errors alike
+            locked = warehouse.describe_lock_error(exc)
+            if locked:
+                raise RunLocked(locked) from exc
             raise DatasetError(
                 f"Warehouse load failed and was rolled back ({engine.dialect.name}): {exc}"
             ) from exc
@@ -75,6 +84,11 @@ class WarehouseDataset(AbstractDataset[dict[str, pd.DataFrame], dict[str, int]])
         try:
             with engine.connect() as conn:
                 return warehouse.relation_counts(conn)
+        except Exception as exc:
+            locked = warehouse.describe_lock_error(exc)
+            if locked:
+                raise RunLocked(locked) from exc
+            raise
         finally:
             engine.dispose()
 

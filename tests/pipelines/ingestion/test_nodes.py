@@ -8,6 +8,7 @@ import pytest
 from retail_forecasting.pipelines.ingestion import nodes
 from retail_forecasting.pipelines.ingestion.nodes import IngestionParams, RawDataError
 
+PARAMS = IngestionParams()
 FRIDAYS = pd.date_range("2010-02-05", periods=6, freq="7D").strftime("%Y-%m-%d").tolist()
 
 
@@ -40,9 +41,9 @@ def raw_train() -> pd.DataFrame:
 
 
 def validated():
-    stores = nodes.validate_stores(raw_stores())
-    features = nodes.validate_store_features(raw_features(), stores)
-    sales = nodes.validate_sales(raw_train(), stores, features)
+    stores = nodes.validate_stores(raw_stores(), PARAMS)
+    features = nodes.validate_store_features(raw_features(), stores, PARAMS)
+    sales = nodes.validate_sales(raw_train(), stores, features, PARAMS)
     return stores, features, sales
 
 
@@ -59,7 +60,7 @@ def test_string_booleans_like_kaggle_csv_are_parsed():
     train = raw_train()
     train["IsHoliday"] = train["IsHoliday"].map({True: "TRUE", False: "FALSE"})
     stores, features, _ = validated()
-    sales = nodes.validate_sales(train, stores, features)
+    sales = nodes.validate_sales(train, stores, features, PARAMS)
     assert sales["is_holiday"].sum() == 4
 
 
@@ -69,7 +70,7 @@ def test_error_names_file_column_and_example_row():
     train.loc[7, "Date"] = "2010-02-06"  # a Saturday
     stores, features, _ = validated()
     with pytest.raises(RawDataError) as info:
-        nodes.validate_sales(train, stores, features)
+        nodes.validate_sales(train, stores, features, PARAMS)
     message = str(info.value)
     assert "/data/train.csv" in message and "'Date'" in message and "not Fridays" in message
     assert "line 9" in message and "2010-02-06" in message
@@ -95,7 +96,7 @@ def test_error_names_file_column_and_example_row():
 def test_sales_validation_failures(mutate, column, problem):
     stores, features, _ = validated()
     with pytest.raises(RawDataError, match=problem) as info:
-        nodes.validate_sales(mutate(raw_train()), stores, features)
+        nodes.validate_sales(mutate(raw_train()), stores, features, PARAMS)
     assert column in str(info.value)
     assert "train.csv" in str(info.value)
 
@@ -103,16 +104,16 @@ def test_sales_validation_failures(mutate, column, problem):
 def test_stores_validation_failures():
     bad = raw_stores().assign(Type=["A", "Z"])
     with pytest.raises(RawDataError, match="'Type'.*not one of A, B, C"):
-        nodes.validate_stores(bad)
+        nodes.validate_stores(bad, PARAMS)
     with pytest.raises(RawDataError, match="duplicate key"):
-        nodes.validate_stores(pd.concat([raw_stores(), raw_stores().iloc[[0]]], ignore_index=True))
+        nodes.validate_stores(pd.concat([raw_stores(), raw_stores().iloc[[0]]], ignore_index=True), PARAMS)
 
 
 def test_features_with_unknown_store_fail():
     features = raw_features()
     features.loc[0, "Store"] = 3
     with pytest.raises(RawDataError, match="features.csv, column 'Store'"):
-        nodes.validate_store_features(features, nodes.validate_stores(raw_stores()))
+        nodes.validate_store_features(features, nodes.validate_stores(raw_stores(), PARAMS), PARAMS)
 
 
 @pytest.mark.parametrize(

@@ -5,17 +5,23 @@ import pandas as pd
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from retail_forecasting.pipelines.ingestion import create_pipeline
+from retail_forecasting.pipelines.ingestion import create_pipeline, nodes
 from retail_forecasting.pipelines.ingestion.nodes import IngestionParams
 from retail_forecasting.synthetic import SyntheticConfig, generate
 
 
+def test_the_manifest_is_built_only_after_the_load_is_verified():
+    pipeline = create_pipeline()
+    upstream = {n.name for n in pipeline.to_nodes("build_input_manifest").nodes}
+    assert {"load_warehouse", "verify_warehouse_load"} <= upstream
+
+
 def test_validation_cleaning_and_manifest_slice():
     frames = generate(SyntheticConfig(seed=3, n_stores=3, n_depts=5))
-    pipeline = create_pipeline().to_nodes("build_input_manifest", "load_warehouse")
+    pipeline = create_pipeline().to_nodes("load_warehouse")
     assert {n.name for n in pipeline.nodes} == {
         "validate_stores", "validate_store_features", "validate_sales", "clean_sales",
-        "build_input_manifest", "load_warehouse",
+        "load_warehouse",
     }
     catalog = DataCatalog(
         {
@@ -26,8 +32,14 @@ def test_validation_cleaning_and_manifest_slice():
         }
     )
     outputs = SequentialRunner().run(pipeline, catalog)
-    manifest = outputs["rpt_input_manifest"].load()
-    batch = outputs["warehouse"].load()
+    loaded = outputs["warehouse"].load()
+    assert loaded.policy.mode == "mirror" and not loaded.policy.allow_shrink
+    batch = loaded.tables
+    manifest = nodes.build_input_manifest(
+        frames["train"], frames["features"], frames["stores"],
+        outputs["int_cleaning_report"].load(), {"status": "ok"},
+    )
+    assert manifest["warehouse_load"] == {"status": "ok"}
     negatives = int((frames["train"]["Weekly_Sales"] < 0).sum())
     assert negatives > 0
     assert manifest["cleaning"]["rows_dropped"] == negatives

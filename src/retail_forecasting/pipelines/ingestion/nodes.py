@@ -11,18 +11,57 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from retail_forecasting.warehouse import STAGING_COLUMNS
+from retail_forecasting.errors import RawDataError
+from retail_forecasting.warehouse import STAGING_COLUMNS, LoadPolicy, WarehouseBatch
 
 logger = logging.getLogger(__name__)
 
 MAX_EXAMPLES = 5
 
+__all__ = ["RawDataError", "IngestionParams"]  # RawDataError lives in retail_forecasting.errors
 
-class RawDataError(ValueError):
-    """A raw input file breaks the Kaggle schema or the project's data contract."""
+
+class Bounds(BaseModel):
+    """Plausible range of one numeric column; values outside it are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: float | None = None
+    max: float | None = None
+    #: Weekly_Sales only: refuse |value| above this multiple of the department's 99th
+    #: percentile of |sales| in the batch (at least ``dept_ratio_floor``).
+    max_dept_ratio: float | None = Field(None, gt=0)
+    dept_ratio_floor: float = Field(10_000.0, ge=0)
+
+
+def _default_bounds() -> dict[str, Bounds]:
+    markdown = Bounds(min=-1e7, max=1e8)
+    return {
+        "Weekly_Sales": Bounds(min=-1e7, max=1e8, max_dept_ratio=100),
+        "Size": Bounds(min=1, max=1e7),
+        "Temperature": Bounds(min=-80, max=150),
+        "Fuel_Price": Bounds(min=0, max=50),
+        "CPI": Bounds(min=0, max=10_000),
+        "Unemployment": Bounds(min=0, max=100),
+        **{f"MarkDown{i}": markdown for i in range(1, 6)},
+    }
+
+
+class LoadParams(BaseModel):
+    """``ingestion.load``: how a batch changes the warehouse (:class:`LoadPolicy`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["mirror", "incremental"] = "mirror"
+    allow_shrink: bool = False
+    max_delete_share: float = Field(0.05, ge=0, le=1)
+
+    def policy(self) -> LoadPolicy:
+        return LoadPolicy(self.mode, self.allow_shrink, self.max_delete_share)
 
 
 class IngestionParams(BaseModel):
@@ -33,6 +72,8 @@ class IngestionParams(BaseModel):
     negative_sales: Literal["keep", "clip", "drop"] = "keep"
     validation_weeks: int = Field(39, ge=1)
     min_train_weeks: int = Field(52, ge=1)
+    load: LoadParams = Field(default_factory=LoadParams)
+    plausibility: dict[str, Bounds] = Field(default_factory=_default_bounds)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -45,7 +86,8 @@ def _file_name(frame: pd.DataFrame, default: str) -> str:
 
 def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> str:
     """Describe up to MAX_EXAMPLES offending rows with their CSV line numbers."""
-    rows = frame.loc[mask, [c for c in columns if c in frame.columns]].head(MAX_EXAMPLES)
+    columns = list(dict.fromkeys(c for c in columns if c in frame.columns))
+    rows = frame.loc[mask, columns].head(MAX_EXAMPLES)
     lines = []
     for index, row in rows.iterrows():
         values = ", ".join(f"{col}={row[col]!r}" for col in rows.columns)
@@ -84,6 +126,9 @@ def _as_number(frame: pd.DataFrame, file: str, column: str, keys: list[str],
     bad = values.isna() & frame[column].notna()
     if bad.any():
         _fail(file, column, "are not numbers", frame, bad, keys + [column])
+    infinite = pd.Series(np.isinf(values.to_numpy(dtype="float64")), index=frame.index)
+    if infinite.any():
+        _fail(file, column, "are not finite (inf)", frame, infinite, keys + [column])
     if integer:
         fractional = values.notna() & (values != values.round())
         if fractional.any():
@@ -120,14 +165,59 @@ def _no_duplicates(frame: pd.DataFrame, file: str, keys: list[str]) -> None:
         _fail(file, "+".join(keys), "share a duplicate key", frame, duplicated, keys)
 
 
+def _not_empty(frame: pd.DataFrame, file: str) -> None:
+    if frame.empty:
+        raise RawDataError(
+            f"{file}: the file has a header ({', '.join(map(str, frame.columns))}) but no data "
+            "rows. Nothing was loaded and the warehouse keeps its data; check the file was "
+            "exported or copied whole."
+        )
+
+
+def _plausible(frame: pd.DataFrame, file: str, column: str, values: pd.Series,
+               bounds: dict[str, Bounds], keys: list[str]) -> None:
+    """Refuse values outside ``bounds[column]`` (``ingestion.plausibility``)."""
+    rule = bounds.get(column)
+    if rule is None:
+        return
+    hint = f"(ingestion.plausibility.{column} in conf/base/parameters_ingestion.yml)"
+    if rule.min is not None:
+        low = values < rule.min
+        if low.any():
+            _fail(file, column, f"are below the plausible minimum {rule.min:g} {hint}",
+                  frame, low, keys + [column])
+    if rule.max is not None:
+        high = values > rule.max
+        if high.any():
+            _fail(file, column, f"are above the plausible maximum {rule.max:g} {hint}",
+                  frame, high, keys + [column])
+
+
+def _plausible_for_department(frame: pd.DataFrame, file: str, sales: pd.DataFrame,
+                              rule: Bounds | None, keys: list[str]) -> None:
+    """Refuse sales far beyond the rest of their department (a robust, batch-relative cap)."""
+    if rule is None or rule.max_dept_ratio is None:
+        return
+    size = sales["weekly_sales"].abs()
+    reference = size.groupby(sales["dept"]).transform(lambda s: s.quantile(0.99))
+    limit = rule.max_dept_ratio * reference.clip(lower=rule.dept_ratio_floor)
+    outlier = size > limit
+    if outlier.any():
+        _fail(file, "Weekly_Sales",
+              f"are more than {rule.max_dept_ratio:g}x the 99th percentile of their department "
+              "(ingestion.plausibility.Weekly_Sales.max_dept_ratio)", frame, outlier,
+              keys + ["Weekly_Sales"])
+
+
 # --------------------------------------------------------------------------- validation
 
 
-def validate_stores(raw_stores: pd.DataFrame) -> pd.DataFrame:
+def validate_stores(raw_stores: pd.DataFrame, params: IngestionParams) -> pd.DataFrame:
     """Validate ``stores.csv`` and return the store dimension (store, store_type, store_size)."""
     file = _file_name(raw_stores, "stores.csv")
     keys = ["Store"]
     _require_columns(raw_stores, file, ["Store", "Type", "Size"])
+    _not_empty(raw_stores, file)
     _required_not_null(raw_stores, file, ["Store", "Type", "Size"], keys)
     stores = pd.DataFrame(
         {
@@ -142,6 +232,7 @@ def validate_stores(raw_stores: pd.DataFrame) -> pd.DataFrame:
     bad_size = stores["store_size"] <= 0
     if bad_size.any():
         _fail(file, "Size", "are not positive", raw_stores, bad_size, keys + ["Size"])
+    _plausible(raw_stores, file, "Size", stores["store_size"], params.plausibility, keys)
     _no_duplicates(raw_stores, file, keys)
     logger.info("stores.csv valid: %d stores", len(stores))
     return stores.sort_values("store", ignore_index=True)
@@ -153,11 +244,14 @@ FEATURE_COLUMNS = [
 ]
 
 
-def validate_store_features(raw_features: pd.DataFrame, int_stores: pd.DataFrame) -> pd.DataFrame:
+def validate_store_features(
+    raw_features: pd.DataFrame, int_stores: pd.DataFrame, params: IngestionParams
+) -> pd.DataFrame:
     """Validate ``features.csv`` (store-week covariates) against the store dimension."""
     file = _file_name(raw_features, "features.csv")
     keys = ["Store", "Date"]
     _require_columns(raw_features, file, keys + FEATURE_COLUMNS + ["IsHoliday"])
+    _not_empty(raw_features, file)
     _required_not_null(raw_features, file, keys + ["IsHoliday"], keys)
     features = pd.DataFrame(
         {
@@ -167,6 +261,7 @@ def validate_store_features(raw_features: pd.DataFrame, int_stores: pd.DataFrame
     )
     for column in FEATURE_COLUMNS:
         features[column.lower()] = _as_number(raw_features, file, column, keys)
+        _plausible(raw_features, file, column, features[column.lower()], params.plausibility, keys)
     features["is_holiday"] = _as_bool(raw_features, file, "IsHoliday", keys)
     _no_duplicates(raw_features, file, keys)
     unknown = ~features["store"].isin(int_stores["store"])
@@ -178,16 +273,21 @@ def validate_store_features(raw_features: pd.DataFrame, int_stores: pd.DataFrame
 
 
 def validate_sales(
-    raw_train: pd.DataFrame, int_stores: pd.DataFrame, int_store_features: pd.DataFrame
+    raw_train: pd.DataFrame,
+    int_stores: pd.DataFrame,
+    int_store_features: pd.DataFrame,
+    params: IngestionParams,
 ) -> pd.DataFrame:
     """Validate ``train.csv`` and its consistency with stores and features.
 
-    Checks columns and types, Friday dates, duplicate (Store, Dept, Date) keys, stores missing
+    Checks columns and types, at least one row, finite and plausible sales
+    (``params.plausibility``), Friday dates, duplicate (Store, Dept, Date) keys, stores missing
     from ``stores.csv`` and ``IsHoliday`` agreeing with ``features.csv`` for the same store-week.
     """
     file = _file_name(raw_train, "train.csv")
     keys = ["Store", "Dept", "Date"]
     _require_columns(raw_train, file, keys + ["Weekly_Sales", "IsHoliday"])
+    _not_empty(raw_train, file)
     _required_not_null(raw_train, file, keys + ["Weekly_Sales", "IsHoliday"], keys)
     sales = pd.DataFrame(
         {
@@ -201,6 +301,8 @@ def validate_sales(
     bad_dept = sales["dept"] <= 0
     if bad_dept.any():
         _fail(file, "Dept", "are not positive department ids", raw_train, bad_dept, keys)
+    _plausible(raw_train, file, "Weekly_Sales", sales["weekly_sales"], params.plausibility, keys)
+    _plausible_for_department(raw_train, file, sales, params.plausibility.get("Weekly_Sales"), keys)
     _no_duplicates(raw_train, file, keys)
     unknown = ~sales["store"].isin(int_stores["store"])
     if unknown.any():
@@ -293,8 +395,14 @@ def build_input_manifest(
     raw_features: pd.DataFrame,
     raw_stores: pd.DataFrame,
     cleaning_report: dict,
+    warehouse_load_report: dict | None = None,
 ) -> dict[str, Any]:
-    """Fingerprint every raw input (sha256, rows, date span) plus the cleaning counts."""
+    """Fingerprint every raw input (sha256, rows, date span) plus the cleaning counts.
+
+    In the pipeline it takes the post-load report, so it runs (and the manifest is written)
+    only once the batch is committed and verified: a manifest never describes a batch that did
+    not load. The AWS Glue job writes it before its upsert step and passes no report.
+    """
     inputs = {
         "train": _describe_input(raw_train, "train.csv"),
         "features": _describe_input(raw_features, "features.csv"),
@@ -306,6 +414,8 @@ def build_input_manifest(
         "inputs": inputs,
         "cleaning": cleaning_report,
     }
+    if warehouse_load_report is not None:
+        manifest["warehouse_load"] = warehouse_load_report
     logger.info(
         "Input manifest: %s",
         ", ".join(f"{k} sha256={(v['sha256'] or '?')[:12]} rows={v['rows']}" for k, v in inputs.items()),
@@ -317,16 +427,22 @@ def build_input_manifest(
 
 
 def prepare_warehouse_batch(
-    int_stores: pd.DataFrame, int_store_features: pd.DataFrame, int_sales_clean: pd.DataFrame
-) -> dict[str, pd.DataFrame]:
-    """Shape the validated frames into the warehouse's staging tables."""
+    int_stores: pd.DataFrame,
+    int_store_features: pd.DataFrame,
+    int_sales_clean: pd.DataFrame,
+    params: IngestionParams | None = None,
+) -> WarehouseBatch:
+    """Shape the validated frames into the warehouse's staging tables, with the load policy
+    (``params.load``: mirror or incremental, shrink guard)."""
     renames = {"store": "store_id", "dept": "dept_id", "date": "week_date"}
     batch = {
         "stg_store": int_stores.rename(columns=renames),
         "stg_store_features_weekly": int_store_features.rename(columns=renames),
         "stg_sales_weekly": int_sales_clean.rename(columns=renames),
     }
-    return {table: batch[table][columns] for table, columns in STAGING_COLUMNS.items()}
+    tables = {table: batch[table][columns] for table, columns in STAGING_COLUMNS.items()}
+    policy = (params or IngestionParams()).load.policy()
+    return WarehouseBatch(tables, policy)
 
 
 def verify_warehouse_load(
@@ -334,12 +450,15 @@ def verify_warehouse_load(
     int_stores: pd.DataFrame,
     int_store_features: pd.DataFrame,
     int_sales_clean: pd.DataFrame,
+    params: IngestionParams | None = None,
 ) -> dict[str, Any]:
-    """Post-load validation: facts, store-weeks and the view hold exactly the batch.
+    """Post-load validation: facts, store-weeks and the view hold exactly the batch (mirror
+    load), or at least the batch (incremental load), and the view has one row per fact.
 
     Dimensions keep members of earlier batches (they are never deleted), so they must hold at
     least the batch's stores and departments.
     """
+    mode = (params or IngestionParams()).load.mode
     expected = {
         "dim_store": int(len(int_stores)),
         "dim_dept": int(int_sales_clean["dept"].nunique()),
@@ -348,7 +467,10 @@ def verify_warehouse_load(
         "vw_sales_analytics": int(len(int_sales_clean)),
     }
     at_least = {"dim_store", "dim_dept"}
+    if mode == "incremental":
+        at_least |= {"store_features_weekly", "fact_sales_weekly", "vw_sales_analytics"}
     actual = {name: int(warehouse_counts.get(name, -1)) for name in expected}
+
     mismatches = {
         name: (expected[name], actual[name])
         for name in expected
@@ -359,8 +481,13 @@ def verify_warehouse_load(
             "Post-load validation failed: warehouse row counts differ from the batch "
             f"(table: (expected, found)) {mismatches}"
         )
-    logger.info("Post-load validation passed: %s", actual)
-    return {"expected": expected, "actual": actual, "status": "ok"}
+    if actual["vw_sales_analytics"] != actual["fact_sales_weekly"]:
+        raise RuntimeError(
+            f"Post-load validation failed: vw_sales_analytics has {actual['vw_sales_analytics']} "
+            f"rows for {actual['fact_sales_weekly']} facts"
+        )
+    logger.info("Post-load validation passed (%s load): %s", mode, actual)
+    return {"mode": mode, "expected": expected, "actual": actual, "status": "ok"}
 
 
 # --------------------------------------------------------------------------- split

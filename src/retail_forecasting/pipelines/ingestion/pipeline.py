@@ -8,16 +8,21 @@ from retail_forecasting.pipelines.ingestion import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.validate_stores, "raw_stores", "int_stores", name="validate_stores"),
+            Node(
+                nodes.validate_stores,
+                ["raw_stores", "params:ingestion"],
+                "int_stores",
+                name="validate_stores",
+            ),
             Node(
                 nodes.validate_store_features,
-                ["raw_features", "int_stores"],
+                ["raw_features", "int_stores", "params:ingestion"],
                 "int_store_features",
                 name="validate_store_features",
             ),
             Node(
                 nodes.validate_sales,
-                ["raw_train", "int_stores", "int_store_features"],
+                ["raw_train", "int_stores", "int_store_features", "params:ingestion"],
                 "int_sales",
                 name="validate_sales",
             ),
@@ -29,19 +34,21 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.build_input_manifest,
-                ["raw_train", "raw_features", "raw_stores", "int_cleaning_report"],
+                ["raw_train", "raw_features", "raw_stores", "int_cleaning_report",
+                 "prm_warehouse_load_report"],
                 "rpt_input_manifest",
                 name="build_input_manifest",
             ),
             Node(
                 nodes.prepare_warehouse_batch,
-                ["int_stores", "int_store_features", "int_sales_clean"],
+                ["int_stores", "int_store_features", "int_sales_clean", "params:ingestion"],
                 "warehouse",
                 name="load_warehouse",
             ),
             Node(
                 nodes.verify_warehouse_load,
-                ["warehouse", "int_stores", "int_store_features", "int_sales_clean"],
+                ["warehouse", "int_stores", "int_store_features", "int_sales_clean",
+                 "params:ingestion"],
                 "prm_warehouse_load_report",
                 name="verify_warehouse_load",
             ),
