@@ -1,5 +1,6 @@
 """The model zoo: every registered learner fits and predicts deterministically, tuning ranks
-candidates on the fold's window within its time budget, subsampling is seeded."""
+every candidate on the fold's window (the time budget stops the run, never skips), subsampling is
+seeded."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retail_forecasting.forecasting import learners
 from retail_forecasting.forecasting.features import FeatureParams, feature_columns, forecast_frame, training_frame
 from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import (
     MODELS,
     LearnerParams,
+    TuningTimeout,
     candidates,
     fit_learner,
     residual_base,
@@ -98,17 +101,66 @@ def test_candidates_are_the_grid_or_a_seeded_subset_keeping_the_first_point():
     assert candidates(LearnerParams(kind="ridge")) == [{}]
 
 
-def test_tuning_picks_the_lowest_fold_error_and_stops_at_the_time_budget(synthetic_panel):
-    weeks = np.sort(synthetic_panel["date"].unique())
-    panel = synthetic_panel[synthetic_panel["date"] <= weeks[-HORIZON - 1]]
-    cutoff = pd.Timestamp(weeks[-2 * HORIZON - 1])
+def test_tuning_picks_the_lowest_fold_error_and_tries_every_candidate(synthetic_panel):
+    panel, cutoff = _tuning_fold(synthetic_panel)
     params = LearnerParams(kind="ridge", search_space={"alpha": [1e6, 1.0]})
     result = tune(panel, cutoff, HORIZON, FEATURES, params)
     errors = {c["alpha"]: c["wmae"] for c in result["candidates"]}
     assert errors[1.0] < errors[1e6]  # a huge penalty flattens the model
-    assert result["hyperparameters"] == {"alpha": 1.0} and result["skipped"] == 0
-    budget = tune(panel, cutoff, HORIZON, FEATURES, params.model_copy(update={"time_budget_seconds": 1e-9}))
-    assert len(budget["candidates"]) == 1 and budget["skipped"] == 1
+    assert result["hyperparameters"] == {"alpha": 1.0} and len(result["candidates"]) == 2
+    assert "skipped" not in result
+
+
+class _Clock:
+    """A stand-in for the ``time`` module whose ``perf_counter`` jumps ``tick`` seconds per call:
+    a very busy (or very slow) machine, as seen by the tuning."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def perf_counter(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def _tuning_fold(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timestamp]:
+    weeks = np.sort(panel["date"].unique())
+    return panel[panel["date"] <= weeks[-HORIZON - 1]], pd.Timestamp(weeks[-2 * HORIZON - 1])
+
+
+def test_the_time_budget_stops_the_run_with_a_clear_error_instead_of_skipping(synthetic_panel, monkeypatch):
+    panel, cutoff = _tuning_fold(synthetic_panel)
+    params = LearnerParams(kind="ridge", search_space={"alpha": [1e6, 1.0, 10.0]}, time_budget_seconds=50)
+    fitted = []
+    real_fit = learners.fit_learner
+    monkeypatch.setattr(learners, "fit_learner", lambda *a, **k: fitted.append(1) or real_fit(*a, **k))
+    monkeypatch.setattr(learners, "time", _Clock(tick=100.0))  # the first candidate already "takes" 300 s
+    with pytest.raises(TuningTimeout) as error:
+        tune(panel, cutoff, HORIZON, FEATURES, params)
+    message = str(error.value)
+    assert len(fitted) == 1, "the run stops at the first candidate past the budget"
+    assert "Tuning ridge" in message and "1 of 3 candidates" in message
+    assert "modelling.ridge.time_budget_seconds" in message and "--params" in message
+
+
+def test_the_clock_never_changes_the_tuning_result(synthetic_panel, monkeypatch):
+    """A busy machine (every clock reading hours apart, within a large budget) tries the same
+    candidates and picks the same model as an idle one: only the informative seconds differ."""
+    panel, cutoff = _tuning_fold(synthetic_panel)
+    params = LearnerParams(kind="lightgbm", rounds=20, threads=2, target="residual",
+                           hyperparameters={"min_data_in_leaf": 5},
+                           search_space={"num_leaves": [7, 15, 31], "learning_rate": [0.3, 0.1]},
+                           max_candidates=4, time_budget_seconds=1e9)
+    idle = tune(panel, cutoff, HORIZON, FEATURES, params)
+    monkeypatch.setattr(learners, "time", _Clock(tick=3600.0))
+    busy = tune(panel, cutoff, HORIZON, FEATURES, params)
+
+    def without_seconds(result):
+        return {**result, "candidates": [{k: v for k, v in c.items() if k != "seconds"} for c in result["candidates"]]}
+
+    assert len(idle["candidates"]) == len(busy["candidates"]) == 4
+    assert without_seconds(idle) == without_seconds(busy)
+    assert {c["seconds"] for c in busy["candidates"]} == {3600.0}  # the fake clock was in force
 
 
 def test_subsample_is_seeded_and_bounded():
