@@ -8,12 +8,14 @@ credentials), ``local`` switches the warehouse to PostgreSQL (``DB_*`` variables
 from retail_forecasting.context import ProjectContext
 from retail_forecasting.hooks import ChallengerAliasHook, FlatParamsHook
 from retail_forecasting.resolvers import CUSTOM_RESOLVERS
+from retail_forecasting.runlock import RunLockHook
 
 CONTEXT_CLASS = ProjectContext
 
 # ChallengerAliasHook marks each newly registered champion version `challenger` (see
-# retail_forecasting.registry); FlatParamsHook logs typed parameters to MLflow one leaf each.
-HOOKS = (ChallengerAliasHook(), FlatParamsHook())
+# retail_forecasting.registry); FlatParamsHook logs typed parameters to MLflow one leaf each;
+# RunLockHook allows one `kedro run` at a time per project (retail_forecasting.runlock).
+HOOKS = (RunLockHook(), ChallengerAliasHook(), FlatParamsHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -14,6 +15,8 @@ import fsspec
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import get_protocol_and_path
+
+from retail_forecasting.errors import RawDataError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,22 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _refuse_cut_last_line(content: bytes, n_columns: int, url: str) -> None:
+    """Refuse a file whose last line has too few fields and no line break: it was cut mid-line
+    (pandas would read the missing fields as empty)."""
+    if content.endswith((b"\n", b"\r")):
+        return
+    lines = content.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    last = lines[-1].decode("utf-8", errors="replace")
+    fields = next(csv.reader([last]), [])
+    if len(lines) > 1 and len(fields) < n_columns:
+        raise RawDataError(
+            f"{url}, line {len(lines)}: {len(fields)} of {n_columns} fields ({last!r}) and no "
+            "line break at the end: the file looks cut off mid-line. Copy or download it again; "
+            "nothing was loaded."
+        )
 
 
 class _Folder:
@@ -125,6 +144,11 @@ class KaggleRawDataset(AbstractDataset[None, pd.DataFrame]):
         """The folder to read from: checked (real data) or generated if needed (synthetic)."""
         folder = self._folder()
         if self.uses_real_data:
+            if folder.fs.isfile(folder.path):
+                raise RawDataError(
+                    f"raw_data_dir={self._raw_data_dir!r} is a file, not a folder: point it at "
+                    "the folder holding train.csv, features.csv and stores.csv."
+                )
             if not folder.fs.isfile(folder.file(self._file)):
                 exists = folder.fs.isdir(folder.path) or folder.fs.exists(folder.path)
                 reason = f"has no {self._file}" if exists else "does not exist"
@@ -166,10 +190,16 @@ class KaggleRawDataset(AbstractDataset[None, pd.DataFrame]):
         folder = self._resolve()
         url = folder.url(self._file)
         content = folder.fs.cat_file(folder.file(self._file))  # one read: parse and hash alike
+        if not content.strip():
+            raise RawDataError(
+                f"{url} is empty ({len(content)} bytes): expected a CSV with a header line and "
+                "rows. Copy or download the file again; nothing was loaded."
+            )
         try:
             frame = pd.read_csv(io.BytesIO(content), **self._load_args)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"Cannot parse {url} as CSV: {exc}") from exc
+            raise RawDataError(f"Cannot parse {url} as CSV: {exc}") from exc
+        _refuse_cut_last_line(content, len(frame.columns), url)
         frame.attrs["source"] = {
             "file": self._file,
             "path": url,

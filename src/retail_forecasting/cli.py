@@ -1,0 +1,106 @@
+"""Project command line: Kedro's own ``run``, with failures a person can read.
+
+Kedro picks up this module's ``cli`` group (its documented way to override a built-in
+command) so ``kedro run`` accepts every option it always did. What changes is a failure: instead
+of hundreds of lines of traceback boxes, the console shows one short block: what went wrong,
+where (the message of an :class:`~retail_forecasting.errors.InputError` names the file, line,
+column and values) and what to do. The full traceback is appended to ``logs/run_errors.log``.
+``kedro run --verbose`` (or ``RETAIL_FORECASTING_VERBOSE=1``) re-raises as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+import click
+from kedro.framework.cli.project import run as kedro_run
+
+from retail_forecasting.errors import InputError
+
+# Library warnings a user of this project cannot act on (they concern the libraries' own code):
+# kept out of the console of `kedro run`. Warnings about the user's own choices still show.
+for _message in (
+    r"register_new_resolver\(\) is deprecated",  # omegaconf, called by kedro and kedro-mlflow
+    r".*Add type hints to the `predict` method",  # mlflow, about pyfunc signature inference
+):
+    warnings.filterwarnings("ignore", message=_message, category=UserWarning)
+
+ERROR_LOG = Path("logs") / "run_errors.log"
+VERBOSE_ENV = "RETAIL_FORECASTING_VERBOSE"
+
+
+def find_input_error(exc: BaseException) -> InputError | None:
+    """The first :class:`InputError` in ``exc``'s chain (Kedro wraps dataset errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, InputError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def log_traceback(exc: BaseException, log_file: Path = ERROR_LOG) -> Path:
+    """Append ``exc``'s full traceback, with the time and command, to ``log_file``."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n=== {dt.datetime.now().isoformat(timespec='seconds')} "
+                     f"{' '.join(sys.argv)}\n")
+        handle.write("".join(traceback.format_exception(exc)))
+    return log_file
+
+
+def describe_failure(exc: BaseException, log_file: Path | None) -> str:
+    """The short block printed for a failed run."""
+    cause = find_input_error(exc)
+    where = f"Full traceback: {log_file}" if log_file else "No traceback was kept"
+    if cause is not None:
+        headline, body = "The run stopped on bad input or a refused request:", str(cause)
+    else:
+        headline = "The run failed with an unexpected error (a bug, or the environment):"
+        body = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return f"\n{headline}\n\n  {body}\n\n{where} (run with --verbose to see it here).\n"
+
+
+def _run(verbose: bool = False, **kwargs):
+    verbose = verbose or os.environ.get(VERBOSE_ENV, "").lower() in ("1", "true", "yes")
+    try:
+        return kedro_run.callback(**kwargs)
+    except Exception as exc:
+        if verbose:
+            raise
+        try:
+            log_file: Path | None = log_traceback(exc)
+        except OSError:
+            log_file = None
+        click.echo(describe_failure(exc, log_file), err=True)
+        sys.exit(1)
+
+
+@click.group(name="retail-forecasting")
+def cli() -> None:
+    """Project commands of retail-forecasting."""
+
+
+cli.add_command(
+    click.Command(
+        name="run",
+        callback=_run,
+        params=[
+            *kedro_run.params,
+            click.Option(
+                ["--verbose", "-v"],
+                is_flag=True,
+                help=f"Show the full traceback of a failure (also: {VERBOSE_ENV}=1).",
+            ),
+        ],
+        help=kedro_run.help,
+        short_help=kedro_run.short_help,
+    )
+)
