@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.exceptions import MlflowException
 
 from retail_forecasting.forecasting.champion import ChampionForecaster
 
@@ -37,6 +39,72 @@ class ChampionPyfunc(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:  # noqa: ARG002
         return self.forecaster.forecast(model_input)
+
+
+class RegisteredModelNotFound(LookupError):
+    """The registry has no model, or no version with the requested alias; the message says
+    what exists and what to do."""
+
+
+def forecaster_of(model: Any) -> ChampionForecaster:
+    """The :class:`ChampionForecaster` inside a loaded registered model (``mlflow.pyfunc``'s
+    ``PyFuncModel``, a :class:`ChampionPyfunc`, or the forecaster itself)."""
+    unwrap = getattr(model, "unwrap_python_model", None)
+    python_model = unwrap() if callable(unwrap) else model
+    forecaster = getattr(python_model, "forecaster", python_model)
+    if not isinstance(forecaster, ChampionForecaster):
+        raise TypeError(
+            f"the registered model is a {type(forecaster).__name__}, not a ChampionForecaster: "
+            f"register models with `kedro run` (evaluation's rpt_champion_model)"
+        )
+    return forecaster
+
+
+def _aliases_by_version(client: mlflow.MlflowClient, name: str) -> dict[str, list[str]]:
+    aliases: dict[str, list[str]] = {}
+    for alias, version in client.get_registered_model(name).aliases.items():
+        aliases.setdefault(str(version), []).append(alias)
+    return aliases
+
+
+def check_alias(alias: str | None, name: str = REGISTERED_MODEL) -> str | None:
+    """The version ``alias`` points at (None for ``alias=None`` once the model exists).
+
+    Raises :class:`RegisteredModelNotFound` when nothing is registered under ``name`` (run
+    ``kedro run`` first) or no version carries ``alias``, naming the versions and aliases that
+    do exist, the promote command and the ``model_alias`` runtime parameter.
+    """
+    client = mlflow.MlflowClient()
+    try:
+        model = client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        model = None
+    versions = (
+        sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'")) if model else []
+    )
+    if not versions:
+        raise RegisteredModelNotFound(
+            f"No model is registered as {name} in the MLflow registry {mlflow.get_registry_uri()}: "
+            f"run `kedro run` first (its evaluation pipeline registers the champion and points the "
+            f"alias 'challenger' at it), then run inference with `--params model_alias=challenger` "
+            f"or promote a reviewed version with `python -m retail_forecasting.registry promote "
+            f"--version N`."
+        )
+    if alias is None:
+        return None
+    aliases = dict(model.aliases)
+    if alias in aliases:
+        return str(aliases[alias])
+    present = ", ".join(f"{a} -> version {v}" for a, v in sorted(aliases.items())) or "none"
+    listed = ", ".join(map(str, versions))
+    others = " or ".join(f"`--params model_alias={a}`" for a in sorted(aliases))
+    raise RegisteredModelNotFound(
+        f"No version of {name} has the alias {alias!r} (versions: {listed}; aliases present: "
+        f"{present}). Promote a reviewed version with `python -m retail_forecasting.registry "
+        f"promote --version N`" + (f", or run with {others}." if others else ".")
+    )
 
 
 def tracking_uri(project: Path = PROJECT) -> str:
@@ -66,10 +134,12 @@ def main(argv: list[str] | None = None) -> None:
         promote(args.version, args.alias)
         print(f"{REGISTERED_MODEL}@{args.alias} -> version {args.version}")
     else:
+        try:
+            check_alias(None)
+        except RegisteredModelNotFound as exc:
+            raise SystemExit(str(exc)) from None
         client = mlflow.MlflowClient()
-        aliases: dict[str, list[str]] = {}
-        for alias, version in client.get_registered_model(REGISTERED_MODEL).aliases.items():
-            aliases.setdefault(str(version), []).append(alias)
+        aliases = _aliases_by_version(client, REGISTERED_MODEL)
         for v in sorted(client.search_model_versions(f"name='{REGISTERED_MODEL}'"), key=lambda v: int(v.version)):
             print(f"version {v.version}  aliases {sorted(aliases.get(str(v.version), []))}  run {v.run_id}")
 

@@ -4,9 +4,24 @@
   parameter is empty, from the deterministic synthetic bundle it generates on first use.
 - :class:`WarehouseDataset` saves a staged batch into the warehouse (bulk load + upsert in one
   transaction) and loads the warehouse's row counts.
+- :class:`RegisteredModelDataset` loads a registered MLflow model like kedro-mlflow's
+  ``MlflowModelRegistryDataset``, and says what exists and what to do when the model or its
+  alias does not.
 """
+
+from typing import Any
 
 from retail_forecasting.datasets.kaggle_raw import KaggleRawDataset
 from retail_forecasting.datasets.warehouse import WarehouseDataset
 
-__all__ = ["KaggleRawDataset", "WarehouseDataset"]
+__all__ = ["KaggleRawDataset", "RegisteredModelDataset", "WarehouseDataset"]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use: it needs mlflow and kedro-mlflow, which the ingestion-only
+    # deployments (Glue job, Lambdas) that import KaggleRawDataset do not install
+    if name == "RegisteredModelDataset":
+        from retail_forecasting.datasets.registered_model import RegisteredModelDataset
+
+        return RegisteredModelDataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -85,6 +85,15 @@ class ChampionForecaster:
         """The forecast origin: the last week of the history."""
         return self.history.cutoff
 
+    def forecast_weeks(self) -> pd.DatetimeIndex:
+        """The weeks this model forecasts: 1..``horizon`` weeks after its origin."""
+        return pd.date_range(self.origin + pd.Timedelta(weeks=1), periods=self.horizon, freq="7D")
+
+    def known_series(self) -> pd.DataFrame:
+        """(store, dept) of every series with history at the origin; ``self.stores`` lists the
+        stores (with their type and size) the model can forecast."""
+        return self.history.series.to_frame(index=False)
+
     def forecast(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Forecast raw-shaped rows; returns Store, Dept, Date, Weekly_Sales in the input order."""
         rows = tidy_rows(raw).merge(self.stores, on="store", how="left")

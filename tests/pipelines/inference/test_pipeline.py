@@ -3,26 +3,31 @@ so the expected values are known) forecasts Kaggle-shaped test.csv rows."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.pipelines.inference import create_pipeline
-from retail_forecasting.pipelines.inference.nodes import prepare_inference_input
 from retail_forecasting.registry import ChampionPyfunc
 
 WEEK = pd.Timedelta(weeks=1)
 
 
 class Loaded:
-    """What mlflow.pyfunc.load_model returns: predict(frame) only."""
+    """What mlflow.pyfunc.load_model returns: predict(frame) and unwrap_python_model()."""
 
     def __init__(self, python_model):
         self.python_model = python_model
 
     def predict(self, frame):
         return self.python_model.predict(None, frame)
+
+    def unwrap_python_model(self):
+        return self.python_model
+
+
+def kaggle_stores(stores=(1, 2, 3)) -> pd.DataFrame:
+    return pd.DataFrame({"Store": list(stores), "Type": "A", "Size": 150_000})
 
 
 def kaggle_test(last: pd.Timestamp) -> pd.DataFrame:
@@ -40,6 +45,7 @@ def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, horizon_weeks):
                              "MarkDown1": [5.0, 7.0]})
     test = kaggle_test(last)
     catalog = run_pipeline(create_pipeline(), {"raw_test": test, "raw_features": features,
+                                               "raw_stores": kaggle_stores(),
                                                "mdl_registered_champion": Loaded(model)})
     submission = catalog.load("rpt_submission")
     assert list(submission.columns) == ["Id", "Weekly_Sales"]
@@ -48,10 +54,6 @@ def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, horizon_weeks):
     assert submission["Weekly_Sales"].iloc[0] == history[(1, 1, last + WEEK - 52 * WEEK)]
     tidy = catalog.load("mo_inference_forecasts")
     assert len(tidy) == len(test) and tidy["is_holiday"].tolist() == [False, True, False, False]
+    assert tidy["forecast_basis"].tolist() == ["model"] * 4
     # the planned markdowns of each row's week, NaN where features.csv has none
     np.testing.assert_array_equal(catalog.load("int_inference_input")["MarkDown1"], [5.0, np.nan, 7.0, np.nan])
-
-
-def test_test_csv_without_its_columns_is_refused():
-    with pytest.raises(ValueError, match="lacks column"):
-        prepare_inference_input(pd.DataFrame({"Store": [1], "Date": ["2012-11-02"]}), pd.DataFrame())

@@ -1,5 +1,7 @@
 """Nodes of the ``inference`` pipeline: the registered champion (an MLflow pyfunc of raw-shaped
-rows, see :mod:`retail_forecasting.registry`) forecasts the future weeks listed in ``test.csv``.
+rows, see :mod:`retail_forecasting.registry`) forecasts the future weeks listed in ``test.csv``,
+after the checks of :mod:`.checks` (refusals with file, column, lines and examples; a fixed
+fallback, counted, for departments the model has never seen).
 """
 
 from __future__ import annotations
@@ -7,9 +9,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from retail_forecasting.forecasting.champion import RAW_COLUMNS
+from retail_forecasting.pipelines.inference import checks
+from retail_forecasting.pipelines.ingestion.nodes import (
+    _as_friday,
+    _as_number,
+    _file_name,
+    _no_duplicates,
+    _require_columns,
+    _required_not_null,
+)
+from retail_forecasting.registry import forecaster_of
 
 logger = logging.getLogger(__name__)
 
@@ -17,45 +30,72 @@ MARKDOWN_COLUMNS = [f"MarkDown{i}" for i in range(1, 6)]
 
 
 def _kaggle_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Panel names (store, dept, date, ...) back to Kaggle's; the index (CSV lines) is kept."""
     back = {v: k for k, v in RAW_COLUMNS.items()}
     return frame.rename(columns={c: back[c] for c in frame.columns if c in back})
 
 
-def prepare_inference_input(raw_test: pd.DataFrame, raw_features: pd.DataFrame) -> pd.DataFrame:
-    """test.csv rows (Store, Dept, Date, IsHoliday) with the week's planned markdowns from
-    features.csv (known in advance; NaN where features.csv has none)."""
-    test, features = _kaggle_names(raw_test), _kaggle_names(raw_features)
-    missing = [c for c in ("Store", "Dept", "Date", "IsHoliday") if c not in test]
-    if missing:
-        raise ValueError(f"test.csv lacks column(s) {missing}")
-    test = test.assign(Date=pd.to_datetime(test["Date"]))
-    markdowns = [c for c in MARKDOWN_COLUMNS if c in features]
-    if markdowns:
-        known = features.assign(Date=pd.to_datetime(features["Date"]))[["Store", "Date", *markdowns]]
-        test = test.drop(columns=markdowns, errors="ignore").merge(
-            known.drop_duplicates(["Store", "Date"]), on=["Store", "Date"], how="left", validate="many_to_one"
-        )
-    if test.duplicated(["Store", "Dept", "Date"]).any():
-        raise ValueError("test.csv has duplicate (Store, Dept, Date) rows")
-    return test
+def planned_markdowns(raw_features: pd.DataFrame) -> pd.DataFrame:
+    """Store, Date and the MarkDown1..5 columns features.csv has (checked like ingestion)."""
+    file, keys = _file_name(raw_features, "features.csv"), ["Store", "Date"]
+    with checks.advice("features.csv gives the planned markdowns of the weeks to forecast: fix "
+                       "these rows (or pass the bundle's features.csv) and run again."):
+        _require_columns(raw_features, file, keys)
+        markdowns = {c: _as_number(raw_features, file, c, keys) for c in MARKDOWN_COLUMNS if c in raw_features}
+        _no_duplicates(raw_features, file, keys)
+        return pd.DataFrame({"Store": _as_number(raw_features, file, "Store", keys, integer=True),
+                             "Date": _as_friday(raw_features, file, keys), **markdowns})
+
+
+def store_ids(raw_stores: pd.DataFrame) -> pd.Series:
+    """The Store column of stores.csv (checked like ingestion: present, filled, whole numbers)."""
+    file = _file_name(raw_stores, "stores.csv")
+    with checks.advice("stores.csv lists the stores that exist: pass the bundle's stores.csv."):
+        _require_columns(raw_stores, file, ["Store"])
+        _required_not_null(raw_stores, file, ["Store"], ["Store"])
+        return _as_number(raw_stores, file, "Store", ["Store"], integer=True)
+
+
+def prepare_inference_input(raw_test: pd.DataFrame, raw_features: pd.DataFrame, raw_stores: pd.DataFrame,
+                            model: Any) -> pd.DataFrame:
+    """test.csv rows (Store, Dept, Date, IsHoliday), checked against stores.csv and the
+    registered model (:mod:`.checks`), with the week's planned markdowns from features.csv
+    (known in advance; NaN where features.csv has none) and each row's ``forecast_basis``."""
+    raw_test, raw_features = _kaggle_names(raw_test), _kaggle_names(raw_features)
+    test = checks.parse_test(raw_test)
+    checks.check_stores(test, raw_test, store_ids(raw_stores))
+    basis = checks.forecast_basis(test, raw_test, forecaster_of(model))
+    known = planned_markdowns(raw_features)
+    merged = test.merge(known, on=["Store", "Date"], how="left", validate="many_to_one")
+    return merged.assign(forecast_basis=basis.to_numpy())
 
 
 def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Kaggle submission (``Id = Store_Dept_Date``, ``Weekly_Sales``) and a tidy forecast
-    table (store, dept, date, is_holiday, weekly_sales_forecast), in test.csv's row order."""
-    forecast = model.predict(inference_input)
-    if len(forecast) != len(inference_input) or forecast["Weekly_Sales"].isna().any():
-        raise ValueError("the model returned missing or misaligned forecasts")
-    dates = pd.to_datetime(forecast["Date"]).dt.strftime("%Y-%m-%d")
+    table (store, dept, date, is_holiday, weekly_sales_forecast, forecast_basis), in test.csv's
+    row order. Rows of departments the model has never seen get
+    :data:`.checks.UNSEEN_DEPARTMENT_FORECAST`; the model forecasts the others."""
+    basis = inference_input["forecast_basis"].to_numpy()
+    forecastable = basis != checks.UNSEEN_DEPARTMENT
+    values = np.full(len(inference_input), checks.UNSEEN_DEPARTMENT_FORECAST)
+    if forecastable.any():
+        rows = inference_input.loc[forecastable].drop(columns="forecast_basis").reset_index(drop=True)
+        forecast = model.predict(rows)
+        if len(forecast) != len(rows) or forecast["Weekly_Sales"].isna().any():
+            raise ValueError("the model returned missing or misaligned forecasts")
+        values[forecastable] = forecast["Weekly_Sales"].to_numpy(dtype=float)
+    dates = pd.to_datetime(inference_input["Date"])
+    day = dates.dt.strftime("%Y-%m-%d")
     submission = pd.DataFrame(
-        {"Id": forecast["Store"].astype(str) + "_" + forecast["Dept"].astype(str) + "_" + dates,
-         "Weekly_Sales": forecast["Weekly_Sales"].to_numpy()}
+        {"Id": inference_input["Store"].astype(str) + "_" + inference_input["Dept"].astype(str) + "_" + day,
+         "Weekly_Sales": values}
     )
     tidy = pd.DataFrame(
-        {"store": forecast["Store"].to_numpy(), "dept": forecast["Dept"].to_numpy(),
-         "date": pd.to_datetime(forecast["Date"]).to_numpy(),
-         "is_holiday": inference_input["IsHoliday"].map(lambda v: str(v).strip().lower() in ("true", "1")).to_numpy(),
-         "weekly_sales_forecast": forecast["Weekly_Sales"].to_numpy()}
+        {"store": inference_input["Store"].to_numpy(), "dept": inference_input["Dept"].to_numpy(),
+         "date": dates.to_numpy(), "is_holiday": inference_input["IsHoliday"].astype(bool).to_numpy(),
+         "weekly_sales_forecast": values, "forecast_basis": basis}
     )
-    logger.info("Forecast %d test.csv rows, %s..%s", len(tidy), dates.min(), dates.max())
+    counts = tidy["forecast_basis"].value_counts().to_dict()
+    logger.info("Forecast %d test.csv rows, %s..%s; forecast_basis counts %s",
+                len(tidy), day.min(), day.max(), counts)
     return submission, tidy

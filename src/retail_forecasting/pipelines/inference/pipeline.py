@@ -1,7 +1,10 @@
-"""Inference: test.csv + features.csv -> the registered champion -> submission and tidy table.
+"""Inference: test.csv + features.csv + stores.csv -> checks -> the registered champion ->
+submission and tidy table.
 
 Not part of ``__default__``: it needs a registered model (``kedro run`` registers one) and
-test.csv has no actuals. Run it with ``kedro run --pipeline inference``.
+test.csv has no actuals. Run it with ``kedro run --pipeline inference``. The first node reads
+the model too: the checks need to know its stores, departments and horizon, and they run before
+anything is written.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -12,7 +15,8 @@ from retail_forecasting.pipelines.inference import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.prepare_inference_input, ["raw_test", "raw_features"], "int_inference_input",
+            Node(nodes.prepare_inference_input,
+                 ["raw_test", "raw_features", "raw_stores", "mdl_registered_champion"], "int_inference_input",
                  name="prepare_inference_input"),
             Node(
                 nodes.forecast_test_weeks,

@@ -1,0 +1,93 @@
+"""The registered champion as inference reads it (``mdl_registered_champion``): the project's
+``RegisteredModelDataset`` on a real SQLite MLflow registry in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+from kedro.io import DatasetError
+
+from retail_forecasting.datasets import RegisteredModelDataset
+from retail_forecasting.forecasting.baselines import BaselineParams
+from retail_forecasting.forecasting.champion import ChampionForecaster
+from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.registry import ChampionPyfunc, forecaster_of
+
+PROJECT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """One SQLite tracking store and registry for the module (creating one takes seconds)."""
+    db = tmp_path_factory.mktemp("registry") / "mlflow.db"
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{db}")
+    mlflow.set_registry_uri(f"sqlite:///{db}")
+    yield mlflow.MlflowClient()
+    mlflow.set_tracking_uri(before[0])
+    mlflow.set_registry_uri(before[1])
+
+
+def versions(client: mlflow.MlflowClient, name: str, n: int, aliases: dict[str, int]) -> None:
+    """``n`` versions of ``name`` (registry entries only: these tests never load them)."""
+    client.create_registered_model(name)
+    for _ in range(n):
+        client.create_model_version(name, source="file:///nowhere", run_id=None)
+    for alias, version in aliases.items():
+        client.set_registered_model_alias(name, alias, str(version))
+
+
+def test_the_catalog_entry_uses_the_dataset():
+    entry = yaml.safe_load((PROJECT / "conf/base/catalog_06_models.yml").read_text())["mdl_registered_champion"]
+    assert entry["type"] == "retail_forecasting.datasets.RegisteredModelDataset"
+    assert entry["model_name"] == "retail_forecasting_champion"
+
+
+def test_no_registered_model_says_run_kedro_run_first(registry):
+    dataset = RegisteredModelDataset(model_name="retail_forecasting_champion", alias="champion")
+    with pytest.raises(DatasetError) as caught:
+        dataset.load()
+    message = str(caught.value)
+    assert message.startswith("No model is registered as retail_forecasting_champion in the MLflow registry sqlite:///")
+    assert "run `kedro run` first" in message
+    assert "Registered Model with name" not in message  # not MLflow's own words
+
+
+def test_missing_alias_names_what_exists_and_what_to_do(registry):
+    versions(registry, "alias_missing", 3, {"challenger": 3})
+    dataset = RegisteredModelDataset(model_name="alias_missing", alias="champion")
+    with pytest.raises(DatasetError) as caught:
+        dataset.load()
+    assert str(caught.value) == (
+        "No version of alias_missing has the alias 'champion' (versions: 1, 2, 3; aliases present: "
+        "challenger -> version 3). Promote a reviewed version with `python -m retail_forecasting.registry "
+        "promote --version N`, or run with `--params model_alias=challenger`."
+    )
+
+
+def test_no_alias_at_all_says_promote(registry):
+    versions(registry, "no_alias", 2, {})
+    with pytest.raises(DatasetError, match=r"\(versions: 1, 2; aliases present: none\)\. Promote a reviewed "
+                                           r"version with `python -m retail_forecasting\.registry promote "
+                                           r"--version N`\.$"):
+        RegisteredModelDataset(model_name="no_alias", alias="champion").load()
+
+
+def test_an_existing_alias_loads_the_champion(registry, feat_panel, horizon_weeks):
+    forecaster = ChampionForecaster.from_panel(feat_panel, "seasonal_naive", "baseline", horizon_weeks,
+                                               FeatureParams(), baselines=BaselineParams())
+    with mlflow.start_run():
+        mlflow.pyfunc.log_model(name="champion", python_model=ChampionPyfunc(forecaster),
+                                registered_model_name="loads", pip_requirements=["pandas"])
+    mlflow.MlflowClient().set_registered_model_alias("loads", "champion", "1")
+    model = RegisteredModelDataset(model_name="loads", alias="champion").load()
+    loaded = forecaster_of(model)  # what the inference checks read
+    assert loaded.origin == forecaster.origin and loaded.horizon == horizon_weeks
+    week = forecaster.forecast_weeks()[0]
+    forecast = model.predict(pd.DataFrame({"Store": [1], "Dept": [1], "Date": [week], "IsHoliday": [False]}))
+    assert forecast["Weekly_Sales"].iloc[0] == forecaster.forecast(
+        pd.DataFrame({"Store": [1], "Dept": [1], "Date": [week], "IsHoliday": [False]}))["Weekly_Sales"].iloc[0]
