@@ -25,6 +25,7 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
+from retail_forecasting.errors import InputError
 from retail_forecasting.forecasting.champion import ChampionForecaster
 
 REGISTERED_MODEL = "retail_forecasting_champion"
@@ -41,7 +42,7 @@ class ChampionPyfunc(mlflow.pyfunc.PythonModel):
         return self.forecaster.forecast(model_input)
 
 
-class RegisteredModelNotFound(LookupError):
+class RegisteredModelNotFound(InputError, LookupError):
     """The registry has no model, or no version with the requested alias; the message says
     what exists and what to do."""
 
@@ -87,10 +88,9 @@ def check_alias(alias: str | None, name: str = REGISTERED_MODEL) -> str | None:
     if not versions:
         raise RegisteredModelNotFound(
             f"No model is registered as {name} in the MLflow registry {mlflow.get_registry_uri()}: "
-            f"run `kedro run` first (its evaluation pipeline registers the champion and points the "
-            f"alias 'challenger' at it), then run inference with `--params model_alias=challenger` "
-            f"or promote a reviewed version with `python -m retail_forecasting.registry promote "
-            f"--version N`."
+            f"run `kedro run` first (its evaluation pipeline registers the champion), then promote "
+            f"a reviewed version with `python -m retail_forecasting.registry promote --version N` "
+            f"or run inference with `--params model_alias=challenger`."
         )
     if alias is None:
         return None
@@ -100,10 +100,11 @@ def check_alias(alias: str | None, name: str = REGISTERED_MODEL) -> str | None:
     present = ", ".join(f"{a} -> version {v}" for a, v in sorted(aliases.items())) or "none"
     listed = ", ".join(map(str, versions))
     others = " or ".join(f"`--params model_alias={a}`" for a in sorted(aliases))
+    promote_alias = "" if alias == "champion" else f" --alias {alias}"
     raise RegisteredModelNotFound(
         f"No version of {name} has the alias {alias!r} (versions: {listed}; aliases present: "
         f"{present}). Promote a reviewed version with `python -m retail_forecasting.registry "
-        f"promote --version N`" + (f", or run with {others}." if others else ".")
+        f"promote --version N{promote_alias}`" + (f", or run with {others}." if others else ".")
     )
 
 

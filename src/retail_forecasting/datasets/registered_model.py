@@ -31,5 +31,5 @@ class RegisteredModelDataset(MlflowModelRegistryDataset):
         try:
             check_alias(self.alias, self.model_name)
         except RegisteredModelNotFound as exc:
-            raise DatasetError(str(exc)) from None
+            raise DatasetError(str(exc)) from exc  # the CLI prints the cause's message alone
         return super()._load()

@@ -20,12 +20,12 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 
 from retail_forecasting.datasets import KaggleRawDataset
+from retail_forecasting.errors import RawDataError
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.pipelines.inference import create_pipeline
 from retail_forecasting.pipelines.inference.checks import UNSEEN_DEPARTMENT_FORECAST
-from retail_forecasting.pipelines.ingestion.nodes import RawDataError
 from retail_forecasting.registry import ChampionPyfunc
 
 WEEK = pd.Timedelta(weeks=1)

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from kedro.io import DatasetError
 
+from retail_forecasting.cli import find_input_error
 from retail_forecasting.datasets import RegisteredModelDataset
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
@@ -62,11 +63,23 @@ def test_missing_alias_names_what_exists_and_what_to_do(registry):
     dataset = RegisteredModelDataset(model_name="alias_missing", alias="champion")
     with pytest.raises(DatasetError) as caught:
         dataset.load()
-    assert str(caught.value) == (
+    expected = (
         "No version of alias_missing has the alias 'champion' (versions: 1, 2, 3; aliases present: "
         "challenger -> version 3). Promote a reviewed version with `python -m retail_forecasting.registry "
         "promote --version N`, or run with `--params model_alias=challenger`."
     )
+    assert str(caught.value) == expected
+    # what `kedro run` prints, without a traceback: the input error in the chain
+    assert str(find_input_error(caught.value)) == expected
+
+
+def test_missing_other_alias_names_it_in_the_promote_command(registry):
+    versions(registry, "other_alias", 2, {"champion": 1})
+    with pytest.raises(DatasetError, match=r"aliases present: champion -> version 1\)\. Promote a reviewed "
+                                           r"version with `python -m retail_forecasting\.registry promote "
+                                           r"--version N --alias challenger`, or run with "
+                                           r"`--params model_alias=champion`\.$"):
+        RegisteredModelDataset(model_name="other_alias", alias="challenger").load()
 
 
 def test_no_alias_at_all_says_promote(registry):

@@ -25,9 +25,9 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
+from retail_forecasting.errors import RawDataError
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.pipelines.ingestion.nodes import (
-    RawDataError,
     _as_bool,
     _as_friday,
     _as_number,
