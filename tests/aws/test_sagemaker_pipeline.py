@@ -19,7 +19,11 @@ from click.testing import CliRunner
 
 from retail_forecasting.aws import sagemaker_pipeline as sm
 from retail_forecasting.aws.pipeline_graph import producers, step_dependencies
-from retail_forecasting.aws.quality_gate import check_metrics, evaluate_conditions
+from retail_forecasting.aws.quality_gate import (
+    check_metrics,
+    check_registration,
+    evaluate_conditions,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = Path(__file__).parent / "snapshots" / "sagemaker_pipeline_definition.json"
@@ -127,22 +131,55 @@ def test_gate_registers_pending_manual_approval_or_fails(built):
     assert register["Arguments"]["InferenceSpecification"]["Containers"][0]["Image"] == IMAGE
 
 
+INF, NAN = float("inf"), float("nan")
+
+
 @pytest.mark.parametrize(
-    ("champion", "champion_wmae"), [("lightgbm", 10.0), ("lightgbm", 1e9), ("naive", 10.0)]
+    ("champion", "champion_wmae", "champion_rmse", "passes"),
+    [("lightgbm", 10.0, 1.0, True), ("lightgbm", 1e9, 1.0, False), ("naive", 10.0, 1.0, False),
+     ("lightgbm", INF, 1.0, False), ("lightgbm", NAN, 1.0, False),
+     ("lightgbm", 10.0, INF, False), ("lightgbm", 10.0, NAN, False),
+     ("lightgbm", 10.0, -1.0, False), ("lightgbm", 10.0, 1.7e308, True)],
 )
-def test_definition_conditions_agree_with_the_plain_gate(built, champion, champion_wmae):
+def test_definition_conditions_agree_with_the_plain_gate(
+    built, champion, champion_wmae, champion_rmse, passes
+):
+    """The ConditionStep's JsonGet conditions say what check_registration says without a
+    previous challenger (the ratio check needs the MLflow registry: only the hook has it)."""
     settings, definition = built
     (gate,) = [s for s in definition["Steps"] if s["Type"] == "Condition"]
     names = [*settings.quality_gate.baselines, "lightgbm"]
     models = {name: {"wmae": 100.0 + i, "mae": 1.0, "rmse": 1.0} for i, name in enumerate(names)}
-    models[champion] = {"wmae": champion_wmae, "mae": 1.0, "rmse": 1.0}
+    models[champion] = {"wmae": champion_wmae, "mae": 1.0, "rmse": champion_rmse}
     models["champion"] = dict(models[champion])
     metrics = {"champion": champion, "models": models}
     key = gate["Arguments"]["Conditions"][0]["Condition"]["QueryValue"]["Std:JsonGet"][
         "PropertyFile"]["Get"]
     passed = evaluate_conditions(gate["Arguments"]["Conditions"], {key: metrics})
-    assert passed == check_metrics(metrics, settings.quality_gate)[0]
-    assert passed == (champion == "lightgbm" and champion_wmae < 100.0)
+    assert passed == check_registration(metrics, None, settings.quality_gate).passed == passes
+    if champion_rmse == 1.0:  # the baselines part alone, as before
+        assert passed == check_metrics(metrics, settings.quality_gate)[0]
+
+
+def test_gate_settings_come_from_the_evaluation_parameters(built):
+    """One home for the gate's values: conf/base/parameters_evaluation.yml, which the local gate
+    (ChallengerAliasHook) reads as EvaluationParams.quality_gate."""
+    import yaml
+
+    from retail_forecasting.pipelines.evaluation.nodes import EvaluationParams
+
+    settings, definition = built
+    conf = PROJECT_ROOT / "conf" / "base" / "parameters_evaluation.yml"
+    local = EvaluationParams(**yaml.safe_load(conf.read_text())["evaluation"]).quality_gate
+    gate = settings.quality_gate
+    assert gate == local.gate_config(), "the SageMaker gate and the local gate read the same values"
+    assert gate.metrics_dataset == "rpt_metrics" and gate.champion_scores == "models.champion"
+    (step,) = [s for s in definition["Steps"] if s["Type"] == "Condition"]
+    paths = json.dumps(step["Arguments"]["Conditions"])
+    for baseline in local.baselines:
+        assert f'"models.{baseline}.wmae"' in paths
+    for metric in local.finite_metrics:
+        assert f'"models.champion.{metric}"' in paths
 
 
 def test_cli_graph_and_definition(build_env, tmp_path):
@@ -209,6 +246,11 @@ def test_cli_gate_on_a_metrics_file(build_env, tmp_path):
     metrics.write_text(json.dumps({"champion": "lightgbm", "models": models}))
     result = runner.invoke(sm.cli, args)
     assert result.exit_code == 1 and "FAIL: champion 'lightgbm' wmae=100.0" in result.output
+    models["champion"] = {"wmae": 50.0, "rmse": float("inf"), "mae": 1.0}  # JSON `Infinity`
+    metrics.write_text(json.dumps({"champion": "lightgbm", "models": models}))
+    result = runner.invoke(sm.cli, args)
+    assert result.exit_code == 1
+    assert "FAIL: champion 'lightgbm' test rmse=inf is not a finite" in result.output
 
 
 def test_missing_settings_variable_is_named(build_env, monkeypatch):

@@ -6,7 +6,9 @@ One Processing step per registered Kedro pipeline, all running the project's ima
 reads (:mod:`retail_forecasting.aws.pipeline_graph`). The step that writes the metrics file
 exports it as a job output, a ``PropertyFile`` reads it, and a ``ConditionStep`` (the quality
 gate, :mod:`retail_forecasting.aws.quality_gate`) registers the model package — always
-``PendingManualApproval`` — when the champion beats every baseline, or fails the execution.
+``PendingManualApproval`` — when the champion beats every baseline and its test scores are
+finite (:func:`retail_forecasting.aws.quality_gate.check_registration` without the previous
+challenger, which only the MLflow hook can read), or fails the execution.
 
 Settings: ``conf/sagemaker/sagemaker_pipeline.yml`` (values per account from the environment).
 Command line (needs the ``aws`` extra: ``pip install -e ".[aws]"``)::
@@ -39,7 +41,7 @@ from retail_forecasting.aws.pipeline_graph import (
     terminal_writer,
     topological_order,
 )
-from retail_forecasting.aws.quality_gate import GateConfig, check_metrics
+from retail_forecasting.aws.quality_gate import MAX_FINITE, GateConfig, check_registration
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +120,27 @@ def load_settings(project_path: Path, env: str = "sagemaker") -> Settings:
         custom_resolvers=CUSTOM_RESOLVERS,
         config_patterns={SETTINGS_FILE: [f"{SETTINGS_FILE}*"]},
     )
-    return Settings.from_dict(loader[SETTINGS_FILE])
+    values = dict(loader[SETTINGS_FILE])
+    values["quality_gate"] = {
+        **evaluation_gate_parameters(loader),
+        **(values.get("quality_gate") or {}),
+    }
+    return Settings.from_dict(values)
+
+
+def evaluation_gate_parameters(loader: Any) -> dict[str, Any]:
+    """``evaluation.quality_gate`` of the parameters (``conf/base/parameters_evaluation.yml``):
+    the baselines, metrics and finite metrics the ``ConditionStep`` checks are the ones the
+    local gate (``ChallengerAliasHook``) checks; ``sagemaker_pipeline.yml`` adds where the
+    metrics file is (and may override, which it does not by default)."""
+    from kedro.config import MissingConfigException
+
+    try:
+        parameters = loader["parameters"]
+    except MissingConfigException:  # no parameters: the settings file must say everything
+        return {}
+    gate = (parameters.get("evaluation") or {}).get("quality_gate") or {}
+    return dict(gate)
 
 
 def catalog_relative_path(project_path: Path, env: str, dataset: str, s3_prefix: str) -> str:
@@ -182,7 +204,13 @@ def build_pipeline(
     from sagemaker.network import NetworkConfig
     from sagemaker.processing import ProcessingOutput, Processor
     from sagemaker.workflow.condition_step import ConditionStep
-    from sagemaker.workflow.conditions import ConditionIn, ConditionLessThan, ConditionNot
+    from sagemaker.workflow.conditions import (
+        ConditionGreaterThanOrEqualTo,
+        ConditionIn,
+        ConditionLessThan,
+        ConditionLessThanOrEqualTo,
+        ConditionNot,
+    )
     from sagemaker.workflow.execution_variables import ExecutionVariables
     from sagemaker.workflow.fail_step import FailStep
     from sagemaker.workflow.functions import Join, JsonGet
@@ -282,6 +310,10 @@ def build_pipeline(
             conditions.append(
                 ConditionLessThan(left=metric(f"{gate.champion_scores}.{name}"), right=metric(path))
             )
+    # quality_gate.is_finite_score: 0 <= score <= the largest float (NaN and inf fail both)
+    for _name, path in gate.finite_paths():
+        conditions.append(ConditionGreaterThanOrEqualTo(left=metric(path), right=0.0))
+        conditions.append(ConditionLessThanOrEqualTo(left=metric(path), right=MAX_FINITE))
 
     registration = settings.model_registration
     model = Model(image_uri=settings.image_uri, role=settings.role_arn, sagemaker_session=session)
@@ -316,8 +348,10 @@ def build_pipeline(
             values=[
                 "The champion",
                 metric(gate.champion_key),
-                "is a baseline or does not beat every baseline on",
+                "is a baseline, does not beat every baseline on",
                 ",".join(gate.metrics),
+                "or has a test score that is not a finite non-negative number among",
+                ",".join(gate.finite_metrics),
                 "- nothing registered. Metrics:",
                 Join(on="/", values=[metrics_destination, metrics_file.path]),
             ],
@@ -484,11 +518,11 @@ def gate(project_path: Path, env: str, metrics_path: str) -> None:
     settings = load_settings(project_path, env)
     with fsspec.open(metrics_path, "r", encoding="utf-8") as handle:
         metrics = json.load(handle)
-    passed, reasons = check_metrics(metrics, settings.quality_gate)
-    if passed:
+    decision = check_registration(metrics, None, settings.quality_gate)
+    if decision.passed:
         click.echo(f"PASS: champion {metrics.get('champion')!r} beats every baseline")
         return
-    for reason in reasons:
+    for reason in decision.reasons:
         click.echo(f"FAIL: {reason}")
     sys.exit(1)
 

@@ -18,7 +18,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS, overall, score  # noqa: E402
-from retail_forecasting.forecasting.baselines import BaselineParams  # noqa: E402
+from retail_forecasting.aws.quality_gate import GateConfig  # noqa: E402
+from retail_forecasting.forecasting.baselines import COMPONENTS, BaselineParams  # noqa: E402
 from retail_forecasting.forecasting.champion import ChampionForecaster  # noqa: E402
 from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
 from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS, DecompositionParams  # noqa: E402
@@ -139,6 +140,23 @@ def plot_test_forecast(mo_test_forecasts: pd.DataFrame, champion: dict[str, Any]
     return fig
 
 
+class QualityGateParams(BaseModel):
+    """``evaluation.quality_gate``: the gate before the alias ``challenger`` moves
+    (:func:`retail_forecasting.aws.quality_gate.check_registration`, applied by
+    ``retail_forecasting.hooks.ChallengerAliasHook``; the SageMaker ConditionStep reads the same
+    values)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    baselines: tuple[str, ...] = Field((*COMPONENTS, "hybrid"), min_length=1)
+    metrics: tuple[str, ...] = Field(("wmae",), min_length=1)
+    finite_metrics: tuple[str, ...] = ("wmae", "mae", "rmse")
+    max_ratio_to_previous: float | None = Field(1.5, ge=1.0, allow_inf_nan=False)
+
+    def gate_config(self) -> GateConfig:
+        return GateConfig.from_dict(self.model_dump())
+
+
 class EvaluationParams(BaseModel):
     """``evaluation`` parameters (``conf/base/parameters_evaluation.yml``)."""
 
@@ -147,6 +165,7 @@ class EvaluationParams(BaseModel):
     sampled_series: int = Field(6, ge=1, description="series shown in the actual-vs-forecast figure")
     top_features: int = Field(15, ge=1)
     seed: int = 0
+    quality_gate: QualityGateParams = Field(default_factory=QualityGateParams)
 
 
 def compare_models(rpt_champion: dict[str, Any], rpt_metrics: dict[str, Any]) -> pd.DataFrame:
