@@ -30,5 +30,20 @@ COPY conf/README.md ./conf/README.md
 COPY sql ./sql
 COPY .telemetry ./
 
-ENV RETAIL_PROJECT_DIR=/opt/ml/code
+# The jobs run as `app` (uid/gid 1000), not root. The packages, code, configuration and SQL stay
+# root-owned and read-only to it; it may write only where a job writes (docs/aws.md, section 3):
+#   /opt/ml/processing/metrics   RETAIL_EXPORTS of the evaluation step (the gate's metrics.json)
+#   /opt/ml/output               Training jobs' failure file; /opt/ml/model: Training jobs' model dir
+#   /opt/ml/code/.kedro-run.lock the run lock (retail_forecasting.runlock), created here, owned by app
+#   /opt/ml/code/logs            logs/run_errors.log of a failed `kedro run` (retail_forecasting.cli)
+#   /home/app                    HOME: caches of matplotlib and friends; /tmp stays world-writable
+RUN groupadd --gid 1000 app \
+ && useradd --uid 1000 --gid 1000 --create-home --home-dir /home/app --shell /usr/sbin/nologin app \
+ && mkdir -p /opt/ml/processing/metrics /opt/ml/output /opt/ml/model /opt/ml/code/logs \
+ && touch /opt/ml/code/.kedro-run.lock \
+ && chown -R 1000:1000 /opt/ml/processing /opt/ml/output /opt/ml/model /opt/ml/code/logs \
+ && chown 1000:1000 /opt/ml/code/.kedro-run.lock
+USER 1000:1000
+
+ENV RETAIL_PROJECT_DIR=/opt/ml/code HOME=/home/app
 ENTRYPOINT ["python", "-m", "retail_forecasting.aws.entrypoint"]

@@ -144,6 +144,73 @@ def test_dockerfile_is_the_sagemaker_image_without_test_dependencies():
         assert pattern in ignored
 
 
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """``(INSTRUCTION, arguments)`` of a Dockerfile: comments dropped, continuation lines
+    joined."""
+    instructions, pending = [], ""
+    for line in text.splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        full = " ".join((pending + line).split())
+        pending = ""
+        keyword, _, arguments = full.partition(" ")
+        instructions.append((keyword.upper(), arguments))
+    return instructions
+
+
+def test_dockerfile_instructions_parser():
+    parsed = dockerfile_instructions("FROM x\n# note\nRUN a \\\n && b\nUSER 1:1\n")
+    assert parsed == [("FROM", "x"), ("RUN", "a && b"), ("USER", "1:1")]
+
+
+def test_image_runs_as_a_non_root_user_that_can_write_only_where_jobs_write():
+    from retail_forecasting import cli, runlock
+    from retail_forecasting.aws.sagemaker_pipeline import METRICS_LOCAL_DIR
+
+    instructions = dockerfile_instructions((PROJECT_ROOT / "Dockerfile").read_text())
+    kinds = [kind for kind, _ in instructions]
+    users = [i for i, (kind, _) in enumerate(instructions) if kind == "USER"]
+    assert users, "the image must switch to a non-root USER"
+    user_index = users[-1]
+    user = instructions[user_index][1]
+    name, _, group = user.partition(":")
+    assert name not in ("root", "0") and group not in ("root", "0"), f"USER {user} is root"
+    # after every install and copy, before the entry point; nothing runs as root afterwards
+    last_build_step = max(i for i, kind in enumerate(kinds) if kind in ("RUN", "COPY", "ADD"))
+    assert user_index > last_build_step
+    assert user_index < kinds.index("ENTRYPOINT")
+    assert all(kind != "USER" or arguments == user for kind, arguments in instructions[user_index:])
+
+    # the RUN that creates the user creates and hands over the writable paths, and no more
+    (create,) = [arguments for kind, arguments in instructions if kind == "RUN" and "useradd" in arguments]
+    assert f"--uid {name}" in create and f"--gid {group or name}" in create
+    project = Path("/opt/ml/code")
+    writable_dirs = [
+        METRICS_LOCAL_DIR,                                        # RETAIL_EXPORTS (evaluation step)
+        str(entrypoint.SAGEMAKER_ROOT / "output"),               # Training jobs' failure file
+        str(entrypoint.SAGEMAKER_ROOT / "model"),                # Training jobs' model dir
+        str(project / cli.ERROR_LOG.parent),                     # logs/run_errors.log
+    ]
+    commands = [command.strip() for command in create.split("&&")]
+    made = {path for c in commands if c.startswith("mkdir") for path in c.split()[1:]}
+    owned = {path for c in commands if c.startswith("chown") for path in c.split()[2:]
+             if not path.startswith("-")}
+    chown_targets = " ".join(c for c in commands if c.startswith("chown"))
+    for path in writable_dirs:
+        assert path in made, f"{path} is not created"
+        assert any(path == o or path.startswith(o.rstrip("/") + "/") for o in owned), (
+            f"{path} is not owned by the job's user")
+        assert f"{name}:{group}" in chown_targets
+    lock = str(project / runlock.LOCK_FILE)
+    assert any(c == f"touch {lock}" for c in commands) and lock in owned
+    assert str(project) not in owned and "/opt/ml" not in owned, "code and config stay read-only"
+    env = " ".join(arguments for kind, arguments in instructions if kind == "ENV")
+    assert "HOME=/home/app" in env and "--create-home" in create
+
+
 def test_image_code_needs_neither_the_sagemaker_sdk_nor_boto3():
     import subprocess
 
