@@ -419,3 +419,21 @@ def test_kedro_run_prints_one_block_and_keeps_the_traceback(project_copy, good_d
     assert "logs/run_errors.log" in result.stderr
     log = (project_copy / "logs" / "run_errors.log").read_text()
     assert "Traceback" in log and "RawDataError" in log
+
+
+def test_the_lock_file_names_the_running_pipeline(tmp_path):
+    from types import SimpleNamespace
+
+    from retail_forecasting.runlock import LOCK_FILE, RunLockHook
+
+    hook = RunLockHook()
+    hook.after_context_created(SimpleNamespace(project_path=tmp_path))
+    hook.before_pipeline_run({"pipeline_names": ["ingestion", "eda"], "pipeline_name": None})
+    try:
+        content = (tmp_path / LOCK_FILE).read_text()
+        assert f"PID {os.getpid()}" in content and "pipeline ingestion, eda" in content
+        with pytest.raises(RunLocked):
+            ProjectLock(tmp_path / LOCK_FILE).acquire()  # a second handle: refused
+    finally:
+        hook.on_pipeline_error()
+    ProjectLock(tmp_path / LOCK_FILE).acquire()  # released on error

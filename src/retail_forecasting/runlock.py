@@ -89,7 +89,8 @@ class RunLockHook:
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if self._lock is None:
             return
-        pipeline = run_params.get("pipeline_name") or "__default__"
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        pipeline = ", ".join(name for name in names if name) or "__default__"
         command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "?"
         self._lock.acquire(f"pipeline {pipeline}, command: {command}")
 
