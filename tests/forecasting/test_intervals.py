@@ -1,0 +1,184 @@
+"""Prediction intervals (forecasting/intervals.py): calibrated on a backtest, they cover what
+they claim on windows they never saw, widen where the errors grow, never cross, respect the
+floor, and the scores are the textbook ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_forecasting.forecasting.backtest import cross_validation
+from retail_forecasting.forecasting.contract import PANEL_COLUMNS
+from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.intervals import (
+    IntervalModel,
+    IntervalParams,
+    apply_frame,
+    attach_scales,
+    calibrate,
+    calibrate_frame,
+    cross_fitted,
+    interval_score,
+    pinball,
+    quantile_columns,
+    quantile_levels,
+    score_intervals,
+    series_scale,
+)
+
+N_SERIES, N_WEEKS, HORIZON = 240, 230, 26
+
+
+@pytest.fixture(scope="module")
+def noisy_panel() -> pd.DataFrame:
+    """Series of levels spread over three orders of magnitude, each level + N(0, (0.1 level)^2)
+    iid noise: the noise scale is known exactly, proportional to the level."""
+    rng = np.random.default_rng(5)
+    level = np.exp(rng.uniform(np.log(100), np.log(100_000), N_SERIES))
+    noise = rng.normal(0, 1, (N_SERIES, N_WEEKS)) * 0.1 * level[:, None]
+    dates = pd.date_range("2010-02-05", periods=N_WEEKS, freq="7D")
+    frame = pd.DataFrame({
+        "store": np.repeat(np.arange(N_SERIES) % 12 + 1, N_WEEKS),
+        "dept": np.repeat(np.arange(N_SERIES) // 12 + 1, N_WEEKS),
+        "date": np.tile(dates, N_SERIES),
+        "weekly_sales": (level[:, None] + noise).ravel(),
+    })
+    frame["date"] = frame["date"].astype("datetime64[ns]")
+    frame["is_holiday"] = frame["date"].dt.isocalendar().week.isin([6, 36, 47, 52]).to_numpy()
+    frame["store_type"] = np.where(frame["store"] <= 6, "A", "B")
+    frame["store_size"] = 100_000
+    for column in PANEL_COLUMNS[7:]:
+        if column not in frame:
+            frame[column] = np.nan
+    return frame[PANEL_COLUMNS]
+
+
+def drifting(history: History, future: pd.DataFrame) -> np.ndarray:
+    """The series' 26-week mean, plus an error that grows with the step (sd 0.1 level x
+    step / 10) drawn from a generator seeded by the cutoff: a forecaster whose errors widen."""
+    rows = history.series_index(future)
+    level = history.window_mean(rows, np.full(len(rows), history.origin_week), 26)
+    step = history.week_index(future["date"]) - history.origin_week
+    rng = np.random.default_rng(int(history.cutoff.value // 10**9) % 2**32)
+    return level + rng.normal(0, 1, len(rows)) * 0.1 * level * step / 10
+
+
+def backtest(panel: pd.DataFrame, cutoffs, params: IntervalParams) -> pd.DataFrame:
+    cv = cross_validation(panel, {"model": drifting}, HORIZON, cutoffs)
+    return attach_scales(panel, cv, params)
+
+
+def test_quantile_levels_and_names():
+    assert quantile_levels([80, 95]) == (0.025, 0.1, 0.5, 0.9, 0.975)
+    assert quantile_columns((0.025, 0.1, 0.5)) == ["q0.025", "q0.1", "q0.5"]
+    assert quantile_columns((0.9,), prefix="Weekly_Sales_q") == ["Weekly_Sales_q0.9"]
+    with pytest.raises(ValueError):
+        IntervalParams(levels=(0, 80))
+
+
+def test_coverage_on_unseen_windows_lands_near_nominal(noisy_panel):
+    params = IntervalParams(step_bucket_weeks=4, min_bucket_rows=100)
+    weeks = np.sort(noisy_panel["date"].unique())
+    calibration = backtest(noisy_panel, [pd.Timestamp(weeks[i]) for i in (60, 75, 90, 105, 120)], params)
+    model = calibrate_frame(calibration, "model", params, HORIZON)
+    # a window after every calibration week, never seen by the calibration
+    test = backtest(noisy_panel, [pd.Timestamp(weeks[-HORIZON - 1])], params)
+    values = apply_frame(model, test, "model")
+    totals, table = score_intervals(test, values.to_numpy(), params.quantiles, params.levels)
+    assert abs(totals["80"]["coverage"] - 0.80) < 0.02, totals
+    assert abs(totals["95"]["coverage"] - 0.95) < 0.015, totals
+    # per step bucket, too: the errors grow with the step and the intervals follow them
+    per_step = table[(table["segment"] == "step") & (table["level"] == "80")].copy()
+    per_step["bucket"] = (per_step["segment_value"].astype(int) - 1) // 4
+    by_bucket = per_step.groupby("bucket")[["coverage", "width"]].mean()
+    assert (by_bucket["coverage"].between(0.72, 0.88)).all(), by_bucket
+    assert by_bucket["width"].iloc[-1] > 1.5 * by_bucket["width"].iloc[0]
+    # the upper quantile never decreases with the step, the lower never increases
+    upper, lower = model.table[0, :, -1], model.table[0, :, 0]
+    assert (np.diff(upper) >= -1e-12).all() and (np.diff(lower) <= 1e-12).all()
+    # without the per-series scale the intervals are the same width for a series of 100 and
+    # one of 100,000: the score is much worse
+    flat = IntervalParams(scale="none", step_bucket_weeks=4, min_bucket_rows=100)
+    flat_model = calibrate_frame(attach_scales(noisy_panel, calibration, flat), "model", flat, HORIZON)
+    flat_values = apply_frame(flat_model, attach_scales(noisy_panel, test, flat), "model")
+    flat_totals, _ = score_intervals(test, flat_values.to_numpy(), flat.quantiles, flat.levels)
+    assert flat_totals["80"]["interval_score"] > 1.5 * totals["80"]["interval_score"]
+
+
+def test_cross_fitted_backtest_intervals_use_only_the_other_folds(noisy_panel):
+    params = IntervalParams(min_bucket_rows=50)
+    weeks = np.sort(noisy_panel["date"].unique())
+    frame = backtest(noisy_panel, [pd.Timestamp(weeks[i]) for i in (80, 100, 120)], params)
+    out = cross_fitted(frame, "model", params, HORIZON)
+    assert list(out.columns) == quantile_columns(params.quantiles) and out.index.equals(frame.index)
+    first = frame["cutoff"] == frame["cutoff"].min()
+    own = apply_frame(calibrate_frame(frame.loc[~first], "model", params, HORIZON), frame.loc[first], "model")
+    pd.testing.assert_frame_equal(out.loc[first], own)
+    # changing the first fold's actuals changes the other folds' intervals, not its own
+    moved = frame.assign(actual=np.where(first, frame["actual"] * 3, frame["actual"]))
+    again = cross_fitted(moved, "model", params, HORIZON)
+    pd.testing.assert_frame_equal(again.loc[first], out.loc[first])
+    assert not np.allclose(again.loc[~first].to_numpy(), out.loc[~first].to_numpy())
+
+
+def test_quantiles_never_cross_and_respect_the_floor():
+    params = IntervalParams(monotone=False, by_holiday=False)
+    rng = np.random.default_rng(0)
+    # a deliberately crossing table: the stored quantiles out of order in some buckets
+    table = rng.normal(0, 2, (1, 5, 5))
+    model = IntervalModel(params.quantiles, 4, table, np.ones((1, 5)), params)
+    n = 1000
+    point = rng.uniform(-50, 500, n)
+    floor = np.where(rng.uniform(size=n) < 0.5, 0.0, -20.0)
+    values = model.apply(point, rng.uniform(1, 100, n), rng.integers(1, 30, n), floor=floor)
+    assert values.shape == (n, 5)
+    assert (np.diff(values, axis=1) >= 0).all()
+    assert (values >= floor[:, None]).all()
+
+
+def test_scale_and_floor_come_from_the_history_at_the_cutoff():
+    dates = pd.date_range("2011-01-07", periods=6, freq="7D")
+    panel = pd.DataFrame({
+        "store": 1, "dept": [1] * 6 + [2] * 6, "date": list(dates) * 2,
+        "weekly_sales": [10, 20, 10, 20, 10, 1000, 5, -3, 5, 5, 5, 5],
+    })
+    history = History.from_panel(panel, dates[4])  # the 1000 is after the cutoff
+    rows = pd.DataFrame({"store": [1, 1, 2, 2], "dept": [1, 2, 2, 3]})
+    params = IntervalParams(scale_window=52)
+    scale, floor = series_scale(history, rows, params)
+    assert scale[0] == pytest.approx(10.0)           # |diffs| 10, 10, 10, 10
+    assert scale[1] == pytest.approx((8 + 8 + 0 + 0) / 4)
+    assert scale[2] == pytest.approx(4.0)   # a series unseen at the cutoff: its department's median
+    assert scale[3] == pytest.approx(7.0)   # an unseen department: the median of all series
+    np.testing.assert_array_equal(floor, [0.0, -3.0, 0.0, 0.0])
+    assert series_scale(history, rows, params.model_copy(update={"scale": "mean_abs"}))[0][0] == pytest.approx(14.0)
+
+
+def test_holiday_weeks_get_their_own_spread():
+    rng = np.random.default_rng(1)
+    n = 40_000
+    holiday = rng.uniform(size=n) < 0.1
+    residual = rng.normal(0, 1, n) * np.where(holiday, 3.0, 1.0)
+    params = IntervalParams(step_bucket_weeks=39)
+    model = calibrate(residual, np.ones(n), rng.integers(1, 40, n), holiday, params)
+    other, hol = model.table[0, 0], model.table[1, 0]
+    np.testing.assert_allclose(hol[[0, -1]], 3 * other[[0, -1]], rtol=0.1)
+    assert IntervalModel.from_dict(model.as_dict()).table.tolist() == model.table.tolist()
+
+
+def test_scores_are_the_textbook_formulas():
+    actual = np.array([0.0, 10.0, 25.0])
+    lower, upper = np.array([5.0, 5.0, 5.0]), np.array([15.0, 15.0, 15.0])
+    # alpha 0.2: width 10 plus 2/0.2 = 10 x the miss
+    np.testing.assert_allclose(interval_score(actual, lower, upper, 80), [10 + 50, 10, 10 + 100])
+    np.testing.assert_allclose(pinball(actual, np.full(3, 10.0), 0.9), [0.1 * 10, 0, 0.9 * 15])
+    frame = pd.DataFrame({"actual": actual, "is_holiday": [True, False, False], "step": [1, 1, 2],
+                          "store_type": ["A", "A", "B"]})
+    values = np.column_stack([lower - 1, lower, (lower + upper) / 2, upper, upper + 1])
+    totals, table = score_intervals(frame, values, (0.025, 0.1, 0.5, 0.9, 0.975), (80, 95))
+    assert totals["80"]["coverage"] == pytest.approx(1 / 3)
+    assert totals["80"]["interval_score"] == pytest.approx((60 + 10 + 110) / 3)
+    assert totals["80"]["interval_score_weighted"] == pytest.approx((5 * 60 + 10 + 110) / 7)
+    assert totals["80"]["below"] == pytest.approx(1 / 3) and totals["80"]["above"] == pytest.approx(1 / 3)
+    assert set(table["segment"]) == {"overall", "step", "is_holiday", "store_type"}
