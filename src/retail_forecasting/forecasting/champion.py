@@ -9,17 +9,17 @@ forecasts any week 1..horizon weeks after that week, with the same feature code 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
 from retail_forecasting.forecasting import decomposition
-from retail_forecasting.forecasting.contract import MARKDOWNS, TIME_COLUMN
+from retail_forecasting.forecasting.contract import ID_COLUMNS, MARKDOWNS, TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
-from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.history import WEEK, History
 from retail_forecasting.forecasting.learners import FittedLearner
 
 RAW_COLUMNS = {"Store": "store", "Dept": "dept", "Date": "date", "IsHoliday": "is_holiday",
@@ -93,6 +93,59 @@ class ChampionForecaster:
         """(store, dept) of every series with history at the origin; ``self.stores`` lists the
         stores (with their type and size) the model can forecast."""
         return self.history.series.to_frame(index=False)
+
+    def update(self, actuals: pd.DataFrame) -> ChampionForecaster:
+        """A copy whose history also holds ``actuals``, its origin moved to their newest week;
+        the fitted model(s), weights and parameters are kept as they are (no refit), as
+        mlforecast's ``MLForecast.update`` refreshes the history without retraining.
+
+        ``actuals`` are panel-shaped rows: ``store, dept, date, weekly_sales``, the observed
+        covariates of ``features.covariates.observed`` (NaN or absent: the last known value is
+        carried forward, as at training), and ``store_type, store_size`` for stores the model
+        has not seen. Rows after the current origin extend the history; rows at or before it
+        replace the stored values (corrections). Passing the whole warehouse history is fine:
+        unchanged rows change nothing. ``self`` is not modified.
+        """
+        required = [*ID_COLUMNS, TIME_COLUMN, TARGET]
+        missing = [c for c in required if c not in actuals]
+        if missing:
+            raise ValueError(f"update needs panel rows with {required}; missing {missing}")
+        if actuals.empty:
+            return replace(self)
+        observed = list(self.features.covariates.observed)
+        new = actuals.assign(**{TIME_COLUMN: pd.to_datetime(actuals[TIME_COLUMN]).astype("datetime64[ns]")})
+        new = new.reindex(columns=[*required, *observed])
+        if ((new[TIME_COLUMN] - self.history.start) % WEEK != pd.Timedelta(0)).any():
+            raise ValueError(f"actuals must fall on the model's weekly grid (weeks ending "
+                             f"{self.history.start:%A}s, from {self.history.start.date()})")
+        rows = pd.concat([self._history_rows(observed), new], ignore_index=True)
+        rows = rows.drop_duplicates([*ID_COLUMNS, TIME_COLUMN], keep="last")
+        history = History.from_panel(rows, rows[TIME_COLUMN].max(), observed=observed,
+                                     start=self.history.start)
+        stores = self.stores
+        if {"store_type", "store_size"} <= set(actuals.columns):
+            seen = actuals.drop_duplicates("store")[["store", "store_type", "store_size"]]
+            added = seen.loc[~seen["store"].isin(stores["store"])]
+            if len(added):
+                stores = pd.concat([stores, added], ignore_index=True)
+        return replace(self, history=history, stores=stores)
+
+    def _history_rows(self, observed: list[str]) -> pd.DataFrame:
+        """The history as panel rows: every known (series, week) and the observed covariates."""
+        h = self.history
+        row, week = np.nonzero(~np.isnan(h.y))
+        stores = h.series.get_level_values(0).to_numpy()[row]
+        frame = pd.DataFrame({
+            "store": stores,
+            "dept": h.series.get_level_values(1).to_numpy()[row],
+            TIME_COLUMN: h.start + pd.to_timedelta(week * 7, unit="D"),
+            TARGET: h.y[row, week],
+        })
+        store_row = h.stores.get_indexer(stores)
+        for name in observed:
+            matrix = h.covariates.get(name)
+            frame[name] = matrix[store_row, week] if matrix is not None else np.nan
+        return frame
 
     def forecast(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Forecast raw-shaped rows; returns Store, Dept, Date, Weekly_Sales in the input order."""
