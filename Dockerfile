@@ -1,6 +1,8 @@
-# Image for SageMaker Processing and Training jobs: the Kedro project, run as
+# Image for SageMaker Processing and Training jobs and for serving: the Kedro project, run as
 #   <image> kedro run --env sagemaker --pipeline <name>     (Processing: ContainerArguments)
 #   <image> train                                           (Training: hyperparameters pipeline/env/params)
+#   <image> serve                                           (SageMaker endpoint / EKS: the API on port 8080,
+#                                                            GET /ping, POST /invocations; docs/serving.md)
 # See src/retail_forecasting/aws/entrypoint.py and docs/aws.md. Build:
 #   docker build -t retail-forecasting:$(git rev-parse --short HEAD) .
 FROM python:3.11-slim
@@ -18,10 +20,11 @@ RUN apt-get update \
 
 WORKDIR /opt/ml/code
 
-# the package with its runtime dependencies only: no `test` extra, no notebooks, no SageMaker SDK
+# the package with its runtime dependencies and the `serving` extra (FastAPI, uvicorn,
+# prometheus-client, orjson for `serve`): no `test` extra, no notebooks, no SageMaker SDK
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install .
+RUN pip install ".[serving]"
 
 # the Kedro project around it: configuration (base + sagemaker; no credentials), SQL, telemetry opt-out
 COPY conf/base ./conf/base
@@ -46,4 +49,6 @@ RUN groupadd --gid 1000 app \
 USER 1000:1000
 
 ENV RETAIL_PROJECT_DIR=/opt/ml/code HOME=/home/app
+# `serve` listens here (SageMaker hosting requires 8080; the EKS Deployment uses it too)
+EXPOSE 8080
 ENTRYPOINT ["python", "-m", "retail_forecasting.aws.entrypoint"]

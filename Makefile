@@ -1,13 +1,14 @@
 # One command to set up and run the main job, one to run the tests (see README).
 #   make run    create .venv, install the project, run all pipelines on synthetic data
 #   make test   create .venv, install the project with its test extra, run pytest
+#   make serve  serve the registered champion on http://127.0.0.1:8000 (docs at /docs)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test viz mlflow-ui clean-data
+.PHONY: install run test serve viz mlflow-ui clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# the approved model (alias champion) of mlflow.db, or MLFLOW_TRACKING_URI; ARGS="--alias challenger --port 8080"
+serve: $(STAMP)
+	$(BIN)/retail-forecasting serve $(ARGS)
 
 viz: $(STAMP)
 	$(BIN)/kedro viz run --host 127.0.0.1

@@ -1,5 +1,8 @@
 """retail-forecasting file for ensuring the package is executable
 as `retail-forecasting` and `python -m retail_forecasting`
+
+`retail-forecasting serve [--port 8000 --alias champion ...]` starts the serving API
+(:mod:`retail_forecasting.serving.server`); anything else is the Kedro project's `run` command.
 """
 import sys
 from pathlib import Path
@@ -10,6 +13,10 @@ from kedro.framework.project import configure_project
 
 
 def main(*args, **kwargs) -> Any:
+    if not args and sys.argv[1:2] == ["serve"]:
+        from retail_forecasting.serving.server import main as serve
+
+        sys.exit(serve(sys.argv[2:]))
     package_name = Path(__file__).parent.name
     configure_project(package_name)
 

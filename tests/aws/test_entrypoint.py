@@ -89,7 +89,7 @@ def test_failed_processing_job_returns_the_exit_code():
     ("argv", "message"),
     [
         ([], "No command given"),
-        (["serve"], "does not serve models"),
+        (["serve", "--port", "1"], "'serve' takes no arguments"),
         (["bash"], "Unknown command 'bash'"),
         (["kedro"], "'kedro' needs a command"),
         (["train", "--pipeline", "x"], "'train' takes no arguments"),
@@ -133,7 +133,14 @@ def test_dockerfile_is_the_sagemaker_image_without_test_dependencies():
     assert "WORKDIR /opt/ml/code" in instructions
     assert instructions[-1] == 'ENTRYPOINT ["python", "-m", "retail_forecasting.aws.entrypoint"]'
     installs = [line for line in instructions if "pip install" in line]
-    assert installs == ["RUN pip install ."], "runtime dependencies only: no extras"
+    assert installs == ['RUN pip install ".[serving]"'], "runtime dependencies + what `serve` needs"
+    assert "EXPOSE 8080" in instructions  # SageMaker hosting's port, the EKS containerPort
+    import tomllib
+
+    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    serving = {re.split(r"[<>=\[ ]", d)[0].lower() for d in extras["serving"]}
+    # what retail_forecasting.serving imports beyond the runtime dependencies
+    assert {"fastapi", "uvicorn", "prometheus-client", "orjson"} <= serving
     for needed in ("COPY src ./src", "COPY conf/base ./conf/base",
                    "COPY conf/sagemaker ./conf/sagemaker", "COPY sql ./sql"):
         assert needed in instructions
@@ -224,3 +231,20 @@ def test_image_code_needs_neither_the_sagemaker_sdk_nor_boto3():
                             check=False)
     assert result.stdout.strip().splitlines()[-1:] == ["ok"], result.stderr
 
+
+
+def test_serve_starts_the_api_on_8080_of_every_interface(tmp_path):
+    started = []
+    code = entrypoint.main(["serve"], {"MLFLOW_TRACKING_URI": "sqlite:///x.db"}, Recorder(),
+                           sagemaker_root=tmp_path, server=lambda env: started.append(env) or 0)
+    assert code == 0 and started[0]["MLFLOW_TRACKING_URI"] == "sqlite:///x.db"
+    assert entrypoint.serve_address(started[0]) == ("0.0.0.0", 8080)
+    assert entrypoint.serve_address({"SAGEMAKER_BIND_TO_PORT": "9000"}) == ("0.0.0.0", 9000)
+    assert entrypoint.serve_address({"RETAIL_SERVING_HOST": "127.0.0.1", "RETAIL_SERVING_PORT": "81"}) == (
+        "127.0.0.1", 81)
+
+
+def test_serve_refuses_a_bad_port(caplog):
+    code = entrypoint.main(["serve"], {"RETAIL_SERVING_PORT": "http"}, Recorder(),
+                           server=lambda env: 0)
+    assert code == 2 and "the serving port must be a number" in caplog.text

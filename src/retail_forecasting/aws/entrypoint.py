@@ -14,7 +14,13 @@ the job's ``ContainerArguments`` (Processing) or ``train`` (Training):
     ``params`` (``key=value,...`` as for ``kedro run --params``). On failure the message is
     written to ``/opt/ml/output/failure``, where SageMaker shows it as the failure reason.
 ``serve``
-    Not provided by this image (serving is a later phase): a clear error.
+    SageMaker hosting (an endpoint of the registered model package) and EKS: the serving API
+    (:mod:`retail_forecasting.serving`) on port 8080 of every interface, with SageMaker's
+    ``GET /ping`` and ``POST /invocations`` (JSON or CSV) besides the API's own endpoints. The
+    model comes from the MLflow registry (``MLFLOW_TRACKING_URI``, alias
+    ``RETAIL_SERVING_ALIAS``, default ``champion``); without one it exits with code 2 and says
+    how to promote a version. ``SAGEMAKER_BIND_TO_PORT`` (or ``RETAIL_SERVING_PORT``) and
+    ``RETAIL_SERVING_HOST`` override the port and the address.
 
 Before running, ``RETAIL_S3_PREFIX`` is checked (``s3://bucket/prefix``) and a trailing ``/`` is
 removed, telemetry is switched off, and the working directory is the project
@@ -44,8 +50,10 @@ DEFAULT_PROJECT_DIR = SAGEMAKER_ROOT / "code"
 USAGE = (
     "usage: <image> kedro run --env sagemaker --pipeline NAME [kedro options]  (Processing job)\n"
     "       <image> run --env sagemaker --pipeline NAME [kedro options]        (same)\n"
-    "       <image> train   (Training job; hyperparameters: pipeline, env, params)"
+    "       <image> train   (Training job; hyperparameters: pipeline, env, params)\n"
+    "       <image> serve   (SageMaker endpoint / EKS: the serving API on port 8080)"
 )
+SERVE_PORT = 8080
 
 Runner = Callable[[list[str], Path, dict[str, str]], int]
 
@@ -112,10 +120,9 @@ def kedro_arguments(argv: Sequence[str], hyperparameters_file: Path) -> tuple[st
     if head == "run":
         return "processing", list(argv)
     if head == "serve":
-        raise EntrypointError(
-            "This image runs Kedro pipelines (Processing and Training jobs); it does not serve "
-            "models. Register the approved model package and deploy it with a serving image."
-        )
+        if rest:
+            raise EntrypointError(f"'serve' takes no arguments (use RETAIL_SERVING_* variables).\n{USAGE}")
+        return "serving", []
     raise EntrypointError(f"Unknown command {head!r}.\n{USAGE}")
 
 
@@ -175,11 +182,28 @@ def project_dir(env: Mapping[str, str]) -> Path:
     return DEFAULT_PROJECT_DIR if DEFAULT_PROJECT_DIR.is_dir() else Path.cwd()
 
 
+def serve_address(env: Mapping[str, str]) -> tuple[str, int]:
+    """``(host, port)`` of ``serve``: 0.0.0.0:8080 unless the environment says otherwise."""
+    raw = env.get("SAGEMAKER_BIND_TO_PORT") or env.get("RETAIL_SERVING_PORT") or str(SERVE_PORT)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise EntrypointError(f"the serving port must be a number 1..65535, got {raw!r}")
+    return env.get("RETAIL_SERVING_HOST") or "0.0.0.0", int(raw)
+
+
+def _serve(env: dict[str, str]) -> int:
+    from retail_forecasting.serving.server import serve
+
+    host, port = serve_address(env)
+    os.environ.update(env)  # the app reads its settings (MLFLOW_*, RETAIL_SERVING_*) from here
+    return serve(host, port)
+
+
 def main(
     argv: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
     runner: Runner = _run_subprocess,
     sagemaker_root: Path = SAGEMAKER_ROOT,
+    server: Callable[[dict[str, str]], int] = _serve,
 ) -> int:
     """Run the container command; return the process exit code."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -191,6 +215,9 @@ def main(
         mode, arguments = kedro_arguments(
             argv, sagemaker_root / "input" / "config" / "hyperparameters.json"
         )
+        if mode == "serving":
+            logger.info("serving: %s:%d", *serve_address(env))
+            return server(env)
         cwd = project_dir(env)
         command = [sys.executable, "-m", "kedro", *arguments]
         logger.info("%s job: %s (in %s)", mode, " ".join(command[1:]), cwd)
