@@ -7,7 +7,12 @@ import pytest
 from retail_forecasting.forecasting.backtest import (
     KEY_COLUMNS,
     BacktestParams,
+    HorizonRefused,
+    NoHonestBacktest,
+    check_request,
     cross_validation,
+    design_backtest,
+    max_horizon,
     mlflow_metrics,
     overall,
     rolling_cutoffs,
@@ -29,9 +34,82 @@ def test_cutoffs_end_the_last_window_on_the_last_week():
     assert cutoffs[-1] + pd.Timedelta(weeks=39) == weeks(104)[-1]
 
 
-def test_too_little_history_for_the_first_cutoff_is_an_error():
-    with pytest.raises(ValueError, match="weeks of history"):
-        rolling_cutoffs(weeks(100), 39, BacktestParams(n_windows=3, step_weeks=13))
+DEFAULT = BacktestParams()  # 3 windows, 6 weeks apart, 52 weeks of history, at least 2 windows, floor 26
+
+
+@pytest.mark.parametrize(
+    ("horizon", "kind", "history"),
+    [
+        # the real and synthetic data: 143 weeks of sales, test = the last `horizon` weeks,
+        # so train + validation hold 143 - horizon weeks
+        (1, "configured", (129, 135, 141)),
+        (13, "configured", (105, 111, 117)),
+        (26, "configured", (79, 85, 91)),
+        (39, "configured", (53, 59, 65)),  # the default horizon: the design of every earlier release
+        (40, "fewer_windows", (57, 63)),  # 51, 57, 63 would start under a season of history
+        (43, "shorter_history", (51, 57)),  # only one window keeps 52 weeks: two, with less
+        (52, "shorter_history", (33, 39)),  # 39 weeks before the last window
+    ],
+)
+def test_the_design_adapts_to_the_history_there_is(horizon, kind, history):
+    design = design_backtest(143 - horizon, horizon, DEFAULT)
+    assert (design.kind, design.history_weeks) == (kind, history)
+    assert design.history_weeks[-1] + horizon == 143 - horizon, "the last window ends on the last week"
+    assert all(b - a == 6 for a, b in zip(design.history_weeks, design.history_weeks[1:]))
+    assert design.n_windows >= 2, "two windows keep the ensemble's backtest cross-fitted"
+    expected = {"configured": "as configured", "fewer_windows": "kept the last", "shorter_history": "min_history_floor"}
+    assert expected[kind] in design.reason and f"{horizon}" in design.reason
+    assert design == design_backtest(143 - horizon, horizon, DEFAULT), "a pure function"
+
+
+def test_configured_design_is_kept_whenever_it_fits():
+    for n_weeks, horizon in [(104, 39), (200, 13), (91, 1)]:
+        design = design_backtest(n_weeks, horizon, DEFAULT)
+        assert design.kind == "configured" and design.history_weeks[0] >= 52
+        assert "as configured" in design.reason
+
+
+def test_one_window_when_two_do_not_fit_above_the_floor():
+    design = design_backtest(70, 40, DEFAULT)  # 30 weeks before the last window, floor 26, step 6
+    assert design.kind == "shorter_history" and design.history_weeks == (30,)
+    assert "in-sample" in design.reason
+    assert design_backtest(70, 40, DEFAULT.model_copy(update={"step_weeks": 2})).history_weeks == (28, 30)
+
+
+def test_no_honest_backtest_says_what_would_make_one():
+    with pytest.raises(NoHonestBacktest) as error:
+        design_backtest(60, 39, DEFAULT)
+    message = str(error.value)
+    assert "21 weeks of history" in message and "at least 65 weeks" in message
+    assert "at most 34 weeks" in message
+    assert design_backtest(65, 39, DEFAULT).history_weeks == (26,)
+
+
+def test_rolling_cutoffs_are_the_design_on_dates_and_the_record_names_them():
+    cutoffs = rolling_cutoffs(weeks(100), 39, BacktestParams(n_windows=3, step_weeks=13))
+    # 61 weeks before the last window: only one window 13 weeks apart keeps 52, so two with less
+    assert [c.date().isoformat() for c in cutoffs] == ["2010-12-31", "2011-04-01"]
+    design = design_backtest(100, 39, BacktestParams(n_windows=3, step_weeks=13))
+    record = design.as_dict(weeks(100))
+    assert record["cutoffs"] == ["2010-12-31", "2011-04-01"] and record["kind"] == "shorter_history"
+    assert record["history_weeks"] == [48, 61] and record["train_validation_weeks"] == 100
+    with pytest.raises(ValueError, match="design is for 100 weeks"):
+        design.cutoffs(weeks(99))
+
+
+def test_the_longest_horizon_and_a_refused_request():
+    assert max_horizon(143, 39 + 52, DEFAULT, longest=52) == 52
+    assert max_horizon(143, 0, DEFAULT, longest=200) == 58  # (143 - 26) / 2: the backtest's own limit
+    plan = check_request(143, 52, 39, 52, DEFAULT, longest=52)
+    assert plan["max_horizon_weeks"] == 52 and plan["backtest_design"]["kind"] == "shorter_history"
+    with pytest.raises(HorizonRefused) as error:
+        check_request(143, 53, 39, 52, DEFAULT, longest=52)
+    assert "1 to 52 weeks" in str(error.value)
+    with pytest.raises(HorizonRefused) as error:
+        check_request(100, 20, 39, 52, DEFAULT, longest=52)
+    message = str(error.value)
+    assert "1 to 9 weeks" in message and "The limit is the split" in message
+    assert "ingestion.validation_weeks" in message
 
 
 def test_cross_validation_frame_has_one_row_per_series_week_and_cutoff():

@@ -37,9 +37,9 @@ FAMILIES = {
 OBSERVED = ["temperature", "fuel_price", "cpi", "unemployment"]
 
 
-def cutoff_of(panel: pd.DataFrame) -> pd.Timestamp:
+def cutoff_of(panel: pd.DataFrame, horizon: int = HORIZON) -> pd.Timestamp:
     weeks = np.sort(panel["date"].unique())
-    return pd.Timestamp(weeks[-HORIZON - 1])
+    return pd.Timestamp(weeks[-horizon - 1])
 
 
 def tamper(panel: pd.DataFrame, after: pd.Timestamp | None = None, before: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -54,13 +54,14 @@ def tamper(panel: pd.DataFrame, after: pd.Timestamp | None = None, before: pd.Ti
     return changed
 
 
-def test_every_feature_family_ignores_the_future(synthetic_panel):
-    cutoff = cutoff_of(synthetic_panel)
+@pytest.mark.parametrize("horizon", [1, HORIZON, 52])
+def test_every_feature_family_ignores_the_future(synthetic_panel, horizon):
+    cutoff = cutoff_of(synthetic_panel, horizon)
     future = synthetic_panel[synthetic_panel["date"] > cutoff]
 
     def features(panel):
         history = History.from_panel(panel, cutoff, observed=OBSERVED)
-        return forecast_frame(history, panel.loc[future.index], PARAMS, HORIZON)
+        return forecast_frame(history, panel.loc[future.index], PARAMS, horizon)
 
     clean = features(synthetic_panel)
     assert set().union(*FAMILIES.values()) == set(clean.columns) - {"date"}
@@ -131,4 +132,17 @@ def test_a_lag_shorter_than_the_horizon_is_refused(synthetic_panel):
     with pytest.raises(ValueError, match="leakage"):
         forecast_frame(history, future, FeatureParams(seasonal_lags=[26, 52]), HORIZON)
     with pytest.raises(ValueError, match="leakage"):
-        forecast_frame(history, future, PARAMS, 52)  # lag_52_window reaches 51 weeks back
+        forecast_frame(history, future, PARAMS, 53)  # lag_52 is 52 weeks back
+
+
+def test_at_a_52_week_horizon_the_window_around_lag_52_is_cut_to_lookups_of_52_weeks_or_more(synthetic_panel):
+    cutoff = cutoff_of(synthetic_panel, 52)
+    history = History.from_panel(synthetic_panel, cutoff, observed=OBSERVED)
+    future = synthetic_panel[synthetic_panel["date"] > cutoff]
+    assert PARAMS.window_reach(39) == (51, 3) and PARAMS.window_reach(52) == (52, 2)
+    frame = forecast_frame(history, future, PARAMS, 52)
+    series, week = history.series_index(future), history.week_index(future["date"])
+    expected = np.nanmean(np.vstack([history.value_at(series, week - 52), history.value_at(series, week - 53)]), axis=0)
+    known = ~np.isnan(expected)
+    assert known.sum() > len(future) / 2
+    np.testing.assert_allclose(frame["lag_52_window"].to_numpy()[known], expected[known])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,31 +31,209 @@ SEGMENTS = ("store_type", "dept", "is_holiday", "step")
 
 
 class BacktestParams(BaseModel):
-    """``backtest`` parameters (``conf/base/parameters_baselines.yml``)."""
+    """``backtest`` parameters (``conf/base/parameters_baselines.yml``): the preferred design;
+    :func:`design_backtest` adapts it when the horizon leaves too little history."""
 
     model_config = ConfigDict(extra="forbid")
 
-    n_windows: int = Field(3, ge=1)
+    n_windows: int = Field(3, ge=1, description="windows at most")
     step_weeks: int = Field(6, ge=1, description="weeks between consecutive cutoffs")
-    min_history_weeks: int = Field(52, ge=1, description="weeks of history the first cutoff needs")
+    min_history_weeks: int = Field(52, ge=1, description="weeks of history the first cutoff should have")
+    min_windows: int = Field(
+        2, ge=1, description="windows kept when adapting (2: the ensemble's backtest stays cross-fitted)"
+    )
+    min_history_floor: int = Field(
+        26, ge=1, description="least history of any cutoff: below it there is no honest backtest"
+    )
+
+
+class NoHonestBacktest(ValueError):
+    """The data leave too little history before a full forecast window for any backtest."""
+
+
+@dataclass(frozen=True)
+class BacktestDesign:
+    """Where the backtest windows go: ``history_weeks[i]`` weeks of history before cutoff ``i``
+    (the cutoff is the ``history_weeks[i]``-th week of the data), each window ``horizon`` weeks
+    long, the last one ending on the last week; ``reason`` says why this design was chosen."""
+
+    n_weeks: int
+    horizon: int
+    history_weeks: tuple[int, ...]
+    step_weeks: int
+    kind: str  # configured | fewer_windows | shorter_history
+    reason: str
+
+    @property
+    def n_windows(self) -> int:
+        return len(self.history_weeks)
+
+    def cutoffs(self, weeks: pd.DatetimeIndex) -> list[pd.Timestamp]:
+        """The cutoff dates among ``weeks`` (the ``n_weeks`` sorted weeks the design was made for)."""
+        if len(weeks) != self.n_weeks:
+            raise ValueError(f"the design is for {self.n_weeks} weeks, got {len(weeks)}")
+        return [pd.Timestamp(weeks[h - 1]) for h in self.history_weeks]
+
+    def as_dict(self, weeks: pd.DatetimeIndex | None = None) -> dict[str, Any]:
+        """JSON-ready record (``metrics.json``, MLflow params), with the cutoff dates if given."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "n_windows": self.n_windows,
+            "window_weeks": self.horizon,
+            "step_weeks": self.step_weeks,
+            "history_weeks": list(self.history_weeks),
+            "train_validation_weeks": self.n_weeks,
+            "reason": self.reason,
+        }
+        if weeks is not None:
+            out["cutoffs"] = [f"{c:%Y-%m-%d}" for c in self.cutoffs(weeks)]
+        return out
+
+
+def design_backtest(n_weeks: int, horizon: int, params: BacktestParams) -> BacktestDesign:
+    """The rolling-origin design for ``horizon``-week windows inside ``n_weeks`` weeks of data
+    (train + validation), adapted to the history there is. A pure function of its arguments.
+
+    Every window is a full ``horizon`` weeks (every step is scored) and the last one ends on the
+    last week, so the last cutoff has ``n_weeks - horizon`` weeks of history. In order:
+
+    1. **configured**: ``n_windows`` windows ``step_weeks`` apart, if the first cutoff has
+       ``min_history_weeks`` (a season: every seasonal lookup of the first step exists);
+    2. **fewer_windows**: else as many of them (at least ``min_windows``) as keep that history;
+    3. **shorter_history**: else ``min_windows`` windows (one if even that does not fit), the
+       first cutoff with less history but at least ``min_history_floor``: what a season-long
+       lookup misses falls back as in the baselines (fewer windows keep more history; two keep
+       the ensemble's backtest cross-fitted).
+
+    Raises :class:`NoHonestBacktest` if the last cutoff has under ``min_history_floor`` weeks.
+    """
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1 week, got {horizon}")
+    last = n_weeks - horizon
+    floor = min(params.min_history_floor, params.min_history_weeks)
+    if last < floor:
+        raise NoHonestBacktest(
+            f"No honest backtest: a {horizon}-week window ending on the last of the {n_weeks} weeks "
+            f"before the test window leaves {max(last, 0)} weeks of history at its cutoff, under "
+            f"backtest.min_history_floor={floor}. It needs at least {horizon + floor} weeks of "
+            f"train + validation: more history, a horizon of at most {max(n_weeks - floor, 0)} "
+            "weeks, or (knowingly) a lower min_history_floor."
+        )
+    step, wanted = params.step_weeks, params.n_windows
+
+    def windows(k: int) -> tuple[int, ...]:
+        return tuple(last - (k - 1 - i) * step for i in range(k))
+
+    configured = windows(wanted)
+    if configured[0] >= params.min_history_weeks:
+        return BacktestDesign(
+            n_weeks, horizon, configured, step, "configured",
+            f"as configured: {wanted} window(s) of {horizon} weeks, {step} weeks apart; the first "
+            f"cutoff has {configured[0]} weeks of history (>= min_history_weeks={params.min_history_weeks})",
+        )
+    fit = 1 + (last - params.min_history_weeks) // step if last >= params.min_history_weeks else 0
+    if fit >= min(params.min_windows, wanted):
+        chosen = windows(fit)
+        return BacktestDesign(
+            n_weeks, horizon, chosen, step, "fewer_windows",
+            f"{wanted} windows of {horizon} weeks would start with {configured[0]} weeks of history "
+            f"(< min_history_weeks={params.min_history_weeks}); kept the last {fit}, {step} weeks "
+            f"apart, the first cutoff with {chosen[0]} weeks of history",
+        )
+    k = min(params.min_windows, wanted)
+    while k > 1 and windows(k)[0] < floor:
+        k -= 1
+    chosen = windows(k)
+    return BacktestDesign(
+        n_weeks, horizon, chosen, step, "shorter_history",
+        f"a {horizon}-week horizon leaves {last} weeks of history before the last window, so no "
+        f"{min(params.min_windows, wanted)} windows {step} weeks apart have min_history_weeks="
+        f"{params.min_history_weeks}; used {k} window(s), the first cutoff with {chosen[0]} weeks "
+        f"(>= min_history_floor={floor}); seasonal lookups before the first week fall back to the "
+        "series' level" + ("" if k > 1 else "; one window: the ensemble's backtest weights are in-sample"),
+    )
+
+
+def backtest_weeks(dates: pd.Series | pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The sorted distinct weeks of ``dates``."""
+    return pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(dates))).sort_values()
 
 
 def rolling_cutoffs(
     dates: pd.Series | pd.DatetimeIndex, horizon: int, params: BacktestParams
 ) -> list[pd.Timestamp]:
-    """Cutoffs of ``n_windows`` windows of ``horizon`` weeks, ``step_weeks`` apart, the last
-    window ending on the last date. Raises if the first cutoff has too little history."""
-    weeks = pd.DatetimeIndex(pd.unique(pd.DatetimeIndex(dates))).sort_values()
-    last_cutoff = weeks[-1] - horizon * WEEK
-    cutoffs = [last_cutoff - (params.n_windows - 1 - i) * params.step_weeks * WEEK for i in range(params.n_windows)]
-    history = (cutoffs[0] - weeks[0]) // WEEK + 1
-    if history < params.min_history_weeks:
-        raise ValueError(
-            f"the first cutoff {cutoffs[0].date()} has {history} weeks of history; "
-            f"{params.n_windows} windows of {horizon} weeks, {params.step_weeks} weeks apart, need "
-            f"{params.min_history_weeks} (reduce n_windows/step_weeks or the horizon)"
+    """The cutoffs of :func:`design_backtest` for the weeks of ``dates``: windows of ``horizon``
+    weeks, the last ending on the last date. Raises :class:`NoHonestBacktest` if none exists."""
+    weeks = backtest_weeks(dates)
+    return design_backtest(len(weeks), horizon, params).cutoffs(weeks)
+
+
+class HorizonRefused(ValueError):
+    """``horizon_weeks`` is more than the data (or the features) allow: refused before any work."""
+
+
+def check_request(
+    n_weeks: int,
+    horizon: int,
+    validation_weeks: int,
+    min_train_weeks: int,
+    params: BacktestParams,
+    longest: int,
+) -> dict[str, Any]:
+    """Whether a ``horizon``-week forecast can be made and honestly backtested on ``n_weeks``
+    weeks of sales: the test window (``horizon`` weeks), the validation window and the minimum
+    train must fit (ingestion's split), the features must serve the horizon (``longest``), and
+    :func:`design_backtest` must find a design in train + validation. Returns the plan
+    ``{horizon_weeks, weeks_available, max_horizon_weeks, backtest_design}``; raises
+    :class:`HorizonRefused` saying what limits the horizon and what would allow it."""
+    reserved = validation_weeks + min_train_weeks
+    most = max_horizon(n_weeks, reserved, params, longest)
+    if horizon < 1 or horizon > most:
+        floor = min(params.min_history_floor, params.min_history_weeks)
+        limits = {
+            "the features' shortest seasonal lookup (feature_engineering.seasonal_lags, lag 52)": longest,
+            f"the split: horizon + ingestion.validation_weeks={validation_weeks} + "
+            f"ingestion.min_train_weeks={min_train_weeks} <= {n_weeks} weeks": n_weeks - reserved,
+            f"the backtest: a full window with backtest.min_history_floor={floor} weeks of history "
+            "before it in train + validation": max_horizon(n_weeks, 0, params, n_weeks),
+        }
+        binding = min(limits, key=limits.get)
+        raise HorizonRefused(
+            f"horizon_weeks={horizon} is refused before any work: the sales history has {n_weeks} "
+            f"weeks and allows horizons of 1 to {most} weeks"
+            + (" (none)" if most == 0 else "") + f". The limit is {binding} (at most "
+            f"{limits[binding]}); the others: "
+            + "; ".join(f"{name} (at most {value})" for name, value in limits.items() if name != binding)
+            + f". Ask for 1 to {most} weeks"
+            + (" (the features look up last year's week, so more history does not lift this limit)"
+               if limits[binding] == longest else ", or give more weeks of sales history, or lower "
+               "ingestion.validation_weeks / ingestion.min_train_weeks (shorter windows to learn from "
+               "and to judge on)")
+            + "."
         )
-    return cutoffs
+    design = design_backtest(n_weeks - horizon, horizon, params)
+    return {
+        "horizon_weeks": int(horizon),
+        "weeks_available": int(n_weeks),
+        "max_horizon_weeks": int(most),
+        "backtest_design": design.as_dict(),
+    }
+
+
+def max_horizon(n_weeks: int, reserved_weeks: int, params: BacktestParams, longest: int) -> int:
+    """The longest horizon (at most ``longest``) whose request can be honoured on ``n_weeks``
+    weeks of sales: the test window (``horizon`` weeks) and ``reserved_weeks`` (validation +
+    minimum train) must fit, and :func:`design_backtest` must find an honest design in the rest."""
+    best = 0
+    for horizon in range(1, min(longest, n_weeks) + 1):
+        if horizon + reserved_weeks > n_weeks:
+            break
+        try:
+            design_backtest(n_weeks - horizon, horizon, params)
+        except NoHonestBacktest:
+            continue
+        best = horizon
+    return best
 
 
 def cross_validation(

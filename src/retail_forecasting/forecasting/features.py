@@ -58,14 +58,27 @@ class FeatureParams(BaseModel):
     seed: int = 0
     covariates: CovariateRoles = CovariateRoles()
 
+    @property
+    def longest_horizon(self) -> int:
+        """The longest horizon the seasonal features serve: their shortest fixed lookup (lag 52
+        and the shortest ``seasonal_lags``; the window around lag 52 and the holiday-aligned
+        lag are cut to lookups >= the horizon)."""
+        return min([*self.seasonal_lags, 52])
+
     def check_horizon(self, horizon: int) -> None:
         """Refuse any target lookup that could reach into the forecast window."""
-        shortest = min(self.seasonal_lags + [52 - self.seasonal_window])
-        if shortest < horizon:
+        if self.longest_horizon < horizon:
             raise ValueError(
-                f"a seasonal lookup {shortest} weeks back is shorter than horizon_weeks={horizon}: "
-                "it would read targets inside the forecast window (leakage). Use lags >= the horizon."
+                f"a seasonal lookup {self.longest_horizon} weeks back is shorter than horizon_weeks="
+                f"{horizon}: it would read targets inside the forecast window (leakage). Use a horizon "
+                f"of at most {self.longest_horizon} weeks, or seasonal_lags >= the horizon."
             )
+
+    def window_reach(self, horizon: int) -> tuple[int, int]:
+        """``(nearest, length)`` of the window around lag 52: weeks ``52 - seasonal_window`` ..
+        ``52 + seasonal_window`` back, without the ones nearer than ``horizon`` weeks."""
+        nearest = max(52 - self.seasonal_window, horizon)
+        return nearest, 52 + self.seasonal_window - nearest + 1
 
 
 def feature_columns(params: FeatureParams) -> list[str]:
@@ -131,11 +144,12 @@ def make_features(
         out[f"lag_{k}"] = values
     aligned = aligned_previous_year(rows[TIME_COLUMN], params.holiday_window)
     aligned_week = history.week_index(aligned.reindex(rows[TIME_COLUMN]))
-    if (week - aligned_week < horizon).any():
-        raise ValueError("a holiday-aligned lag is shorter than the horizon")
+    # a holiday that moved by 51 weeks would put its aligned week inside a 52-week horizon:
+    # there (only possible at horizons >= 52) the plain lag 52 is used
+    aligned_week = np.where(week - aligned_week < horizon, week - 52, aligned_week)
     out["lag_aligned"] = history.value_at(series, aligned_week)
-    w = params.seasonal_window
-    out["lag_52_window"] = history.window_mean(series, week - 52 + w, 2 * w + 1)
+    nearest, length = params.window_reach(horizon)
+    out["lag_52_window"] = history.window_mean(series, week - nearest, length)
     out["seasonal_mean"] = mean_of_known(np.vstack(list(lags.values())))
 
     # seasonal effect: the lag minus the level of the 52 weeks centred on it, cut at the origin

@@ -69,6 +69,8 @@ def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[s
                      **{n: _family(n) for n in learners}},
         "backtest": {**{n: baselines[n] for n in baselines}, **learners},
     }
+    if "backtest_design" in baseline_summary:  # the design every model was backtested on
+        decision["backtest_design"] = baseline_summary["backtest_design"]
     if beats:
         logger.info("Champion %s: beats %s on backtest WMAE and RMSE", champion, best_baseline)
     else:
@@ -91,7 +93,8 @@ def evaluate_test_window(
     """Score every model on every row of the test window, overall and by segment.
 
     Returns ``metrics.json`` (``horizon_weeks``, ``test_start``, ``test_end``, ``champion``,
-    ``models: {name: {wmae, mae, rmse}}`` — the champion also listed as ``champion``), the
+    ``models: {name: {wmae, mae, rmse}}`` — the champion also listed as ``champion`` — and the
+    ``backtest_design`` the champion was chosen on), the
     segmented report table and the metrics in MLflow's format.
     """
     start, end = mo_test_forecasts["date"].min(), mo_test_forecasts["date"].max()
@@ -109,6 +112,8 @@ def evaluate_test_window(
         "champion": champion["champion"],
         "models": totals,
     }
+    if "backtest_design" in champion:  # how the champion was chosen (forecasting.backtest.design_backtest)
+        metrics["backtest_design"] = champion["backtest_design"]
     logger.info(
         "Test window %s..%s: champion %s WMAE %.1f",
         metrics["test_start"], metrics["test_end"], champion["champion"], totals["champion"]["wmae"],

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import pandas as pd
 
+from retail_forecasting.forecasting.backtest import BacktestParams, check_request
 from retail_forecasting.forecasting.contract import build_panel as _build_panel
 from retail_forecasting.forecasting.features import (
     FeatureParams,
@@ -22,6 +24,38 @@ from retail_forecasting.forecasting.features import (
 from retail_forecasting.forecasting.history import History
 
 logger = logging.getLogger(__name__)
+
+
+def check_forecast_request(
+    raw_train: pd.DataFrame,
+    horizon_weeks: int,
+    validation_weeks: int,
+    min_train_weeks: int,
+    backtest: BacktestParams,
+    features: FeatureParams,
+) -> dict[str, Any]:
+    """Refuse a ``horizon_weeks`` the data cannot serve, before any work is done.
+
+    Reads only the raw sales' dates and the parameters: the test window, the validation window
+    and the minimum train must fit in the weeks of ``train.csv``, the features must serve the
+    horizon, and an honest backtest must exist in train + validation
+    (:func:`retail_forecasting.forecasting.backtest.check_request`). The node depends on nothing
+    another node makes, and its name sorts before every other ready node, so Kedro runs it first.
+    Malformed dates are left to ingestion's validation (which reports them properly).
+    """
+    dates = pd.to_datetime(raw_train["Date"], errors="coerce") if "Date" in raw_train else pd.Series(dtype="datetime64[ns]")
+    n_weeks = int(dates.dropna().nunique())
+    if n_weeks == 0:
+        logger.warning("No sales dates to check horizon_weeks=%d against; ingestion validates the file", horizon_weeks)
+        return {"horizon_weeks": int(horizon_weeks), "checked": False}
+    plan = check_request(n_weeks, horizon_weeks, validation_weeks, min_train_weeks, backtest,
+                         features.longest_horizon)
+    design = plan["backtest_design"]
+    logger.info(
+        "Forecast request: %d weeks ahead from %d weeks of sales (at most %d possible); backtest: %s",
+        horizon_weeks, n_weeks, plan["max_horizon_weeks"], design["reason"],
+    )
+    return {**plan, "checked": True}
 
 
 def build_panel(
