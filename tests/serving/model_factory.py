@@ -42,13 +42,16 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the server proces
 
 
 def panel(seed: int = 0) -> pd.DataFrame:
-    """Every (store, dept) on 150 weekly Fridays; (3, 4) only in the last 20 weeks."""
+    """Every (store, dept) on 150 weekly Fridays but (2, 4), which never sold (a series new to the
+    model whose department it knows); (3, 4) only in the last 20 weeks."""
     rng = np.random.default_rng(seed)
     weeks = pd.date_range(START, periods=N_WEEKS, freq="7D")
     t = np.arange(N_WEEKS)
     frames = []
     for store, (kind, size) in STORES.items():
         for dept in DEPTS:
+            if (store, dept) == (2, 4):
+                continue
             keep = t >= (N_WEEKS - 20 if (store, dept) == (3, 4) else 0)
             sales = (1000.0 * store + 250 * dept) * (1 + 0.3 * np.sin(2 * np.pi * t / 52)) + rng.normal(0, 50, N_WEEKS)
             frames.append(pd.DataFrame({"store": store, "dept": dept, "date": weeks[keep],
