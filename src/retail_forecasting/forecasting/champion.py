@@ -5,6 +5,8 @@ weights (one learner or statistical model, the ensemble's members, or a baseline
 parameters), the feature parameters, the horizon, the store table (statics) and a
 :class:`~.history.History` built at the last week of the panel (the target matrix and the observed covariates, nothing else). It
 forecasts any week 1..horizon weeks after that week, with the same feature code as the backtests.
+With an :class:`~.intervals.IntervalModel` (``intervals``, the champion's, calibrated on its
+backtest) it also returns the quantile columns ``Weekly_Sales_q0.025`` … ``Weekly_Sales_q0.975``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from retail_forecasting.forecasting.contract import ID_COLUMNS, MARKDOWNS, TARGE
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
 from retail_forecasting.forecasting.history import WEEK, History
+from retail_forecasting.forecasting.intervals import IntervalModel, quantile_columns, series_scale
 from retail_forecasting.forecasting.learners import FittedLearner
 
+QUANTILE_PREFIX = "Weekly_Sales_q"  # Weekly_Sales_q0.1 …: the pyfunc's quantile columns
 RAW_COLUMNS = {"Store": "store", "Dept": "dept", "Date": "date", "IsHoliday": "is_holiday",
                **{f"MarkDown{i}": f"markdown{i}" for i in range(1, 6)}}
 
@@ -56,6 +60,7 @@ class ChampionForecaster:
     models: dict[str, FittedLearner | DecompositionParams]  # a statistical model is its settings
     weights: dict[str, float]
     baselines: BaselineParams | None = None
+    intervals: IntervalModel | None = None  # quantile columns when set (models pickled before have none)
 
     @classmethod
     def from_panel(
@@ -147,8 +152,16 @@ class ChampionForecaster:
             frame[name] = matrix[store_row, week] if matrix is not None else np.nan
         return frame
 
+    def quantile_columns(self) -> list[str]:
+        """The quantile columns :meth:`forecast` adds (none without an interval model)."""
+        if self.intervals is None:
+            return []
+        return quantile_columns(self.intervals.quantiles, prefix=QUANTILE_PREFIX)
+
     def forecast(self, raw: pd.DataFrame) -> pd.DataFrame:
-        """Forecast raw-shaped rows; returns Store, Dept, Date, Weekly_Sales in the input order."""
+        """Forecast raw-shaped rows; returns Store, Dept, Date, Weekly_Sales in the input order,
+        and with an interval model the quantiles ``Weekly_Sales_q0.025`` … ``Weekly_Sales_q0.975``
+        (non-crossing; scaled by each series' history at the origin)."""
         rows = tidy_rows(raw).merge(self.stores, on="store", how="left")
         steps = self.history.week_index(rows[TIME_COLUMN]) - self.history.origin_week
         if len(rows) and ((steps < 1) | (steps > self.horizon)).any():
@@ -167,5 +180,11 @@ class ChampionForecaster:
                 elif model is not None:
                     frame = forecast_frame(self.history, rows, self.features, self.horizon) if frame is None else frame
                     values += weight * model.predict(frame)
-        return pd.DataFrame({"Store": rows["store"], "Dept": rows["dept"], "Date": rows["date"],
-                             "Weekly_Sales": np.asarray(values, dtype=float)})
+        out = pd.DataFrame({"Store": rows["store"], "Dept": rows["dept"], "Date": rows["date"],
+                            "Weekly_Sales": np.asarray(values, dtype=float)})
+        if self.intervals is not None:
+            scale, floor = series_scale(self.history, rows, self.intervals.params)
+            quantiles = self.intervals.frame(out["Weekly_Sales"].to_numpy(), scale, steps,
+                                             rows["is_holiday"].to_numpy(), floor, prefix=QUANTILE_PREFIX)
+            out = pd.concat([out, quantiles.set_axis(out.index)], axis=1)
+        return out

@@ -5,10 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_forecasting.forecasting.backtest import BacktestParams
+from retail_forecasting.forecasting.backtest import KEY_COLUMNS, BacktestParams, overall, score
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.forecasting.intervals import IntervalParams
 from retail_forecasting.forecasting.learners import MODELS, FittedLearner
 from retail_forecasting.pipelines.baselines import nodes as baselines
 from retail_forecasting.pipelines.evaluation import create_pipeline
@@ -24,7 +25,8 @@ class StubModel(FittedLearner):
 def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_weeks):
     params = BaselineParams()
     backtest = baselines.backtest_baselines(feat_panel, horizon_weeks, BacktestParams(n_windows=2, step_weeks=10), params)
-    _, summary, _ = baselines.score_baselines(backtest)
+    models = overall(score(backtest))
+    summary = {"best_baseline": min(models, key=lambda m: models[m]["wmae"]), "models": models}
     test = baselines.forecast_test_window(feat_panel, horizon_weeks, params)
     best = summary["models"][summary["best_baseline"]]
     inputs = {
@@ -32,12 +34,16 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
         "rpt_baseline_summary": summary,
         "params:horizon_weeks": horizon_weeks,
         "params:evaluation": EvaluationParams(sampled_series=3),
+        "params:intervals": IntervalParams(min_bucket_rows=20),
+        "mo_baseline_backtest": backtest,
     }
     for i, model in enumerate(CANDIDATES):
         # stand-ins worse than the best baseline: the baseline stays champion
         inputs[f"{model}.mo_test_forecasts"] = test[["store", "dept", "date"]].assign(
             **{model: test["seasonal_naive"] * (1.1 + i / 10)})
         inputs[f"{model}.rpt_backtest_summary"] = {model: {k: v * (2 + i) for k, v in best.items()}}
+        inputs[f"{model}.mo_backtest"] = backtest[KEY_COLUMNS].assign(
+            **{model: backtest["seasonal_naive"] * (1.1 + i / 10)})
     for model in MODELS:
         inputs[f"{model}.mdl_model"] = StubModel(model, None, [], [])
     inputs["svd_decomposition.mdl_model"] = DecompositionParams()
@@ -49,6 +55,27 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert metrics["champion"] == summary["best_baseline"]
     assert set(metrics["models"]) == {*summary["models"], *CANDIDATES, "champion"}
     assert metrics["test_start"] == f"{test['date'].min():%Y-%m-%d}"
+    # the champion's intervals, scored on the test window, in metrics.json
+    intervals = metrics["intervals"]
+    assert intervals["model"] == summary["best_baseline"] and intervals["quantiles"] == [0.025, 0.1, 0.5, 0.9, 0.975]
+    for level in ("80", "95"):
+        assert 0 <= intervals[level]["coverage"] <= 1 and intervals[level]["width"] > 0
+        assert intervals[level]["interval_score"] >= intervals[level]["width"]
+        assert 0 <= intervals["backtest"][level]["coverage"] <= 1
+    assert intervals["95"]["width"] > intervals["80"]["width"]
+    assert set(intervals["models"]) == {*summary["models"], *CANDIDATES}
+    assert set(intervals["coverage_by_holiday"]["80"]) == {"True", "False"}
+    tidy = catalog.load("mo_test_intervals")
+    assert list(tidy.columns[-5:]) == ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
+    assert len(tidy) == len(test) * len(intervals["models"])
+    assert (tidy[["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    report = catalog.load("rpt_interval_evaluation_report")
+    assert set(report["stage"]) == {"test", "backtest"} and set(report["segment"]) == {
+        "overall", "step", "is_holiday", "store_type"}
+    assert "intervals.champion.80.coverage" in catalog.load("rpt_interval_mlflow_metrics")
+    fan = catalog.load("rpt_fan_chart_figure")
+    assert fan.axes[0].get_title() == "Total sales (all series)" and len([a for a in fan.axes if a.get_visible()]) == 4
+    assert catalog.load("rpt_coverage_by_step_figure").axes[0].get_xlabel().startswith("Step")
     table = catalog.load("rpt_model_comparison")
     assert len(table) == len(summary["models"]) + len(CANDIDATES)
     assert table["champion"].sum() == 1
@@ -72,7 +99,13 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     raw = pd.DataFrame({"Store": [1, 1, 2], "Dept": [1, 1, 3], "IsHoliday": ["FALSE", "TRUE", "FALSE"],
                         "Date": [f"{last + pd.Timedelta(weeks=k):%Y-%m-%d}" for k in (1, 2, 39)]})
     forecast = pyfunc.predict(None, raw)
-    assert list(forecast.columns) == ["Store", "Dept", "Date", "Weekly_Sales"] and forecast["Weekly_Sales"].notna().all()
+    quantiles = ["Weekly_Sales_q0.025", "Weekly_Sales_q0.1", "Weekly_Sales_q0.5", "Weekly_Sales_q0.9",
+                 "Weekly_Sales_q0.975"]
+    assert list(forecast.columns) == ["Store", "Dept", "Date", "Weekly_Sales", *quantiles]
+    assert forecast[["Weekly_Sales", *quantiles]].notna().all().all()
+    assert (forecast[quantiles].diff(axis=1).iloc[:, 1:] >= 0).all().all()  # non-crossing
+    assert (forecast["Weekly_Sales_q0.025"] < forecast["Weekly_Sales"]).all()
+    assert (forecast["Weekly_Sales_q0.975"] > forecast["Weekly_Sales"]).all()
     history = feat_panel.set_index(["store", "dept", "date"])["weekly_sales"]
     if summary["best_baseline"] == "seasonal_naive":  # the value 52 weeks back
         assert forecast["Weekly_Sales"].iloc[0] == history[(1, 1, last + pd.Timedelta(weeks=1 - 52))]

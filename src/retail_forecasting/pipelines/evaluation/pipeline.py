@@ -3,7 +3,7 @@ model-comparison table, the champion's forecast and the figures."""
 
 from kedro.pipeline import Node, Pipeline
 
-from retail_forecasting.pipelines.evaluation import nodes
+from retail_forecasting.pipelines.evaluation import intervals, nodes
 from retail_forecasting.pipelines.modelling.pipeline import ZOO
 
 CANDIDATES = (*ZOO, "ensemble")
@@ -25,12 +25,40 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "rpt_champion",
                 name="select_champion",
             ),
+            # prediction intervals (issue #12): calibrated on every model's backtest
             Node(
-                nodes.evaluate_test_window,
-                ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
+                intervals.calibrate_intervals,
+                ["feat_panel", "params:horizon_weeks", "params:intervals", "mo_baseline_backtest",
+                 *(f"{m}.mo_backtest" for m in CANDIDATES)],
+                ["mdl_interval_models", "rpt_interval_backtest_scores", "rpt_interval_backtest_summary"],
+                name="calibrate_intervals",
+            ),
+            Node(intervals.forecast_intervals,
+                 ["mo_test_forecasts", "feat_panel", "mdl_interval_models", "params:intervals"],
+                 "mo_test_intervals", name="forecast_intervals"),
+            Node(
+                intervals.evaluate_intervals,
+                ["mo_test_intervals", "rpt_champion", "rpt_interval_backtest_scores",
+                 "rpt_interval_backtest_summary", "params:intervals"],
+                ["rpt_intervals", "rpt_interval_evaluation_report", "rpt_interval_mlflow_metrics"],
+                name="evaluate_intervals",
+            ),
+            Node(
+                intervals.evaluate_test_window,  # nodes.evaluate_test_window + the champion's intervals
+                ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks", "rpt_intervals"],
                 ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
                 name="evaluate_test_window",
             ),
+            Node(
+                intervals.plot_fan_chart,
+                ["mo_test_intervals", "mo_test_forecasts", "feat_panel", "rpt_champion", "mdl_interval_models",
+                 "params:evaluation", "params:intervals"],
+                "rpt_fan_chart_figure",
+                name="plot_fan_chart",
+            ),
+            Node(intervals.plot_coverage_by_step,
+                 ["rpt_interval_evaluation_report", "rpt_champion", "params:intervals"],
+                 "rpt_coverage_by_step_figure", name="plot_coverage_by_step"),
             Node(nodes.compare_models, ["rpt_champion", "rpt_metrics"], "rpt_model_comparison",
                  name="compare_models"),
             Node(nodes.extract_champion_forecasts, ["mo_test_forecasts", "rpt_champion"],
@@ -54,8 +82,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_feature_importance",
             ),
             Node(
-                nodes.package_champion,
-                {"rpt_champion": "rpt_champion", "feat_panel": "feat_panel", "horizon_weeks": "params:horizon_weeks",
+                intervals.package_champion,  # nodes.package_champion + the champion's interval model
+                {"rpt_champion": "rpt_champion", "interval_models": "mdl_interval_models",
+                 "feat_panel": "feat_panel", "horizon_weeks": "params:horizon_weeks",
                  "features": "params:feature_engineering", "baselines": "params:baselines",
                  "ensemble_weights": "ensemble.mo_weights", **{m: f"{m}.mdl_model" for m in ZOO}},
                 "rpt_champion_model",
