@@ -46,6 +46,12 @@ processes such as statsforecast's ``n_jobs=2`` pool are not summed).
 
     python benchmarks/compare_systems.py --data-dir ../shared/data/walmart
     python benchmarks/compare_systems.py --data-dir ../shared/data/walmart --skip-kedro
+    python benchmarks/compare_systems.py --data-dir ../shared/data/walmart --horizon 13,26,39,52 --markdown table.md
+
+``--horizon`` runs ours as ``kedro run --params raw_data_dir=DIR,horizon_weeks=H`` (default
+parameters otherwise: the backtest design adapts to H) and every other system on the same last H
+weeks; with several horizons they run one after another and a horizon x system Markdown table
+(every member of our zoo listed too, with the backtest design used) is printed at the end.
 
 Needs the ``benchmarks`` extra (``pip install ".[benchmarks]"``: statsforecast, mlforecast).
 """
@@ -295,6 +301,9 @@ def run_child(command: list[str], log_path: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024  # KiB on Linux
 
 
+MEMBERS = ("svd_decomposition", "ridge", "lightgbm", "catboost", "xgboost", "ensemble")
+
+
 def read_ours(horizon: int, test: pd.DataFrame) -> dict:
     metrics = json.loads(METRICS_JSON.read_text())
     if metrics.get("horizon_weeks") != horizon:
@@ -311,26 +320,17 @@ def read_ours(horizon: int, test: pd.DataFrame) -> dict:
         best_learner = None
     return {"champion": champion, "metrics": metrics["models"]["champion"],
             "best_learner": best_learner,
-            "best_learner_metrics": metrics["models"].get(best_learner) if best_learner else None}
+            "best_learner_metrics": metrics["models"].get(best_learner) if best_learner else None,
+            "members": {m: metrics["models"][m] for m in MEMBERS if m in metrics["models"]},
+            "backtest_design": metrics.get("backtest_design")}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", required=True, help="directory with the Kaggle train.csv (and the rest for kedro)")
-    parser.add_argument("--horizon", type=int, default=39)
-    parser.add_argument("--skip-kedro", action="store_true", help="read the existing metrics.json instead of running kedro")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help=argparse.SUPPRESS)
-    parser.add_argument("--system", choices=SYSTEMS, help=argparse.SUPPRESS)  # child mode
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    data_dir = str(Path(args.data_dir).resolve())
-    if args.system:
-        run_system(args.system, data_dir, args.horizon, args.out)
-        return
-
-    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
+    """Ours (a whole ``kedro run`` at ``horizon_weeks=horizon``) and every other system on the
+    last ``horizon`` weeks; prints the table and returns it."""
     train = load_train(data_dir)
-    history, test = split(train, args.horizon)
+    history, test = split(train, horizon)
+    print(f"\n=== horizon {horizon} weeks ===")
     print(f"data: {data_dir}; history {history['date'].min():%Y-%m-%d}..{history['date'].max():%Y-%m-%d}"
           f" ({history['date'].nunique()} weeks), test window {test['date'].min():%Y-%m-%d}.."
           f"{test['date'].max():%Y-%m-%d} ({test['date'].nunique()} weeks, {len(test)} rows scored)")
@@ -341,21 +341,26 @@ def main(argv: list[str] | None = None) -> None:
             print(f"ours: --skip-kedro, reading the existing {METRICS_JSON.relative_to(PROJECT)} (no kedro run)")
             kedro_seconds = kedro_peak = None
         else:
-            command = [str(Path(sys.executable).with_name("kedro")), "run", "--params", f"raw_data_dir={data_dir}"]
+            command = [args.kedro, "run", "--params",
+                       f"raw_data_dir={data_dir},horizon_weeks={horizon}"]
             print(f"ours: $ {' '.join(command)}", flush=True)
             kedro_seconds, kedro_peak = run_child(command, Path(tmp) / "kedro.log")
-        ours = read_ours(args.horizon, test)
+        ours = read_ours(horizon, test)
         rows.append({"system": f"ours: champion ({ours['champion']})", **ours["metrics"],
                      "fit_predict_s": None, "process_s": kedro_seconds, "peak_mib": kedro_peak})
-        if ours["best_learner"]:
-            rows.append({"system": f"ours: best learner on validation ({ours['best_learner']})", **ours["best_learner_metrics"],
-                         "fit_predict_s": None, "process_s": None, "peak_mib": None, "info_only": True})
+        for member, metrics in ours["members"].items():
+            rows.append({"system": f"ours: member {member}", **metrics, "fit_predict_s": None,
+                         "process_s": None, "peak_mib": None, "info_only": True})
+        if ours["backtest_design"]:
+            design = ours["backtest_design"]
+            print(f"ours: backtest design {design['kind']}, cutoffs {', '.join(design.get('cutoffs', []))}: "
+                  f"{design['reason']}")
 
         theirs: dict[str, float] = {}
         for system in [s for s in args.systems.split(",") if s]:
             out = Path(tmp) / system
             command = [sys.executable, str(Path(__file__).resolve()), "--data-dir", data_dir,
-                       "--horizon", str(args.horizon), "--system", system, "--out", str(out)]
+                       "--horizon", str(horizon), "--system", system, "--out", str(out)]
             print(f"{system}: running", flush=True)
             seconds, peak = run_child(command, Path(tmp) / f"{system}.log")
             info = json.loads(Path(f"{out}.json").read_text())
@@ -369,10 +374,6 @@ def main(argv: list[str] | None = None) -> None:
                          "process_s": seconds, "peak_mib": peak})
 
     ours_wmae = ours["metrics"]["wmae"]
-
-    def fmt(value, spec):
-        return "—" if value is None else format(value, spec)
-
     header = (f"{'system':<42} {'WMAE':>9} {'MAE':>9} {'RMSE':>9} {'fit+predict s':>13} "
               f"{'process s':>9} {'peak MiB':>8} {'ours/theirs':>11}")
     print()
@@ -381,14 +382,69 @@ def main(argv: list[str] | None = None) -> None:
     for row in rows:
         ratio = None if row["system"].startswith("ours") else ours_wmae / row["wmae"]
         print(f"{row['system']:<42} {row['wmae']:>9.1f} {row['mae']:>9.1f} {row['rmse']:>9.1f} "
-              f"{fmt(row['fit_predict_s'], '.1f'):>13} {fmt(row['process_s'], '.1f'):>9} "
-              f"{fmt(row['peak_mib'], '.0f'):>8} {fmt(ratio, '.3f'):>11}")
+              f"{_fmt(row['fit_predict_s'], '.1f'):>13} {_fmt(row['process_s'], '.1f'):>9} "
+              f"{_fmt(row['peak_mib'], '.0f'):>8} {_fmt(ratio, '.3f'):>11}")
+    verdict = None
     if theirs:
         name, best, reached = best_of(ours_wmae, theirs)
+        verdict = {"best_other": name, "best_other_wmae": best, "ratio": ours_wmae / best, "reached": reached}
         print()
         print(f"best other system: {name} (WMAE {best:.1f}); ours/theirs = {ours_wmae / best:.3f}; "
               f"ours is {'' if reached else 'NOT '}at least {TARGET_IMPROVEMENT:.0%} better "
               f"({(1 - ours_wmae / best):+.1%})")
+    return {"horizon": horizon, "rows": rows, "design": ours["backtest_design"], "verdict": verdict,
+            "test_window": f"{test['date'].min():%Y-%m-%d}..{test['date'].max():%Y-%m-%d}"}
+
+
+def _fmt(value, spec):
+    return "—" if value is None else format(value, spec)
+
+
+def markdown(results: list[dict]) -> str:
+    """One Markdown table, horizon x system, for docs/benchmarks.md."""
+    lines = ["| horizon | test window | backtest design (cutoffs) | system | WMAE | MAE | RMSE | process s | peak MiB | ours / this |",
+             "|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for result in results:
+        design = result["design"] or {}
+        described = f"{design.get('kind', '?')} ({', '.join(design.get('cutoffs', []))})"
+        ours = result["rows"][0]["wmae"]
+        for i, row in enumerate(result["rows"]):
+            ratio = None if row["system"].startswith("ours") else ours / row["wmae"]
+            lead = (f"| {result['horizon']} | {result['test_window']} | {described} " if i == 0 else "| | | ")
+            lines.append(f"{lead}| {row['system']} | {row['wmae']:.1f} | {row['mae']:.1f} | {row['rmse']:.1f} | "
+                         f"{_fmt(row['process_s'], '.1f')} | {_fmt(row['peak_mib'], '.0f')} | {_fmt(ratio, '.3f')} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, help="directory with the Kaggle train.csv (and the rest for kedro)")
+    parser.add_argument("--horizon", default="39",
+                        help="weeks forecast; several, comma-separated (e.g. 13,26,39,52), run one after another")
+    parser.add_argument("--skip-kedro", action="store_true", help="read the existing metrics.json instead of running kedro")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help=argparse.SUPPRESS)
+    parser.add_argument("--system", choices=SYSTEMS, help=argparse.SUPPRESS)  # child mode
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--markdown", help="also write the horizon x system table (Markdown) to this file")
+    parser.add_argument("--kedro", default=str(Path(sys.executable).with_name("kedro")),
+                        help="the project's kedro (default: next to this Python), so the other systems can "
+                        "run from a separate venv holding the benchmarks extra")
+    args = parser.parse_args(argv)
+    horizons = [int(h) for h in str(args.horizon).split(",") if h.strip()]
+    data_dir = str(Path(args.data_dir).resolve())
+    if args.system:
+        run_system(args.system, data_dir, horizons[0], args.out)
+        return
+
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+    if args.skip_kedro and len(horizons) > 1:
+        raise SystemExit("--skip-kedro reads one metrics.json: give one --horizon")
+    results = [compare(horizon, data_dir, args) for horizon in horizons]
+    table = markdown(results)
+    print()
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
 
 
 if __name__ == "__main__":
