@@ -82,3 +82,34 @@ def test_weeks_outside_the_horizon_and_bad_input_are_refused(synthetic_panel, fi
         champion.forecast(raw_rows(synthetic_panel).drop(columns="IsHoliday"))
     with pytest.raises(ValueError, match="no fitted model"):
         ChampionForecaster.from_panel(synthetic_panel, "ridge", "learner", HORIZON, FEATURES)
+
+
+def test_with_an_interval_model_the_pyfunc_returns_non_crossing_quantile_columns(synthetic_panel):
+    from retail_forecasting.forecasting.intervals import IntervalParams, calibrate
+    from retail_forecasting.registry import ChampionPyfunc
+
+    params = IntervalParams(min_bucket_rows=10)
+    rng = np.random.default_rng(0)
+    n = 5000  # residuals of a model whose errors double over the horizon, in scale units
+    steps = rng.integers(1, HORIZON + 1, n)
+    intervals = calibrate(rng.normal(0, 1, n) * (1 + steps / HORIZON), np.ones(n), steps, np.zeros(n, bool), params,
+                          HORIZON)
+    champion = ChampionForecaster.from_panel(synthetic_panel, "svd_decomposition", "statistical", HORIZON, FEATURES,
+                                             {"svd_decomposition": DecompositionParams()})
+    raw = raw_rows(synthetic_panel, weeks=(1, 20, 39))
+    point = ChampionPyfunc(champion).predict(None, raw)
+    champion.intervals = intervals
+    out = ChampionPyfunc(champion).predict(None, raw)
+    columns = ["Weekly_Sales_q0.025", "Weekly_Sales_q0.1", "Weekly_Sales_q0.5", "Weekly_Sales_q0.9",
+               "Weekly_Sales_q0.975"]
+    assert list(out.columns) == ["Store", "Dept", "Date", "Weekly_Sales", *columns] == [
+        *point.columns, *champion.quantile_columns()]
+    pd.testing.assert_frame_equal(out[point.columns], point)  # the point forecast is unchanged
+    values = out[columns].to_numpy()
+    assert np.isfinite(values).all() and (np.diff(values, axis=1) >= 0).all()
+    floor = np.minimum(0, synthetic_panel["weekly_sales"].min())
+    assert (values >= floor).all()
+    assert (out["Weekly_Sales"] > 0).all()
+    assert (values[:, 0] < out["Weekly_Sales"]).all() and (values[:, -1] > out["Weekly_Sales"]).all()
+    width = (out["Weekly_Sales_q0.975"] - out["Weekly_Sales_q0.025"]).to_numpy().reshape(-1, 3)
+    assert (width[:, 2] > width[:, 0]).all()  # wider at step 39 than at step 1, series by series

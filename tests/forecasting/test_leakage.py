@@ -17,6 +17,7 @@ from retail_forecasting.forecasting.contract import MARKDOWNS
 from retail_forecasting.forecasting.decomposition import DecompositionParams, make_forecaster
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
 from retail_forecasting.forecasting.history import History
+from retail_forecasting.forecasting.intervals import IntervalParams, apply_frame, attach_scales, calibrate_frame
 from retail_forecasting.forecasting.ensemble import EnsembleParams, fit_weights
 from retail_forecasting.forecasting.learners import MODELS, LearnerForecaster, LearnerParams
 
@@ -146,3 +147,25 @@ def test_at_a_52_week_horizon_the_window_around_lag_52_is_cut_to_lookups_of_52_w
     known = ~np.isnan(expected)
     assert known.sum() > len(future) / 2
     np.testing.assert_allclose(frame["lag_52_window"].to_numpy()[known], expected[known])
+
+
+def test_interval_columns_ignore_the_future(synthetic_panel):
+    """The quantile forecasts past a cutoff (forecasting/intervals.py) read nothing after it: the
+    scale and floor of each series come from the History at the cutoff, the calibration from
+    backtest windows that end at or before it; rewriting the past does move them."""
+    cutoff = cutoff_of(synthetic_panel)
+    params = IntervalParams(min_bucket_rows=20)
+    forecaster = {"seasonal_naive": make_baselines(BaselineParams())["seasonal_naive"]}
+
+    def quantiles(panel: pd.DataFrame) -> pd.DataFrame:
+        seen = panel[panel["date"] <= cutoff]
+        inner = [cutoff - pd.Timedelta(weeks=HORIZON + k) for k in (12, 6, 0)]  # windows ending by the cutoff
+        backtest = attach_scales(seen, cross_validation(seen, forecaster, HORIZON, inner), params)
+        model = calibrate_frame(backtest, "seasonal_naive", params, HORIZON)
+        test = attach_scales(panel, cross_validation(panel, forecaster, HORIZON, [cutoff]), params)
+        return apply_frame(model, test, "seasonal_naive")
+
+    clean = quantiles(synthetic_panel)
+    assert list(clean.columns) == ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
+    pd.testing.assert_frame_equal(quantiles(tamper(synthetic_panel, after=cutoff)), clean)
+    assert not np.allclose(quantiles(tamper(synthetic_panel, before=cutoff)), clean)
