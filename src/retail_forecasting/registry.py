@@ -9,7 +9,9 @@ new version (:class:`retail_forecasting.hooks.ChallengerAliasHook`). After revie
 
 The model takes raw-shaped rows (Kaggle ``test.csv``: Store, Dept, Date, IsHoliday, optionally
 MarkDown1..5) for weeks 1..horizon after the last week of the data it was built from, and
-returns Store, Dept, Date, Weekly_Sales::
+returns Store, Dept, Date, Weekly_Sales and the champion's quantiles Weekly_Sales_q0.025,
+Weekly_Sales_q0.1, Weekly_Sales_q0.5, Weekly_Sales_q0.9, Weekly_Sales_q0.975 (issue #12; the
+levels are ``intervals.levels``; a model registered before has no quantile columns)::
 
     model = mlflow.pyfunc.load_model("models:/retail_forecasting_champion@champion")
     forecasts = model.predict(pd.read_csv("test.csv"))
@@ -33,7 +35,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 class ChampionPyfunc(mlflow.pyfunc.PythonModel):
-    """MLflow pyfunc around :class:`ChampionForecaster` (pickled with the model)."""
+    """MLflow pyfunc around :class:`ChampionForecaster` (pickled with the model); its output is
+    the forecaster's: Store, Dept, Date, Weekly_Sales, then ``Weekly_Sales_q<quantile>``."""
 
     def __init__(self, forecaster: ChampionForecaster) -> None:
         self.forecaster = forecaster

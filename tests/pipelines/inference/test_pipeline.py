@@ -57,3 +57,29 @@ def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, horizon_weeks):
     assert tidy["forecast_basis"].tolist() == ["model"] * 4
     # the planned markdowns of each row's week, NaN where features.csv has none
     np.testing.assert_array_equal(catalog.load("int_inference_input")["MarkDown1"], [5.0, np.nan, 7.0, np.nan])
+
+
+def test_the_model_quantiles_reach_the_tidy_table_not_the_submission(feat_panel, run_pipeline, horizon_weeks):
+    from retail_forecasting.forecasting.intervals import IntervalParams, calibrate
+
+    last = feat_panel["date"].max()
+    forecaster = ChampionForecaster.from_panel(
+        feat_panel, "seasonal_naive", "baseline", horizon_weeks, FeatureParams(), baselines=BaselineParams())
+    rng = np.random.default_rng(0)
+    steps = rng.integers(1, horizon_weeks + 1, 2000)
+    forecaster.intervals = calibrate(rng.normal(0, 1, 2000), np.ones(2000), steps, np.zeros(2000, bool),
+                                     IntervalParams(min_bucket_rows=10), horizon_weeks)
+    test = pd.concat([kaggle_test(last), pd.DataFrame({"Store": [1], "Dept": [99], "IsHoliday": [False],
+                                                       "Date": [f"{last + WEEK:%Y-%m-%d}"]})], ignore_index=True)
+    catalog = run_pipeline(create_pipeline(), {"raw_test": test, "raw_features": pd.DataFrame(
+        {"Store": [1], "Date": [f"{last + WEEK:%Y-%m-%d}"], "IsHoliday": False}),
+        "raw_stores": kaggle_stores(), "mdl_registered_champion": Loaded(ChampionPyfunc(forecaster))})
+    assert list(catalog.load("rpt_submission").columns) == ["Id", "Weekly_Sales"]
+    tidy = catalog.load("mo_inference_forecasts")
+    quantiles = ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
+    assert list(tidy.columns) == ["store", "dept", "date", "is_holiday", "weekly_sales_forecast", *quantiles,
+                                  "forecast_basis"]
+    model_rows = tidy["forecast_basis"] == "model"
+    assert model_rows.sum() == 4 and (tidy.loc[model_rows, "q0.025"] < tidy.loc[model_rows, "weekly_sales_forecast"]).all()
+    assert (tidy.loc[model_rows, "q0.975"] > tidy.loc[model_rows, "weekly_sales_forecast"]).all()
+    assert (tidy.loc[~model_rows, quantiles] == 0).all().all()  # a department never seen: 0, like its forecast

@@ -72,18 +72,24 @@ def prepare_inference_input(raw_test: pd.DataFrame, raw_features: pd.DataFrame, 
 
 def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Kaggle submission (``Id = Store_Dept_Date``, ``Weekly_Sales``) and a tidy forecast
-    table (store, dept, date, is_holiday, weekly_sales_forecast, forecast_basis), in test.csv's
-    row order. Rows of departments the model has never seen get
-    :data:`.checks.UNSEEN_DEPARTMENT_FORECAST`; the model forecasts the others."""
+    table (store, dept, date, is_holiday, weekly_sales_forecast, the model's quantiles
+    ``q0.025`` … ``q0.975`` if it returns ``Weekly_Sales_q…`` columns, forecast_basis), in
+    test.csv's row order. Rows of departments the model has never seen get
+    :data:`.checks.UNSEEN_DEPARTMENT_FORECAST` (their quantiles too); the model forecasts the others."""
     basis = inference_input["forecast_basis"].to_numpy()
     forecastable = basis != checks.UNSEEN_DEPARTMENT
     values = np.full(len(inference_input), checks.UNSEEN_DEPARTMENT_FORECAST)
+    quantiles: dict[str, np.ndarray] = {}
     if forecastable.any():
         rows = inference_input.loc[forecastable].drop(columns="forecast_basis").reset_index(drop=True)
         forecast = model.predict(rows)
         if len(forecast) != len(rows) or forecast["Weekly_Sales"].isna().any():
             raise ValueError("the model returned missing or misaligned forecasts")
         values[forecastable] = forecast["Weekly_Sales"].to_numpy(dtype=float)
+        for column in [c for c in forecast.columns if c.startswith("Weekly_Sales_q")]:  # issue #12
+            quantiles[column.removeprefix("Weekly_Sales_")] = np.full(len(inference_input),
+                                                                      checks.UNSEEN_DEPARTMENT_FORECAST)
+            quantiles[column.removeprefix("Weekly_Sales_")][forecastable] = forecast[column].to_numpy(dtype=float)
     dates = pd.to_datetime(inference_input["Date"])
     day = dates.dt.strftime("%Y-%m-%d")
     submission = pd.DataFrame(
@@ -93,7 +99,7 @@ def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.D
     tidy = pd.DataFrame(
         {"store": inference_input["Store"].to_numpy(), "dept": inference_input["Dept"].to_numpy(),
          "date": dates.to_numpy(), "is_holiday": inference_input["IsHoliday"].astype(bool).to_numpy(),
-         "weekly_sales_forecast": values, "forecast_basis": basis}
+         "weekly_sales_forecast": values, **quantiles, "forecast_basis": basis}
     )
     counts = tidy["forecast_basis"].value_counts().to_dict()
     logger.info("Forecast %d test.csv rows, %s..%s; forecast_basis counts %s",
