@@ -17,6 +17,14 @@ CONTEXT_CLASS = ProjectContext
 # RunLockHook allows one `kedro run` at a time per project (retail_forecasting.runlock).
 HOOKS = (RunLockHook(), ChallengerAliasHook(), FlatParamsHook())
 
+# ProvenanceHook stamps each saved dataset with the settings it was made under and refuses a
+# training node whose inputs were made under other ones (retail_forecasting.provenance);
+# RunNameHook names and tags the MLflow run by scope, data, horizon and commit (run_names).
+from retail_forecasting.provenance import ProvenanceHook  # noqa: E402
+from retail_forecasting.run_names import RunNameHook  # noqa: E402
+
+HOOKS = (*HOOKS, ProvenanceHook(), RunNameHook())
+
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     # `kedro run` without --env uses `base` alone: the embedded default needs no credentials.
