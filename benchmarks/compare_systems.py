@@ -53,6 +53,26 @@ parameters otherwise: the backtest design adapts to H) and every other system on
 weeks; with several horizons they run one after another and a horizon x system Markdown table
 (every member of our zoo listed too, with the backtest design used) is printed at the end.
 
+Prediction intervals (issue #12), at ``LEVELS`` (80 and 95 %) on the same rows:
+
+- ours: the champion's ``intervals`` in ``metrics.json`` (split-conformal quantiles of scaled
+  backtest residuals, docs/forecasting.md);
+- ``statsforecast_mstl``: the models' own intervals (``forecast(level=[80, 95])``: MSTL through
+  its AutoETS trend forecaster, SeasonalNaive and AutoETS for the fallbacks); the last-value
+  fallback has none (a zero-width interval, counted);
+- ``mlforecast_lightgbm``: mlforecast's conformal intervals, ``PredictionIntervals(n_windows=2,
+  h=horizon)`` (conformal distribution of the absolute errors per step over two windows). Its
+  windows of ``horizon`` weeks before the cutoff leave the first one a training set too short for
+  lag 52 at long horizons, so the conformal fit uses ``dropna=False`` (LightGBM handles the
+  missing lags); the point forecast and its WMAE come from the benchmark's own fit
+  (``dropna=True``) as before, the interval bounds from the conformal fit;
+- the script's seasonal naive has no interval.
+
+Scored with :func:`retail_forecasting.forecasting.intervals.score_intervals` on every test row:
+coverage, mean width, interval (Winkler) score (and with the WMAE's holiday weights) and the
+pinball loss over the quantiles 0.025, 0.1, 0.5, 0.9, 0.975 (a peer's 0.5 quantile is its point
+forecast). A test row whose series has no history is forecast 0 with a zero-width interval.
+
 Needs the ``benchmarks`` extra (``pip install ".[benchmarks]"``: statsforecast, mlforecast).
 """
 
@@ -82,6 +102,8 @@ SYSTEMS = ("seasonal_naive", "statsforecast_mstl", "mlforecast_lightgbm")
 METRICS_JSON = PROJECT / "data" / "08_reporting" / "metrics.json"
 CHAMPION_JSON = PROJECT / "data" / "08_reporting" / "champion.json"
 TARGET_IMPROVEMENT = 0.05
+LEVELS = (80, 95)  # interval levels, %, as the project's intervals.levels
+TARGET_INTERVAL_IMPROVEMENT = 0.10  # issue #12: interval score at least 10 % better than the best peer's
 
 
 # ----------------------------------------------------------------------------- data preparation
@@ -188,6 +210,36 @@ def best_of(ours: float, theirs: dict[str, float]) -> tuple[str, float, bool]:
     return name, theirs[name], ours <= (1.0 - TARGET_IMPROVEMENT) * theirs[name]
 
 
+def bound_columns(levels=LEVELS) -> list[str]:
+    """Nixtla's interval columns of a model aliased ``yhat``: yhat-lo-95, yhat-lo-80, yhat-hi-80, yhat-hi-95."""
+    return ([f"yhat-lo-{level}" for level in sorted(levels, reverse=True)]
+            + [f"yhat-hi-{level}" for level in sorted(levels)])
+
+
+def score_interval_forecasts(test: pd.DataFrame, forecasts: pd.DataFrame, levels=LEVELS) -> dict | None:
+    """Coverage, width, interval score and pinball loss of ``forecasts``' bounds (Nixtla's
+    ``yhat-lo-80`` … columns) on every row of ``test``; ``None`` if it has no bounds. The
+    quantiles are (lower bounds, ``yhat`` as the median, upper bounds), sorted per row."""
+    from retail_forecasting.forecasting.intervals import quantile_levels, score_intervals
+
+    columns = bound_columns(levels)
+    if not set(columns) <= set(forecasts.columns):
+        return None
+    rows = test.assign(unique_id=series_id(test["store"], test["dept"]))
+    merged = rows.merge(forecasts[["unique_id", "ds", "yhat", *columns]].rename(columns={"ds": "date"}),
+                        how="left", on=["unique_id", "date"], validate="one_to_one")
+    merged["yhat"] = merged["yhat"].fillna(0.0)
+    n_low = len(levels)
+    ordered = [*columns[:n_low], "yhat", *columns[n_low:]]
+    values = merged[ordered].to_numpy(dtype=float)
+    missing = ~np.isfinite(values)
+    values = np.where(missing, merged["yhat"].to_numpy()[:, None], values)  # no bound: zero width
+    totals, _ = score_intervals(merged.rename(columns={"weekly_sales": "actual"}), np.sort(values, axis=1),
+                                quantile_levels(levels), levels, segments=())
+    totals["rows_without_bounds"] = int(missing.any(axis=1).sum())
+    return totals
+
+
 # ----------------------------------------------------------------------------- the systems (children)
 def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict]:
     from statsforecast import StatsForecast
@@ -208,7 +260,7 @@ def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, 
         if len(ids) == 0:
             continue
         sf = StatsForecast(models=[model], freq=FREQ, n_jobs=2)
-        parts.append(sf.forecast(df=data[data["unique_id"].isin(ids)], h=horizon))
+        parts.append(sf.forecast(df=data[data["unique_id"].isin(ids)], h=horizon, level=list(LEVELS)))
     # series shorter than one season: AutoETS(ZZN) one by one, the last value where ETS raises
     # (statsforecast's "tiny datasets" on a handful of weeks)
     n_naive = 0
@@ -216,11 +268,14 @@ def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, 
     for uid, frame in short.groupby("unique_id", sort=True):
         y = frame["y"].to_numpy(dtype=float)
         try:
-            yhat = AutoETS(model="ZZN").forecast(y=y, h=horizon)["mean"]
+            fitted = AutoETS(model="ZZN").forecast(y=y, h=horizon, level=list(LEVELS))
+            yhat = fitted["mean"]
+            bounds = {f"yhat-{side}-{level}": fitted[f"{side}-{level}"] for side in ("lo", "hi") for level in LEVELS}
         except Exception:  # noqa: BLE001 - any ETS failure takes the documented fallback
             yhat, n_naive = np.repeat(y[-1], horizon), n_naive + 1
+            bounds = {column: np.full(horizon, np.nan) for column in bound_columns()}  # no interval
         start = frame["ds"].iloc[-1] + pd.Timedelta(weeks=1)
-        parts.append(pd.DataFrame({"unique_id": uid, "yhat": yhat,
+        parts.append(pd.DataFrame({"unique_id": uid, "yhat": yhat, **bounds,
                                    "ds": pd.date_range(start, periods=horizon, freq=FREQ)}))
     seconds = time.perf_counter() - started
     forecasts = pd.concat(parts, ignore_index=True)
@@ -235,7 +290,7 @@ def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, 
         "non_finite_forecasts_set_to_0": int((~np.isfinite(forecasts["yhat"])).sum()),
     }
     forecasts["yhat"] = forecasts["yhat"].where(np.isfinite(forecasts["yhat"]), 0.0)
-    return forecasts[["unique_id", "ds", "yhat"]], info
+    return forecasts[["unique_id", "ds", "yhat", *bound_columns()]], info
 
 
 def run_mlforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict]:
@@ -248,22 +303,46 @@ def run_mlforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dic
         subsample=1.0, colsample_bytree=0.9, objective="l2",
         random_state=SEED, n_jobs=2, deterministic=True, force_row_wise=True, verbose=-1,
     )
-    mlf = MLForecast(
-        models={"yhat": model},
-        freq=FREQ,
-        lags=[1, 2, 4, SEASON],
-        lag_transforms={1: [RollingMean(window_size=4), RollingMean(window_size=12)],
-                        SEASON: [RollingMean(window_size=4)]},
-        date_features=["week", "month"],
-        num_threads=2,
-    )
+
+    def make(regressor) -> MLForecast:
+        return MLForecast(
+            models={"yhat": regressor},
+            freq=FREQ,
+            lags=[1, 2, 4, SEASON],
+            lag_transforms={1: [RollingMean(window_size=4), RollingMean(window_size=12)],
+                            SEASON: [RollingMean(window_size=4)]},
+            date_features=["week", "month"],
+            num_threads=2,
+        )
+
+    mlf = make(model)
     data = panel[["unique_id", "ds", "y", "store", "dept"]]
     started = time.perf_counter()
     mlf.fit(data, static_features=["store", "dept"], dropna=True)
     forecasts = mlf.predict(h=horizon)
     seconds = time.perf_counter() - started
-    return forecasts[["unique_id", "ds", "yhat"]], {
+    # conformal intervals (mlforecast's PredictionIntervals), a second fit: see the module docstring
+    from mlforecast.utils import PredictionIntervals
+
+    started = time.perf_counter()
+    long_enough = data.groupby("unique_id")["ds"].transform("size") > 2 * horizon
+    if long_enough.any():
+        conformal = make(lgb.LGBMRegressor(**model.get_params()))
+        conformal.fit(data[long_enough], static_features=["store", "dept"], dropna=False,
+                      prediction_intervals=PredictionIntervals(n_windows=2, h=horizon))
+        bounds = conformal.predict(h=horizon, level=list(LEVELS))
+    else:  # no series has two windows of history: no conformal interval at this horizon
+        bounds = forecasts[["unique_id", "ds", "yhat"]].assign(**{c: np.nan for c in bound_columns()})
+    # the intervals around the benchmark's own point forecast: each bound's offset from the
+    # conformal fit's point (mlforecast's bounds are symmetric around its point)
+    bounds = forecasts.merge(bounds, on=["unique_id", "ds"], how="left", suffixes=("", "_conformal"))
+    for column in bound_columns():
+        bounds[column] = bounds["yhat"] + bounds[column] - bounds["yhat_conformal"]
+    interval_seconds = time.perf_counter() - started
+    return bounds[["unique_id", "ds", "yhat", *bound_columns()]], {
         "fit_predict_seconds": seconds, "series": int(panel["unique_id"].nunique()),
+        "interval_fit_predict_seconds": interval_seconds,
+        "series_without_interval_too_short": int(data.loc[~long_enough, "unique_id"].nunique()),
     }
 
 
@@ -322,7 +401,8 @@ def read_ours(horizon: int, test: pd.DataFrame) -> dict:
             "best_learner": best_learner,
             "best_learner_metrics": metrics["models"].get(best_learner) if best_learner else None,
             "members": {m: metrics["models"][m] for m in MEMBERS if m in metrics["models"]},
-            "backtest_design": metrics.get("backtest_design")}
+            "backtest_design": metrics.get("backtest_design"),
+            "intervals": metrics.get("intervals")}  # the champion's (issue #12), if the run made them
 
 
 def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
@@ -347,7 +427,8 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
             kedro_seconds, kedro_peak = run_child(command, Path(tmp) / "kedro.log")
         ours = read_ours(horizon, test)
         rows.append({"system": f"ours: champion ({ours['champion']})", **ours["metrics"],
-                     "fit_predict_s": None, "process_s": kedro_seconds, "peak_mib": kedro_peak})
+                     "fit_predict_s": None, "process_s": kedro_seconds, "peak_mib": kedro_peak,
+                     "intervals": ours["intervals"]})
         for member, metrics in ours["members"].items():
             rows.append({"system": f"ours: member {member}", **metrics, "fit_predict_s": None,
                          "process_s": None, "peak_mib": None, "info_only": True})
@@ -367,11 +448,12 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
             forecasts = pd.read_parquet(f"{out}.parquet")
             forecasts["ds"] = pd.to_datetime(forecasts["ds"])
             metrics, n_zero = score_forecasts(test, forecasts)
+            intervals = score_interval_forecasts(test, forecasts)
             theirs[system] = metrics["wmae"]
             extras = {k: v for k, v in info.items() if k != "fit_predict_seconds"}
             print(f"{system}: {extras}; test rows of series without history forecast 0: {n_zero}", flush=True)
             rows.append({"system": system, **metrics, "fit_predict_s": info["fit_predict_seconds"],
-                         "process_s": seconds, "peak_mib": peak})
+                         "process_s": seconds, "peak_mib": peak, "intervals": intervals})
 
     ours_wmae = ours["metrics"]["wmae"]
     header = (f"{'system':<42} {'WMAE':>9} {'MAE':>9} {'RMSE':>9} {'fit+predict s':>13} "
@@ -392,8 +474,50 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
         print(f"best other system: {name} (WMAE {best:.1f}); ours/theirs = {ours_wmae / best:.3f}; "
               f"ours is {'' if reached else 'NOT '}at least {TARGET_IMPROVEMENT:.0%} better "
               f"({(1 - ours_wmae / best):+.1%})")
+    interval_verdict = print_intervals(rows)
     return {"horizon": horizon, "rows": rows, "design": ours["backtest_design"], "verdict": verdict,
+            "interval_verdict": interval_verdict,
             "test_window": f"{test['date'].min():%Y-%m-%d}..{test['date'].max():%Y-%m-%d}"}
+
+
+def interval_verdict(rows: list[dict], levels=LEVELS) -> dict | None:
+    """Per level: the best peer's interval score, ours over it, and whether ours is at least
+    ``TARGET_INTERVAL_IMPROVEMENT`` lower (issue #12); None without our intervals or a peer's."""
+    ours = rows[0].get("intervals")
+    peers = {r["system"]: r["intervals"] for r in rows if not r["system"].startswith("ours") and r.get("intervals")}
+    if not ours or not peers:
+        return None
+    out = {}
+    for level in map(str, levels):
+        name = min(peers, key=lambda p: peers[p][level]["interval_score"])
+        best = peers[name][level]["interval_score"]
+        ratio = ours[level]["interval_score"] / best
+        out[level] = {"best_other": name, "best_other_interval_score": best, "ratio": ratio,
+                      "reached": ratio <= 1.0 - TARGET_INTERVAL_IMPROVEMENT}
+    return out
+
+
+def print_intervals(rows: list[dict], levels=LEVELS) -> dict | None:
+    """The interval table (coverage, width, interval score per level; pinball) and the verdict."""
+    shown = [r for r in rows if r.get("intervals")]
+    if not shown:
+        return None
+    print()
+    header = f"{'system (intervals)':<42} " + " ".join(
+        f"{'cov' + str(lv):>7} {'width' + str(lv):>9} {'IS' + str(lv):>9}" for lv in levels) + f" {'pinball':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in shown:
+        iv = row["intervals"]
+        print(f"{row['system']:<42} " + " ".join(
+            f"{iv[str(lv)]['coverage']:>7.3f} {iv[str(lv)]['width']:>9.0f} {iv[str(lv)]['interval_score']:>9.0f}"
+            for lv in levels) + f" {iv['pinball']:>8.1f}")
+    verdict = interval_verdict(rows, levels)
+    for level, v in (verdict or {}).items():
+        print(f"{level} % intervals: best other {v['best_other']} (interval score {v['best_other_interval_score']:.0f});"
+              f" ours/theirs = {v['ratio']:.3f}; ours is {'' if v['reached'] else 'NOT '}at least "
+              f"{TARGET_INTERVAL_IMPROVEMENT:.0%} better ({1 - v['ratio']:+.1%})")
+    return verdict
 
 
 def _fmt(value, spec):
@@ -413,7 +537,30 @@ def markdown(results: list[dict]) -> str:
             lead = (f"| {result['horizon']} | {result['test_window']} | {described} " if i == 0 else "| | | ")
             lines.append(f"{lead}| {row['system']} | {row['wmae']:.1f} | {row['mae']:.1f} | {row['rmse']:.1f} | "
                          f"{_fmt(row['process_s'], '.1f')} | {_fmt(row['peak_mib'], '.0f')} | {_fmt(ratio, '.3f')} |")
-    return "\n".join(lines)
+    intervals = interval_markdown(results)
+    return "\n".join(lines) + ("\n\n" + intervals if intervals else "")
+
+
+def interval_markdown(results: list[dict], levels=LEVELS) -> str:
+    """The interval table (issue #12), horizon x system with intervals, for docs/benchmarks.md."""
+    lines = ["| horizon | system | " + " | ".join(f"coverage {lv} % | width {lv} % | interval score {lv} % | ours / this"
+                                                for lv in levels) + " | pinball |",
+             "|---:|---|" + "---:|" * (4 * len(levels) + 1)]
+    count = 0
+    for result in results:
+        shown = [r for r in result["rows"] if r.get("intervals")]
+        ours = result["rows"][0].get("intervals")
+        for i, row in enumerate(shown):
+            iv, cells = row["intervals"], []
+            for lv in map(str, levels):
+                ratio = (None if row["system"].startswith("ours") or not ours
+                         else ours[lv]["interval_score"] / iv[lv]["interval_score"])
+                cells.append(f"{iv[lv]['coverage']:.3f} | {iv[lv]['width']:.0f} | {iv[lv]['interval_score']:.0f} | "
+                             f"{_fmt(ratio, '.3f')}")
+            lines.append(f"| {result['horizon'] if i == 0 else ''} | {row['system']} | " + " | ".join(cells)
+                         + f" | {iv['pinball']:.1f} |")
+            count += 1
+    return "\n".join(lines) if count else ""
 
 
 def main(argv: list[str] | None = None) -> None:
