@@ -18,7 +18,7 @@ from kedro.framework.startup import bootstrap_project
 from retail_forecasting.aws import entrypoint
 from retail_forecasting.aws.mlflow_artifacts import MlflowRemoteArtifactDataset
 from retail_forecasting.aws.pipeline_graph import step_dependencies, topological_order
-from retail_forecasting.aws.quality_gate import GateConfig, check_metrics
+from retail_forecasting.aws.quality_gate import GateConfig, check_metrics, check_registration
 from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -150,7 +150,9 @@ def test_kedro_run_env_sagemaker_end_to_end(
         if inner is None or getattr(inner, "_filepath", None) is None:
             continue
         if not hasattr(inner, "_protocol"):  # MLflow model datasets: stored by MLflow itself
-            assert type(inner).__module__.startswith("kedro_mlflow.io.models"), name
+            # kedro-mlflow's model datasets, or a project subclass (RegisteredModelDataset)
+            assert any(c.__module__.startswith("kedro_mlflow.io.models")
+                       for c in type(inner).__mro__), name
             continue
         assert inner._protocol == "s3", f"{name} is not on S3: {inner._filepath}"
         files[name] = str(inner._filepath)
@@ -178,10 +180,20 @@ def test_kedro_run_env_sagemaker_end_to_end(
     assert mlflow.MlflowClient().list_artifacts(evaluation), "artifacts logged from S3 files"
 
     # the quality gate of the SageMaker Pipeline finds every value it reads in this run's
-    # metrics.json (a missing path raises GateError); pass or fail depends on the tiny data
+    # metrics.json (a missing path raises GateError); pass or fail depends on the tiny data.
+    # Its baselines and metrics come from parameters_evaluation.yml (as load_settings merges them)
     settings = yaml.safe_load((PROJECT_ROOT / "conf/sagemaker/sagemaker_pipeline.yml").read_text())
+    evaluation_params = yaml.safe_load(
+        (PROJECT_ROOT / "conf/base/parameters_evaluation.yml").read_text())["evaluation"]
     metrics = aws.read_json("retail/08_reporting/metrics.json")
-    gate = GateConfig.from_dict(settings["quality_gate"])
+    gate = GateConfig.from_dict({**evaluation_params["quality_gate"], **settings["quality_gate"]})
     passed, reasons = check_metrics(metrics, gate)
     assert set(gate.baselines) <= set(metrics["models"]), "every configured baseline is scored"
     assert passed or reasons
+    decision = check_registration(metrics, None, gate)
+    assert not [r for r in decision.reasons if "has no value at" in r], decision.reasons
+    # ...and the evaluation step's ChallengerAliasHook applied the same rule to the MLflow alias
+    row = runs.loc[runs["tags.mlflow.runName"] == "evaluation"].iloc[0]
+    assert row["tags.quality_gate"] == decision.status, row["tags.quality_gate_reasons"]
+    aliases = mlflow.MlflowClient().get_registered_model("retail_forecasting_champion").aliases
+    assert ("challenger" in aliases) == decision.passed  # no previous challenger in this store
