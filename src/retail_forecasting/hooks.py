@@ -13,8 +13,8 @@ SageMaker Pipeline's ConditionStep, plus the ratio to the previous challenger) o
 
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -153,9 +153,9 @@ class ChallengerAliasHook:
         config = self._gate_config()
         previous_version, previous = self._previous_challenger(client, config)
         if self._metrics is None:
-            decision = GateDecision(passed=False, reasons=(
-                f"{METRICS_DATASET} (metrics.json) was not produced by this run: nothing to "
-                f"judge the model on",))
+            missing = (f"{METRICS_DATASET} (metrics.json) was not produced by this run: "
+                       "nothing to judge the model on")
+            decision = GateDecision(passed=False, reasons=(missing,))
         else:
             decision = check_registration(self._metrics, previous, config)
         self._record(decision, previous_version)

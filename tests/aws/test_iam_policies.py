@@ -48,9 +48,9 @@ def allows(document: dict, action: str, resource: str, prefix: str | None = None
         if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement["Resource"])):
             continue
         condition = statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix")
-        if prefix is not None and condition is not None:
-            if not any(fnmatch.fnmatchcase(prefix, p) for p in as_list(condition)):
-                continue
+        if (prefix is not None and condition is not None
+                and not any(fnmatch.fnmatchcase(prefix, p) for p in as_list(condition))):
+            continue
         return True
     return False
 
@@ -176,7 +176,7 @@ def test_sagemaker_role_reads_raw_writes_the_catalog_and_registers():
 def test_docs_show_the_same_policies():
     """docs/aws.md embeds each policy after a `<!-- infra/iam/NAME.json -->` marker."""
     text = (PROJECT_ROOT / "docs" / "aws.md").read_text()
-    shown = dict(re.findall(r"<!-- infra/iam/(\w+)\.json -->\s*```json\n(.*?)```", text, re.S))
+    shown = dict(re.findall(r"<!-- infra/iam/(\w+)\.json -->\s*```json\n(.*?)```", text, re.DOTALL))
     assert sorted(shown) == POLICIES
     for name, block in shown.items():
         assert json.loads(block) == policy(name), f"docs/aws.md differs from infra/iam/{name}.json"

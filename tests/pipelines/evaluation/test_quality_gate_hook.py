@@ -26,7 +26,7 @@ BASELINES = ("naive", "seasonal_naive", "holiday_aligned_seasonal_naive", "movin
 
 
 class Echo(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input, params=None):  # noqa: ARG002
+    def predict(self, context, model_input, params=None):
         return model_input
 
 
