@@ -30,6 +30,7 @@ import json
 import logging
 import threading
 import time
+import warnings
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -59,7 +60,10 @@ try:
     import orjson
 
     def _dumps(content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        try:
+            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        except TypeError:  # e.g. an integer over 64 bits echoed from a refused request
+            return json.dumps(content, default=str).encode()
 except ImportError:  # pragma: no cover - orjson is in the serving extra
     def _dumps(content: Any) -> bytes:
         return json.dumps(content, default=float).encode()
@@ -223,8 +227,11 @@ def _csv_frame(body: bytes) -> pd.DataFrame:
                                                     "msg": "the CSV body is empty: send test.csv rows with "
                                                            "the header Store,Dept,Date,IsHoliday"}])
     try:
-        raw = pd.read_csv(io.BytesIO(body), encoding="utf-8")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        with warnings.catch_warnings():  # rows longer than the header: an error, not lost data
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            raw = pd.read_csv(io.BytesIO(body), encoding="utf-8", index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, UnicodeDecodeError,
+            ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise fc.Refusal(f"the body is not a readable CSV: {first}",
                          [{"loc": ["body"], "type": "malformed_csv", "msg": f"not a readable CSV: {first}"}]) from None

@@ -23,6 +23,7 @@ in the same request (tests check this), so both paths give the same numbers.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ from retail_forecasting.pipelines.ingestion.nodes import _as_number
 MARKDOWN_COLUMNS = [f"MarkDown{i}" for i in range(1, 6)]
 KEY_OUTPUT = ("Store", "Dept", "Date")
 #: Kaggle column -> field name of the JSON API
+logger = logging.getLogger(__name__)
 API_FIELDS = {"Store": "store", "Dept": "dept", "Date": "week", "IsHoliday": "is_holiday",
               **{f"MarkDown{i}": f"markdown{i}" for i in range(1, 6)}}
 
@@ -151,6 +153,11 @@ def check_rows(raw: pd.DataFrame, forecaster: ChampionForecaster, kind: str) -> 
         message = str(exc)
         raise Refusal(_json_message(message) if kind == "json" else message,
                       _field_errors(message, kind)) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # input the checks did not foresee
+        logger.warning("Rows refused by an unexpected %s: %s", type(exc).__name__, exc)
+        raise Refusal(f"the rows could not be read: {exc}",
+                      [{"loc": ["body"], "msg": f"the rows could not be read: {exc}",
+                        "type": "unreadable_rows"}]) from None
     return rows, basis
 
 

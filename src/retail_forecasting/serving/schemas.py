@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Markdown = float | None
+ID_MAX = 2**31 - 1
 
 
 class ForecastRow(BaseModel):
@@ -14,8 +15,8 @@ class ForecastRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    store: int = Field(description="Store id (Kaggle Store)", examples=[1])
-    dept: int = Field(description="Department id (Kaggle Dept)", examples=[1])
+    store: int = Field(ge=0, le=ID_MAX, description="Store id (Kaggle Store)", examples=[1])
+    dept: int = Field(ge=0, le=ID_MAX, description="Department id (Kaggle Dept)", examples=[1])
     week: date = Field(description="The Friday that ends the week (YYYY-MM-DD, Kaggle Date)",
                        examples=["2012-11-02"])
     is_holiday: bool | None = Field(None, description="Kaggle IsHoliday; default: the calendar's "
@@ -32,8 +33,8 @@ class SeriesKey(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    store: int = Field(examples=[1])
-    dept: int = Field(examples=[1])
+    store: int = Field(ge=0, le=ID_MAX, examples=[1])
+    dept: int = Field(ge=0, le=ID_MAX, examples=[1])
 
 
 class ForecastRequest(BaseModel):
