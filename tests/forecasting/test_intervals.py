@@ -23,6 +23,7 @@ from retail_forecasting.forecasting.intervals import (
     pinball,
     quantile_columns,
     quantile_levels,
+    row_groups,
     score_intervals,
     series_scale,
 )
@@ -155,15 +156,32 @@ def test_scale_and_floor_come_from_the_history_at_the_cutoff():
     assert series_scale(history, rows, params.model_copy(update={"scale": "mean_abs"}))[0][0] == pytest.approx(14.0)
 
 
-def test_holiday_weeks_get_their_own_spread():
-    rng = np.random.default_rng(1)
-    n = 40_000
-    holiday = rng.uniform(size=n) < 0.1
-    residual = rng.normal(0, 1, n) * np.where(holiday, 3.0, 1.0)
+def test_holiday_weeks_and_the_peak_season_get_their_own_spread():
+    dates = pd.Series(pd.date_range("2010-02-05", periods=156, freq="7D"))
+    holiday = dates.dt.strftime("%m-%d").isin(["02-12", "09-10", "11-26", "12-31", "02-11", "09-09"]).to_numpy()
     params = IntervalParams(step_bucket_weeks=39)
-    model = calibrate(residual, np.ones(n), rng.integers(1, 40, n), holiday, params)
-    other, hol = model.table[0, 0], model.table[1, 0]
-    np.testing.assert_allclose(hol[[0, -1]], 3 * other[[0, -1]], rtol=0.1)
+    group = row_groups(dates, holiday, params)
+    assert group[dates.dt.strftime("%m-%d") == "02-12"].tolist() == [1]           # Super Bowl week
+    assert set(group[(dates.dt.month == 12)]) == {2} and group[dates == "2010-11-26"].tolist() == [2]
+    assert group[dates == "2010-11-19"].tolist() == [0]                            # before Thanksgiving's week
+    assert set(row_groups(dates, holiday, params.model_copy(update={"peak_season": None, "by_holiday": False}))) == {0}
+
+    rng = np.random.default_rng(1)
+    n = 60_000
+    group = rng.choice(3, n, p=[0.8, 0.1, 0.1])
+    steps = rng.integers(1, 40, n)
+    residual = rng.normal(0, 1, n) * np.array([1.0, 3.0, 2.0])[group]
+    model = calibrate(residual, np.ones(n), steps, group, params)
+    np.testing.assert_allclose(model.table[1, 0, [0, -1]], 3 * model.table[0, 0, [0, -1]], rtol=0.1)
+    np.testing.assert_allclose(model.table[2, 0, [0, -1]], 2 * model.table[0, 0, [0, -1]], rtol=0.1)
+    # a group without rows in a bucket: the bucket's pooled quantiles x the group's relative spread
+    late = (group == 2) & (steps <= 20)
+    sparse = calibrate(residual[~late], np.ones((~late).sum()), steps[~late], group[~late],
+                       params.model_copy(update={"step_bucket_weeks": 20}), 39)
+    assert sparse.counts[2, 0] == 0 and sparse.counts[2, 1] > 0
+    pooled = np.quantile(residual[~late][steps[~late] <= 20], params.quantiles)
+    assert sparse.table[2, 0, -1] > 1.3 * pooled[-1]               # wider than the pooled rows'
+    assert sparse.table[2, 0, -1] <= sparse.table[2, 1, -1] + 1e-9  # and never wider than at later steps
     assert IntervalModel.from_dict(model.as_dict()).table.tolist() == model.table.tolist()
 
 

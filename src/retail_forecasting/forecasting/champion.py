@@ -184,7 +184,7 @@ class ChampionForecaster:
                             "Weekly_Sales": np.asarray(values, dtype=float)})
         if self.intervals is not None:
             scale, floor = series_scale(self.history, rows, self.intervals.params)
-            quantiles = self.intervals.frame(out["Weekly_Sales"].to_numpy(), scale, steps,
+            quantiles = self.intervals.frame(out["Weekly_Sales"].to_numpy(), scale, steps, rows["date"],
                                              rows["is_holiday"].to_numpy(), floor, prefix=QUANTILE_PREFIX)
             out = pd.concat([out, quantiles.set_axis(out.index)], axis=1)
         return out

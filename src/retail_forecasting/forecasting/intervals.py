@@ -12,8 +12,10 @@ champion are treated alike:
    all series); every scale is at least ``min_scale``.
 2. **Calibrate** (:func:`calibrate`): the quantiles of the scaled residuals
    ``(actual - forecast) / scale`` of the backtest rows, per bucket of ``step_bucket_weeks``
-   horizon steps and per group (holiday weeks apart from the others, if ``by_holiday``); a
-   group's bucket with fewer than ``min_bucket_rows`` rows uses the pooled rows of that bucket.
+   horizon steps and per group of weeks known in advance (:func:`row_groups`: the peak season
+   from Thanksgiving's week to the end of December, ``peak_season``; the other holiday weeks,
+   ``by_holiday``; the rest); a group's bucket with fewer than ``min_bucket_rows`` rows takes
+   the bucket's pooled quantiles times that group's spread relative to the other weeks'.
    The quantiles are asymmetric (each level is its own empirical quantile). Where the errors
    grow with the step they must not shrink: upper quantiles are made non-decreasing and lower
    ones non-increasing in the step by weighted isotonic regression (``monotone``).
@@ -61,6 +63,9 @@ class IntervalParams(BaseModel):
     min_scale: float = Field(1.0, gt=0, description="floor of any scale (USD)")
     step_bucket_weeks: int = Field(4, ge=1, description="horizon steps pooled per calibration bucket")
     by_holiday: bool = Field(True, description="holiday weeks calibrated apart from the others")
+    peak_season: tuple[str, str] | None = Field(
+        ("11-23", "12-31"), description="weeks ending in this span (MM-DD, inclusive) calibrated apart; null: off"
+    )
     min_bucket_rows: int = Field(200, ge=1, description="a group's bucket with fewer rows uses the pooled bucket")
     monotone: bool = Field(True, description="interval never narrower at a later step")
     floor: Literal["history_min", "none"] = Field(
@@ -109,6 +114,22 @@ def level_bounds(level: float) -> tuple[float, float]:
 def level_name(level: float) -> str:
     """``80.0`` -> ``"80"`` (the keys of ``metrics.json``'s ``intervals``)."""
     return quantile_name(level)
+
+
+GROUPS = ("other", "holiday", "peak")
+
+
+def row_groups(dates, is_holiday, params: IntervalParams) -> np.ndarray:
+    """Calibration group of each row, from the calendar only (known in advance): 2 = a week
+    ending in the ``peak_season`` span (Thanksgiving's week to Christmas, holiday or not), 1 =
+    another holiday week (``by_holiday``), 0 = the rest."""
+    holiday = np.asarray(is_holiday, dtype=bool)
+    group = holiday.astype(np.int64) if params.by_holiday else np.zeros(len(holiday), dtype=np.int64)
+    if params.peak_season is not None:
+        day = pd.DatetimeIndex(dates).strftime("%m-%d").to_numpy()
+        start, end = params.peak_season
+        group[(day >= start) & (day <= end)] = 2
+    return group
 
 
 # ----------------------------------------------------------------------------- scale at the cutoff
@@ -181,13 +202,14 @@ def attach_scales(panel: pd.DataFrame, frame: pd.DataFrame, params: IntervalPara
 
 @dataclass
 class IntervalModel:
-    """Quantiles of scaled residuals per group (0 = other weeks, 1 = holiday weeks) and step
-    bucket; :meth:`apply` turns point forecasts into quantile forecasts."""
+    """Quantiles of scaled residuals per group (:data:`GROUPS`: 0 = other weeks, 1 = holiday
+    weeks, 2 = peak season; :func:`row_groups`) and step bucket; :meth:`apply` turns point
+    forecasts into quantile forecasts."""
 
     quantiles: tuple[float, ...]
     bucket_weeks: int
-    table: np.ndarray  # (n_groups, n_buckets, n_quantiles) scaled-residual quantiles
-    counts: np.ndarray  # (n_groups, n_buckets) calibration rows
+    table: np.ndarray  # (3 groups, n_buckets, n_quantiles) scaled-residual quantiles
+    counts: np.ndarray  # (3 groups, n_buckets) calibration rows
     params: IntervalParams = field(default_factory=IntervalParams)
 
     @property
@@ -203,31 +225,33 @@ class IntervalModel:
         point: np.ndarray,
         scale: np.ndarray,
         step: np.ndarray,
-        is_holiday: np.ndarray | None = None,
+        group: np.ndarray | None = None,
         floor: np.ndarray | None = None,
     ) -> np.ndarray:
-        """(n rows, n quantiles) forecasts: ``point + scale * q[group, bucket(step)]``, floored
-        at ``floor``, sorted per row (non-crossing)."""
+        """(n rows, n quantiles) forecasts: ``point + scale * q[group, bucket(step)]`` (group
+        from :func:`row_groups`; 0 if not given), floored at ``floor``, sorted per row
+        (non-crossing)."""
         point = np.asarray(point, dtype=float)
-        group = (
-            np.asarray(is_holiday, dtype=bool).astype(np.int64)
-            if is_holiday is not None and self.table.shape[0] > 1
-            else np.zeros(len(point), dtype=np.int64)
-        )
+        group = np.zeros(len(point), dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
         values = point[:, None] + np.asarray(scale, dtype=float)[:, None] * self.table[group, self.bucket(step)]
         if floor is not None:
             values = np.maximum(values, np.asarray(floor, dtype=float)[:, None])
         return np.sort(values, axis=1)
 
-    def frame(self, point: np.ndarray, scale: np.ndarray, step: np.ndarray, is_holiday=None, floor=None,
+    def groups(self, dates, is_holiday) -> np.ndarray:
+        """:func:`row_groups` with this model's parameters."""
+        return row_groups(dates, is_holiday, self.params)
+
+    def frame(self, point: np.ndarray, scale: np.ndarray, step: np.ndarray, dates, is_holiday, floor=None,
               prefix: str = "q") -> pd.DataFrame:
-        """:meth:`apply` as a frame with :func:`quantile_columns`."""
-        return pd.DataFrame(self.apply(point, scale, step, is_holiday, floor),
+        """:meth:`apply` for rows of weeks ``dates`` (holiday flags ``is_holiday``) as a frame
+        with :func:`quantile_columns`."""
+        return pd.DataFrame(self.apply(point, scale, step, self.groups(dates, is_holiday), floor),
                             columns=quantile_columns(self.quantiles, prefix))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the parameters and, per group and step bucket, the scaled quantiles."""
-        groups = ["other", "holiday"][: self.table.shape[0]]
+        groups = GROUPS[: self.table.shape[0]]
         return {
             "params": self.params.model_dump(mode="json"),
             "quantiles": list(self.quantiles),
@@ -238,7 +262,7 @@ class IntervalModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IntervalModel:
-        groups = [g for g in ("other", "holiday") if g in data["table"]]
+        groups = [g for g in GROUPS if g in data["table"]]
         return cls(
             quantiles=tuple(data["quantiles"]),
             bucket_weeks=int(data["bucket_weeks"]),
@@ -267,23 +291,24 @@ def calibrate(
     residual: np.ndarray,
     scale: np.ndarray,
     step: np.ndarray,
-    is_holiday: np.ndarray,
+    group: np.ndarray,
     params: IntervalParams,
     horizon: int | None = None,
 ) -> IntervalModel:
     """The :class:`IntervalModel` of backtest rows: ``residual = actual - forecast``, the
-    series' ``scale`` at the row's cutoff, its horizon ``step`` and holiday flag."""
+    series' ``scale`` at the row's cutoff, its horizon ``step`` and calibration ``group``
+    (:func:`row_groups`)."""
     z = np.asarray(residual, dtype=float) / np.asarray(scale, dtype=float)
     step = np.asarray(step, dtype=np.int64)
-    holiday = np.asarray(is_holiday, dtype=bool)
+    group = np.asarray(group, dtype=np.int64)
     if len(z) == 0 or not np.isfinite(z).all():
         raise ValueError("calibration needs finite residuals and positive scales on at least one row")
     quantiles = params.quantiles
     horizon = int(horizon or step.max())
     n_buckets = (horizon - 1) // params.step_bucket_weeks + 1
     bucket = np.clip((step - 1) // params.step_bucket_weeks, 0, n_buckets - 1)
-    n_groups = 2 if params.by_holiday else 1
-    group = holiday.astype(np.int64) if params.by_holiday else np.zeros(len(z), dtype=np.int64)
+    n_groups = len(GROUPS)
+    ratios = {g: _group_ratio(z, group, g, quantiles) for g in range(1, n_groups)}
 
     table = np.full((n_groups, n_buckets, len(quantiles)), np.nan)
     counts = np.zeros((n_groups, n_buckets))
@@ -296,10 +321,10 @@ def calibrate(
             counts[g, b] = rows.sum()
             if rows.sum() >= params.min_bucket_rows:
                 table[g, b] = np.quantile(z[rows], quantiles)
-            elif g == 1 and (group == 1).sum() >= params.min_bucket_rows:
-                # few holiday rows in this bucket: the holiday rows of every step, their spread
-                # relative to the other weeks' applied to this bucket's pooled quantiles
-                table[g, b] = pooled * _holiday_ratio(z, group, quantiles)
+            elif g > 0 and ratios[g] is not None:
+                # few rows of this group in this bucket: the group's rows of every step, their
+                # spread relative to the other weeks', applied to this bucket's pooled quantiles
+                table[g, b] = pooled * ratios[g]
             else:
                 table[g, b] = pooled
     if params.monotone:
@@ -310,30 +335,33 @@ def calibrate(
     return IntervalModel(quantiles, params.step_bucket_weeks, table, counts, params)
 
 
-def _holiday_ratio(z: np.ndarray, group: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
-    """Per quantile, |quantile| of the holiday rows over that of the other rows (1 at the median)."""
-    holiday, other = np.quantile(z[group == 1], quantiles), np.quantile(z[group == 0], quantiles)
+def _group_ratio(z: np.ndarray, group: np.ndarray, g: int, quantiles: Sequence[float]) -> np.ndarray | None:
+    """Per quantile, |quantile| of group ``g``'s rows over that of group 0's (1 at the median);
+    None if either has no rows."""
+    if not (group == g).any() or not (group == 0).any():
+        return None
+    mine, other = np.quantile(z[group == g], quantiles), np.quantile(z[group == 0], quantiles)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(np.abs(other) > 1e-12, np.abs(holiday) / np.abs(other), 1.0)
+        ratio = np.where(np.abs(other) > 1e-12, np.abs(mine) / np.abs(other), 1.0)
     return np.where(np.asarray(quantiles) == 0.5, 1.0, ratio)
 
 
 def calibrate_frame(frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None) -> IntervalModel:
-    """:func:`calibrate` on a backtest frame with ``actual``, ``<model>``, ``scale``, ``step``
-    and ``is_holiday`` columns (:func:`attach_scales`)."""
+    """:func:`calibrate` on a backtest frame with ``actual``, ``<model>``, ``scale``, ``step``,
+    ``date`` and ``is_holiday`` columns (:func:`attach_scales`)."""
     return calibrate(
         frame["actual"].to_numpy(dtype=float) - frame[model].to_numpy(dtype=float),
-        frame["scale"].to_numpy(dtype=float), frame["step"].to_numpy(), frame["is_holiday"].to_numpy(),
-        params, horizon,
+        frame["scale"].to_numpy(dtype=float), frame["step"].to_numpy(),
+        row_groups(frame["date"], frame["is_holiday"], params), params, horizon,
     )
 
 
 def apply_frame(interval_model: IntervalModel, frame: pd.DataFrame, model: str, prefix: str = "q") -> pd.DataFrame:
     """Quantile columns for the rows of ``frame`` (``<model>``, ``scale``, ``floor``, ``step``,
-    ``is_holiday``), in its order and index."""
+    ``date``, ``is_holiday``), in its order and index."""
     out = interval_model.frame(
         frame[model].to_numpy(dtype=float), frame["scale"].to_numpy(dtype=float), frame["step"].to_numpy(),
-        frame["is_holiday"].to_numpy(), frame["floor"].to_numpy(dtype=float), prefix,
+        frame["date"], frame["is_holiday"].to_numpy(), frame["floor"].to_numpy(dtype=float), prefix,
     )
     out.index = frame.index
     return out

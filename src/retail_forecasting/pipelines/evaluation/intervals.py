@@ -82,7 +82,7 @@ def calibrate_intervals(
     fitted: dict[str, Any] = {"params": params.model_dump(mode="json"), "models": {}, TOTAL: {}}
     tables, summary = [], {}
     totals = _totals(frame, models)
-    total_params = params.model_copy(update={"by_holiday": False, "step_bucket_weeks": horizon_weeks,
+    total_params = params.model_copy(update={"by_holiday": False, "peak_season": None, "step_bucket_weeks": horizon_weeks,
                                              "min_bucket_rows": 1, "monotone": False})
     for model in models:
         fitted["models"][model] = calibrate_frame(frame, model, params, horizon_weeks).as_dict()
