@@ -71,7 +71,7 @@ def describe_failure(exc: BaseException, log_file: Path | None) -> str:
 def _run(verbose: bool = False, **kwargs):
     verbose = verbose or os.environ.get(VERBOSE_ENV, "").lower() in ("1", "true", "yes")
     try:
-        return kedro_run.callback(**kwargs)
+        result = kedro_run.callback(**kwargs)
     except Exception as exc:
         if verbose:
             raise
@@ -81,6 +81,15 @@ def _run(verbose: bool = False, **kwargs):
             log_file = None
         click.echo(describe_failure(exc, log_file), err=True)
         sys.exit(1)
+    # a monitoring run that crossed a threshold completed, but says so with its own exit code
+    from retail_forecasting.monitoring import alerts
+
+    code = alerts.exit_code()
+    if code:
+        click.echo(f"\nMonitoring raised alerts (see data/08_reporting/monitoring/alerts.json): exit code {code}.\n",
+                   err=True)
+        sys.exit(code)
+    return result
 
 
 @click.group(name="retail-forecasting")

@@ -4,6 +4,11 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+#: Pipelines run on their own, never part of ``__default__``: inference and forecast need a
+#: registered model; monitoring the forecasts in the warehouse; weekly = ingestion + forecast +
+#: monitoring (the weekly cycle, docs/monitoring.md).
+ON_DEMAND = ("inference", "forecast", "monitoring", "weekly")
+
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
@@ -12,6 +17,6 @@ def register_pipelines() -> dict[str, Pipeline]:
         A mapping from pipeline names to ``Pipeline`` objects.
     """
     pipelines = find_pipelines(raise_errors=True)
-    # inference needs a registered model and forecasts weeks without actuals: run it on its own
-    pipelines["__default__"] = sum(p for name, p in pipelines.items() if name != "inference")
+    # (Kedro may load only the requested pipelines: an on-demand run then has an empty default)
+    pipelines["__default__"] = sum((p for name, p in pipelines.items() if name not in ON_DEMAND), Pipeline([]))
     return pipelines

@@ -1,0 +1,411 @@
+"""Monitoring, pure part: what the backtest promised per horizon step, how the stored forecasts
+did once their actuals arrived, whether the inputs drifted, and which checks raise an alert.
+
+Everything here is a function of frames and parameters (no I/O): the Kedro nodes
+(``pipelines/monitoring``) and the Lambda handler (``infra/lambdas/monitoring_check.py``) call
+:func:`evaluate` on frames read from the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from retail_forecasting.metrics import HOLIDAY_WEIGHT, holiday_weights
+
+logger = logging.getLogger(__name__)
+
+WEEK = pd.Timedelta(weeks=1)
+OK, ALERT, INFO = "ok", "alert", "info"
+OBSERVED = ("temperature", "fuel_price", "cpi", "unemployment")
+MARKDOWNS = tuple(f"markdown{i}" for i in range(1, 6))
+
+
+class AccuracyParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: alert when a week's WMAE exceeds the promised WMAE (per step) by this factor ...
+    min_ratio: float = Field(1.5, gt=1)
+    #: ... or by this multiple of the worst week-to-promise ratio of the backtest, if larger
+    backtest_margin: float = Field(1.2, gt=0)
+    #: nominal coverage of the q0.1..q0.9 band; alert when the observed one is further than this
+    coverage_tolerance: float = Field(0.2, gt=0, le=1)
+
+
+class TotalParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: a store's (or the chain's) week total deviates from its latest forecast by more than this
+    #: share of the forecast ...
+    min_deviation: float = Field(0.2, gt=0)
+    #: ... or more than this multiple of its worst deviation in the backtest (steps <= promise_steps)
+    backtest_margin: float = Field(1.5, gt=0)
+    promise_steps: int = Field(4, ge=1)
+
+
+class DriftParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    active_weeks: int = Field(8, ge=1, description="weeks that define 'active' series and stores")
+    range_tolerance: float = Field(0.1, ge=0, description="share of the historical range allowed beyond it")
+    max_vanished_series_share: float = Field(0.1, ge=0, le=1)
+    max_row_count_change: float = Field(0.1, ge=0)
+    calibration_weeks: int = Field(26, ge=2, description="past weeks that calibrate the series and row-count checks")
+    calibration_margin: float = Field(1.5, gt=0)
+    markdown_present_drop: float = Field(0.5, gt=0, le=1, description="alert when the share of stores with markdowns falls below this share of its recent level")
+
+
+class MonitoringParams(BaseModel):
+    """``monitoring`` parameters (``conf/base/parameters_monitoring.yml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    holiday_weight: float = HOLIDAY_WEIGHT
+    accuracy: AccuracyParams = AccuracyParams()
+    total: TotalParams = TotalParams()
+    drift: DriftParams = DriftParams()
+    report_weeks: int = Field(26, ge=4, description="weeks of actuals shown in the planner's report")
+    worst_series: int = Field(6, ge=1)
+
+
+# ------------------------------------------------------------------------------ the promise
+
+
+def backtest_promise(backtest: pd.DataFrame, model: str, holiday_weight: float = HOLIDAY_WEIGHT,
+                     total_steps: int = 4) -> dict[str, Any]:
+    """What the champion's rolling-origin backtest promises (``<model>.mo_backtest``: one row per
+    series, week and cutoff with ``step``, ``actual`` and the ``model`` column):
+
+    - ``by_step``: WMAE, MAE, bias (mean forecast - actual) and rows per horizon step;
+    - ``weekly_ratio``: the distribution (median, 95th percentile, max) of one week's WMAE over
+      its step's WMAE, i.e. how far a single normal week strays from the promise;
+    - ``store_total``: per store, the largest relative deviation of a week's store total from
+      its forecast at steps ``1..total_steps``; ``chain_total`` the same for all stores.
+    """
+    if model not in backtest:
+        raise ValueError(f"the backtest has no column {model!r}; columns {list(backtest.columns)}")
+    bt = backtest.assign(_err=backtest[model] - backtest["actual"],
+                         _w=holiday_weights(backtest["is_holiday"], holiday_weight))
+    bt["_wabs"] = bt["_w"] * bt["_err"].abs()
+    by_step = bt.groupby("step").agg(n=("_err", "size"), w=("_w", "sum"), wabs=("_wabs", "sum"),
+                                     abs=("_err", lambda e: e.abs().sum()), bias=("_err", "mean"))
+    by_step["wmae"] = by_step["wabs"] / by_step["w"]
+    by_step["mae"] = by_step["abs"] / by_step["n"]
+    weekly = bt.groupby(["cutoff", "step"]).agg(w=("_w", "sum"), wabs=("_wabs", "sum")).reset_index()
+    weekly["ratio"] = (weekly["wabs"] / weekly["w"]) / weekly["step"].map(by_step["wmae"])
+    near = bt[bt["step"] <= total_steps]
+    store_weeks = near.groupby(["cutoff", "date", "store"])[[model, "actual"]].sum()
+    store_dev = ((store_weeks["actual"] - store_weeks[model]) / store_weeks[model].abs().clip(lower=1.0)).abs()
+    chain = near.groupby(["cutoff", "date"])[[model, "actual"]].sum()
+    chain_dev = ((chain["actual"] - chain[model]) / chain[model].abs().clip(lower=1.0)).abs()
+    return {
+        "model": model,
+        "cutoffs": sorted(f"{c:%Y-%m-%d}" for c in pd.to_datetime(bt["cutoff"].unique())),
+        "holiday_weight": holiday_weight,
+        "by_step": [{"step": int(s), "wmae": float(r.wmae), "mae": float(r.mae), "bias": float(r.bias),
+                     "n": int(r.n)} for s, r in by_step.iterrows()],
+        "overall_wmae": float(by_step["wabs"].sum() / by_step["w"].sum()),
+        "weekly_ratio": {"median": float(weekly["ratio"].median()), "q95": float(weekly["ratio"].quantile(0.95)),
+                         "max": float(weekly["ratio"].max())},
+        "store_total": {"steps": total_steps,
+                        "max_deviation": {str(int(s)): float(v) for s, v in store_dev.groupby(level="store").max().items()},
+                        "q95": float(store_dev.quantile(0.95))},
+        "chain_total": {"steps": total_steps, "max_deviation": float(chain_dev.max())},
+    }
+
+
+def promised_wmae(promise: dict[str, Any], steps: pd.Series) -> np.ndarray:
+    """The promised WMAE of each row's step (the last promised step beyond the backtest's)."""
+    table = pd.DataFrame(promise["by_step"]).set_index("step")["wmae"]
+    return table.reindex(steps.clip(upper=table.index.max()).to_numpy()).to_numpy(dtype=float)
+
+
+# ------------------------------------------------------------------------------ scores
+
+QUANTILE_COLUMNS = ("q0_025", "q0_1", "q0_5", "q0_9", "q0_975")
+
+
+def normalise_scored(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``vw_forecast_vs_actual`` as read by any driver: dates as datetime64, numbers as
+    floats (NULL quantiles come back as None from some drivers), ``is_holiday`` as bool."""
+    out = frame.copy()
+    for column in ("date", "origin", "created_at"):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
+    for column in ("forecast", "actual", *QUANTILE_COLUMNS):
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
+    for column in ("store", "dept", "step"):
+        if column in out:
+            out[column] = out[column].astype("int64")
+    if "is_holiday" in out:
+        out["is_holiday"] = out["is_holiday"].fillna(False).astype(bool)
+    if "model_version" in out:
+        out["model_version"] = out["model_version"].astype(str)
+    return out
+
+
+def score_forecasts(scored: pd.DataFrame, promise: dict[str, Any], holiday_weight: float = HOLIDAY_WEIGHT) -> pd.DataFrame:
+    """Scores of the stored forecasts whose actuals arrived (rows of ``vw_forecast_vs_actual``
+    with ``actual``), per model version and segment: ``week`` (each week, all steps), ``step``,
+    ``store_type``, ``dept`` and ``overall``; WMAE, MAE, bias, the promised WMAE of the same rows
+    (each row's step) and their ratio, and the interval coverage where quantiles exist."""
+    columns = ["model_version", "segment", "segment_value", "n", "wmae", "mae", "bias", "promised_wmae",
+               "ratio", "coverage_80", "coverage_95"]
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
+    frame = scored.assign(
+        _err=scored["forecast"] - scored["actual"],
+        _w=holiday_weights(scored["is_holiday"].fillna(False).astype(bool), holiday_weight),
+        _promised=promised_wmae(promise, scored["step"]),
+        week=scored["date"].dt.strftime("%Y-%m-%d"),
+        overall="all",
+    )
+    frame["_wabs"] = frame["_w"] * frame["_err"].abs()
+    frame["_wprom"] = frame["_w"] * frame["_promised"]
+    frame["_in80"] = ((frame["actual"] >= frame["q0_1"]) & (frame["actual"] <= frame["q0_9"])).where(frame["q0_1"].notna())
+    frame["_in95"] = ((frame["actual"] >= frame["q0_025"]) & (frame["actual"] <= frame["q0_975"])).where(frame["q0_025"].notna())
+    parts = []
+    for segment in ("overall", "week", "step", "store_type", "dept"):
+        g = frame.groupby(["model_version", segment], observed=True)
+        agg = g.agg(n=("_err", "size"), w=("_w", "sum"), wabs=("_wabs", "sum"), wprom=("_wprom", "sum"),
+                    abs=("_err", lambda e: e.abs().sum()), bias=("_err", "mean"),
+                    coverage_80=("_in80", "mean"), coverage_95=("_in95", "mean")).reset_index()
+        parts.append(pd.DataFrame({
+            "model_version": agg["model_version"], "segment": segment, "segment_value": agg[segment].astype(str),
+            "n": agg["n"], "wmae": agg["wabs"] / agg["w"], "mae": agg["abs"] / agg["n"], "bias": agg["bias"],
+            "promised_wmae": agg["wprom"] / agg["w"], "ratio": agg["wabs"] / agg["wprom"],
+            "coverage_80": agg["coverage_80"], "coverage_95": agg["coverage_95"],
+        }))
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+@dataclass
+class Checks:
+    """Collects check rows (one per check and scope)."""
+
+    rows: list[dict[str, Any]]
+
+    def add(self, name: str, scope: str, value: float | None, threshold: float | None, alert: bool | None,
+            message: str) -> None:
+        status = INFO if alert is None else (ALERT if alert else OK)
+        self.rows.append({"check_name": name, "scope": scope,
+                          "value": None if value is None or not np.isfinite(value) else float(value),
+                          "threshold": None if threshold is None else float(threshold),
+                          "status": status, "message": message})
+
+
+def accuracy_threshold(promise: dict[str, Any], params: MonitoringParams) -> float:
+    """The week-to-promise WMAE ratio above which a week raises an alert: ``min_ratio``, or
+    ``backtest_margin`` times the worst ratio of a single backtest week, whichever is larger."""
+    return max(params.accuracy.min_ratio, params.accuracy.backtest_margin * promise["weekly_ratio"]["max"])
+
+
+def _accuracy_checks(checks: Checks, week_rows: pd.DataFrame, promise: dict[str, Any], params: MonitoringParams,
+                     week: pd.Timestamp) -> None:
+    threshold = accuracy_threshold(promise, params)
+    if week_rows.empty:
+        checks.add("accuracy.week_wmae_ratio", "all", None, threshold, None,
+                   f"no stored forecast covers {week:%Y-%m-%d}: nothing to score yet")
+        return
+    w = holiday_weights(week_rows["is_holiday"].fillna(False).astype(bool), params.holiday_weight)
+    err = (week_rows["forecast"] - week_rows["actual"]).abs().to_numpy()
+    wmae = float((w * err).sum() / w.sum())
+    expected = float((w * promised_wmae(promise, week_rows["step"])).sum() / w.sum())
+    ratio = wmae / expected if expected > 0 else np.inf
+    steps = sorted(week_rows["step"].unique())
+    checks.add("accuracy.week_wmae_ratio", "all", ratio, threshold, ratio > threshold,
+               f"week {week:%Y-%m-%d}: WMAE {wmae:,.1f} over {len(week_rows):,} forecasts (steps "
+               f"{steps[0]}..{steps[-1]}) vs {expected:,.1f} promised by the backtest at those steps: "
+               f"ratio {ratio:.2f} (alert above {threshold:.2f})")
+    latest = week_rows[week_rows["step"] == week_rows["step"].min()]
+    by_type = latest.groupby("store_type", observed=True)
+    for store_type, rows in by_type:
+        wt = holiday_weights(rows["is_holiday"].fillna(False).astype(bool), params.holiday_weight)
+        value = float((wt * (rows["forecast"] - rows["actual"]).abs()).sum() / wt.sum())
+        exp = float((wt * promised_wmae(promise, rows["step"])).sum() / wt.sum())
+        checks.add("accuracy.store_type_wmae_ratio", f"store_type={store_type}", value / exp if exp else None,
+                   threshold, None, f"type {store_type} stores, step {int(rows['step'].iloc[0])}: WMAE {value:,.1f} "
+                   f"vs {exp:,.1f} promised (information)")
+    if week_rows["q0_1"].notna().any():
+        band = week_rows.dropna(subset=["q0_1", "q0_9"])
+        coverage = float(((band["actual"] >= band["q0_1"]) & (band["actual"] <= band["q0_9"])).mean())
+        tol = params.accuracy.coverage_tolerance
+        checks.add("accuracy.coverage_80", "all", coverage, 0.8 - tol, abs(coverage - 0.8) > tol,
+                   f"{coverage:.0%} of the actuals of {week:%Y-%m-%d} inside the q0.1..q0.9 band (nominal 80%, "
+                   f"alert outside {0.8 - tol:.0%}..{min(0.8 + tol, 1):.0%})")
+
+
+def _total_checks(checks: Checks, week_rows: pd.DataFrame, promise: dict[str, Any], params: MonitoringParams,
+                  week: pd.Timestamp) -> None:
+    if week_rows.empty:
+        return
+    latest = week_rows[week_rows["step"] == week_rows["step"].min()]
+    step = int(latest["step"].iloc[0])
+    p = params.total
+    chain_fc, chain_act = float(latest["forecast"].sum()), float(latest["actual"].sum())
+    chain_dev = (chain_act - chain_fc) / max(abs(chain_fc), 1.0)
+    chain_thr = max(p.min_deviation, p.backtest_margin * promise["chain_total"]["max_deviation"])
+    checks.add("total.chain_deviation", "all", chain_dev, chain_thr, abs(chain_dev) > chain_thr,
+               f"week {week:%Y-%m-%d}: total sales {chain_act:,.0f} vs {chain_fc:,.0f} forecast {step} week(s) "
+               f"ahead ({chain_dev:+.1%}; alert beyond ±{chain_thr:.0%})")
+    stores = latest.groupby("store")[["forecast", "actual"]].sum()
+    worst = promise["store_total"]["max_deviation"]
+    for store, row in stores.iterrows():
+        dev = (row["actual"] - row["forecast"]) / max(abs(row["forecast"]), 1.0)
+        thr = max(p.min_deviation, p.backtest_margin * worst.get(str(int(store)), promise["store_total"]["q95"]))
+        checks.add("total.store_deviation", f"store={int(store)}", dev, thr, abs(dev) > thr,
+                   f"store {int(store)}, week {week:%Y-%m-%d}: sales {row['actual']:,.0f} vs {row['forecast']:,.0f} "
+                   f"forecast ({dev:+.1%}; alert beyond ±{thr:.0%}, from the backtest's worst week of this store)")
+
+
+def _drift_checks(checks: Checks, sales: pd.DataFrame, store_features: pd.DataFrame, params: MonitoringParams,
+                  week: pd.Timestamp) -> None:
+    d = params.drift
+    now = sales[sales["date"] == week]
+    before = sales[sales["date"] < week]
+    recent = before[before["date"] > week - (d.active_weeks + 1) * WEEK]
+    if before.empty:
+        checks.add("drift.history", "all", None, None, None, "no history before this week: no drift checks")
+        return
+    new_stores = sorted(set(now["store"]) - set(before["store"]))
+    checks.add("drift.new_stores", "all", len(new_stores), 0, bool(new_stores),
+               f"stores with sales this week and none before: {new_stores or 'none'}")
+    gone = sorted(set(recent["store"]) - set(now["store"]))
+    checks.add("drift.vanished_stores", "all", len(gone), 0, bool(gone),
+               f"stores with sales in the last {d.active_weeks} weeks and none this week: {gone or 'none'}")
+    new_depts = sorted(set(now["dept"]) - set(before["dept"]))
+    checks.add("drift.new_departments", "all", len(new_depts), 0, bool(new_depts),
+               f"departments never seen before: {new_depts or 'none'} (forecast 0 until retrained)")
+    vanished, changes, counts = _presence_history(sales, week, d.active_weeks, d.calibration_weeks)
+    share, past_shares = vanished[-1], vanished[:-1]
+    thr = max(d.max_vanished_series_share, d.calibration_margin * (past_shares.max() if len(past_shares) else 0.0))
+    checks.add("drift.vanished_series_share", "all", share, thr, share > thr,
+               f"{share:.1%} of the series active in the last {d.active_weeks} weeks have no row this week "
+               f"(alert above {thr:.1%}: {d.max_vanished_series_share:.0%}, or {d.calibration_margin}x the most "
+               f"of the {len(past_shares)} weeks before)")
+    typical = float(np.median(counts[-d.active_weeks - 1:-1]))
+    change, past_changes = changes[-1], np.abs(changes[:-1])
+    thr = max(d.max_row_count_change, d.calibration_margin * (past_changes.max() if len(past_changes) else 0.0))
+    checks.add("drift.row_count", "all", change, thr, abs(change) > thr,
+               f"{int(counts[-1]):,} sales rows this week vs a median of {typical:,.0f} in the last {d.active_weeks} "
+               f"weeks ({change:+.1%}; alert beyond ±{thr:.1%}: {d.max_row_count_change:.0%}, or "
+               f"{d.calibration_margin}x the widest swing of the {len(past_changes)} weeks before)")
+    feats = store_features[store_features["store"].isin(now["store"])]
+    this = feats[feats["date"] == week]
+    past = feats[feats["date"] < week]
+    for name in OBSERVED:
+        if name not in feats:
+            continue
+        lo, hi = past[name].min(), past[name].max()
+        slack = d.range_tolerance * (hi - lo)
+        values = this[name]
+        outside = this.loc[(values < lo - slack) | (values > hi + slack), "store"].tolist()
+        missing = int(values.isna().sum())
+        checks.add("drift.covariate_range", name, len(outside), 0, bool(outside),
+                   f"{name}: {len(outside)} store(s) outside the historical range {lo:,.2f}..{hi:,.2f} "
+                   f"(±{d.range_tolerance:.0%} of it){': ' + str(outside[:10]) if outside else ''}")
+        checks.add("drift.covariate_missing", name, missing, 0, missing > 0,
+                   f"{name}: {missing} of {len(this)} store(s) have no value this week")
+    has_md = lambda f: f[list(MARKDOWNS)].notna().any(axis=1)  # noqa: E731
+    recent_feats = past[past["date"] > week - (d.active_weeks + 1) * WEEK]
+    level = float(has_md(recent_feats).mean()) if len(recent_feats) else 0.0
+    share_now = float(has_md(this).mean()) if len(this) else 0.0
+    floor = d.markdown_present_drop * level
+    checks.add("drift.markdowns_missing", "all", share_now, floor, level >= 0.5 and share_now < floor,
+               f"{share_now:.0%} of the stores have markdowns this week vs {level:.0%} in the last "
+               f"{d.active_weeks} weeks (alert below {floor:.0%} when most stores had them)")
+
+
+def _presence_history(sales: pd.DataFrame, week: pd.Timestamp, active_weeks: int,
+                      calibration_weeks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``week`` and each of the ``calibration_weeks`` weeks before it: the share of series
+    active in the ``active_weeks`` weeks before that week with no row in it, and the change of
+    its row count against the median of those weeks; and the row count of every week."""
+    span = calibration_weeks + active_weeks + 1
+    recent = sales.loc[sales["date"] > week - span * WEEK, ["store", "dept", "date"]]
+    col = ((recent["date"] - (week - (span - 1) * WEEK)) // WEEK).to_numpy()
+    series = pd.MultiIndex.from_frame(recent[["store", "dept"]])
+    codes, _ = pd.factorize(series)
+    present = np.zeros((codes.max() + 1 if len(codes) else 0, span), dtype=bool)
+    present[codes, col] = True
+    counts = present.sum(axis=0).astype(float)
+    shares, changes = [], []
+    for w in range(active_weeks, span):
+        active = present[:, w - active_weeks:w].any(axis=1)
+        shares.append(float((active & ~present[:, w]).sum() / max(active.sum(), 1)))
+        typical = np.median(counts[w - active_weeks:w])
+        changes.append(float(counts[w] / typical - 1) if typical else 0.0)
+    return np.array(shares), np.array(changes), counts
+
+
+@dataclass
+class MonitoringResult:
+    """What :func:`evaluate` returns: the checks (one row each), the scores, the summary."""
+
+    checks: pd.DataFrame
+    scores: pd.DataFrame
+    summary: dict[str, Any]
+
+    @property
+    def alerts(self) -> pd.DataFrame:
+        return self.checks[self.checks["status"] == ALERT]
+
+
+def monitored_version(forecasts: pd.DataFrame) -> str | None:
+    """The model version whose forecasts are monitored: the one of the newest origin."""
+    if forecasts.empty:
+        return None
+    newest = forecasts.sort_values(["origin", "created_at"]).iloc[-1]
+    return str(newest["model_version"])
+
+
+def evaluate(scored: pd.DataFrame, sales: pd.DataFrame, store_features: pd.DataFrame, promise: dict[str, Any],
+             params: MonitoringParams, now: pd.Timestamp | None = None) -> MonitoringResult:
+    """Every check of one monitoring run, for the newest week of actuals in ``sales``.
+
+    ``scored``: rows of ``vw_forecast_vs_actual`` whose actual arrived; ``sales``: the analytics
+    view (store, dept, date, weekly_sales, ...); ``store_features``: ``store_features_weekly``
+    (store, date, covariates, markdowns); ``promise``: :func:`backtest_promise`.
+    """
+    sales = sales.assign(date=pd.to_datetime(sales["date"]).astype("datetime64[ns]"))
+    store_features = store_features.assign(date=pd.to_datetime(store_features["date"]).astype("datetime64[ns]"))
+    scored = normalise_scored(scored)
+    week = sales["date"].max()
+    version = monitored_version(scored) or "none"
+    mine = scored[scored["model_version"] == version] if len(scored) else scored
+    week_rows = mine[mine["date"] == week] if len(mine) else mine
+    checks = Checks([])
+    _accuracy_checks(checks, week_rows, promise, params, week)
+    _total_checks(checks, week_rows, promise, params, week)
+    _drift_checks(checks, sales, store_features, params, week)
+    checked_at = (pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)).floor("s")
+    frame = pd.DataFrame(checks.rows).assign(model_version=version, as_of_week=week, checked_at=checked_at)
+    scores = score_forecasts(scored, promise, params.holiday_weight)
+    alerts = frame[frame["status"] == ALERT]
+    overall = scores[(scores["segment"] == "overall") & (scores["model_version"] == version)]
+    summary = {
+        "as_of_week": f"{week:%Y-%m-%d}", "model_version": version, "promise_model": promise.get("model"),
+        "status": ALERT if len(alerts) else OK, "checks": int(len(frame)), "alerts": int(len(alerts)),
+        "alert_checks": [f"{r.check_name}[{r.scope}]" for r in alerts.itertuples()],
+        "forecasts_scored": int(len(mine)),
+        "overall": overall.drop(columns=["model_version", "segment", "segment_value"]).iloc[0].to_dict() if len(overall) else None,
+        "checked_at": f"{checked_at:%Y-%m-%dT%H:%M:%S}",
+    }
+    level = logging.WARNING if len(alerts) else logging.INFO
+    logger.log(level, "Monitoring %s (model version %s): %d checks, %d alert(s)%s", summary["as_of_week"], version,
+               len(frame), len(alerts), "".join(f"\n  ALERT {r.check_name}[{r.scope}]: {r.message}" for r in alerts.itertuples()))
+    return MonitoringResult(frame, scores, summary)
+
+
+def alerts_payload(result: MonitoringResult) -> dict[str, Any]:
+    """The alerts file's content (empty ``alerts`` when nothing crossed a threshold)."""
+    return {"as_of_week": result.summary["as_of_week"], "model_version": result.summary["model_version"],
+            "status": result.summary["status"],
+            "alerts": [{"check": r.check_name, "scope": r.scope, "value": r.value, "threshold": r.threshold,
+                        "message": r.message} for r in result.alerts.itertuples()]}

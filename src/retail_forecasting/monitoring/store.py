@@ -1,0 +1,146 @@
+"""Forecasts and monitoring checks in the warehouse: writers (staging + upsert in one
+transaction, the warehouse's load lock held) and readers, on DuckDB and PostgreSQL alike.
+
+The DDL is ``sql/05_forecasts_and_monitoring.sql`` (listed in the catalog's ``schema_files``);
+the upserts are ``sql/06_upsert_forecasts_from_staging.sql`` and
+``sql/07_upsert_monitoring_checks_from_staging.sql``. The bulk path, the lock and the SQL runner
+are :mod:`retail_forecasting.warehouse`'s (``bulk_load``, ``lock_warehouse``, ``run_sql_files``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+from sqlalchemy import Engine, create_engine, text
+
+from retail_forecasting import warehouse
+from retail_forecasting.errors import InputError, RunLocked
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = warehouse.SCHEMA
+QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
+
+
+def quantile_column(level: float) -> str:
+    """The table column of a quantile: 0.025 -> ``q0_025`` (the model's ``Weekly_Sales_q0.025``)."""
+    return "q" + f"{level:g}".replace(".", "_")
+
+
+QUANTILE_COLUMNS = [quantile_column(q) for q in QUANTILES]
+
+#: Staging tables of this module and their columns (the frames must carry exactly these).
+TABLES: dict[str, list[str]] = {
+    "stg_forecast_weekly": [
+        "model_name", "model_version", "run_id", "origin_date", "store_id", "dept_id", "week_date",
+        "step", "forecast", *QUANTILE_COLUMNS, "forecast_basis", "created_at",
+    ],
+    "stg_monitoring_check": [
+        "model_version", "as_of_week", "check_name", "scope", "value", "threshold", "status",
+        "message", "checked_at",
+    ],
+}
+UPSERT_FILES = {
+    "stg_forecast_weekly": "06_upsert_forecasts_from_staging.sql",
+    "stg_monitoring_check": "07_upsert_monitoring_checks_from_staging.sql",
+}
+
+
+def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files: Iterable[str | Path],
+                upsert_file: str | Path) -> int:
+    """Stage ``frame`` into ``retailds.<staging>`` and run ``upsert_file``, in ONE transaction
+    holding the warehouse's load lock (a failure leaves the tables as they were). Creates the
+    schema first. Returns the rows staged."""
+    columns = TABLES[staging]
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise ValueError(f"{staging}: the frame lacks column(s) {missing}")
+    if frame.empty:
+        raise InputError(f"Nothing to write to {SCHEMA}.{staging.removeprefix('stg_')}: the batch is empty.")
+    with engine.begin() as conn:
+        warehouse.run_sql_files(conn, schema_files)
+    with engine.begin() as conn:
+        warehouse.lock_warehouse(conn)
+        conn.execute(text(f"DELETE FROM {SCHEMA}.{staging}"))
+        warehouse.bulk_load(conn, staging, frame[columns])
+        warehouse.run_sql_files(conn, [upsert_file])
+    logger.info("Wrote %d rows to %s.%s (%s)", len(frame), SCHEMA, staging.removeprefix("stg_"),
+                engine.dialect.name)
+    return len(frame)
+
+
+def read_sql(engine: Engine, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The rows of a query as a frame (dates as datetime64)."""
+    with engine.connect() as conn:
+        result = conn.execute(text(sql), params or {})
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for column in frame.columns:
+        if column in ("date", "origin", "origin_date", "week_date", "as_of_week"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame
+
+
+class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """A warehouse table written by upsert and read by a query, on any engine of the project.
+
+    ``save(frame)`` stages the frame (columns of :data:`TABLES` ``[staging]``) and runs
+    ``upsert_file`` in one transaction (:func:`write_table`); ``load()`` runs ``load_sql``.
+
+    Example catalog entry::
+
+        fc_forecast_table:
+          type: retail_forecasting.monitoring.store.WarehouseTableDataset
+          credentials: {con: "duckdb:///data/03_primary/warehouse.duckdb"}
+          staging: stg_forecast_weekly
+          schema_files: [sql/01_create_schema.sql, sql/05_forecasts_and_monitoring.sql]
+          upsert_file: sql/06_upsert_forecasts_from_staging.sql
+          load_sql: SELECT * FROM retailds.fact_forecast_weekly
+    """
+
+    def __init__(self, *, credentials: dict[str, Any], staging: str, schema_files: list[str],
+                 upsert_file: str, load_sql: str, metadata: dict[str, Any] | None = None) -> None:
+        if not credentials or "con" not in credentials:
+            raise DatasetError("WarehouseTableDataset needs credentials with a 'con' SQLAlchemy URL")
+        if staging not in TABLES:
+            raise DatasetError(f"staging must be one of {sorted(TABLES)}, not {staging!r}")
+        self._con = credentials["con"]
+        self._engine_args = {k: v for k, v in credentials.items() if k != "con"}
+        self._staging = staging
+        self._schema_files = [Path(f) for f in schema_files]
+        self._upsert_file = Path(upsert_file)
+        self._load_sql = load_sql
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"dialect": self._con.split(":", 1)[0], "staging": self._staging,
+                "upsert_file": str(self._upsert_file)}
+
+    def _engine(self) -> Engine:
+        if self._con.startswith("duckdb:///"):
+            Path(self._con.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+        return create_engine(self._con, **self._engine_args)
+
+    def _guard(self, action, *args):
+        engine = self._engine()
+        try:
+            return action(engine, *args)
+        except InputError:
+            raise
+        except Exception as exc:
+            locked = warehouse.describe_lock_error(exc)
+            if locked:
+                raise RunLocked(locked) from exc
+            raise DatasetError(f"{SCHEMA}.{self._staging.removeprefix('stg_')} ({engine.dialect.name}): {exc}") from exc
+        finally:
+            engine.dispose()
+
+    def save(self, data: pd.DataFrame) -> None:
+        self._guard(write_table, self._staging, data, self._schema_files, self._upsert_file)
+
+    def load(self) -> pd.DataFrame:
+        return self._guard(read_sql, self._load_sql)

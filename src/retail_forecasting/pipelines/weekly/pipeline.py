@@ -1,0 +1,13 @@
+"""``weekly``: load the new weeks (``--params ingestion.load.mode=incremental``), re-forecast
+from the newest one, monitor (docs/monitoring.md). One session, one MLflow run. Not in
+``__default__``."""
+
+from kedro.pipeline import Pipeline
+
+from retail_forecasting.pipelines.forecast.pipeline import create_pipeline as forecast
+from retail_forecasting.pipelines.ingestion.pipeline import create_pipeline as ingestion
+from retail_forecasting.pipelines.monitoring.pipeline import create_pipeline as monitoring
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return ingestion() + forecast() + monitoring()
