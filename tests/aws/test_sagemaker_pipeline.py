@@ -245,7 +245,7 @@ def test_cli_gate_on_a_metrics_file(build_env, tmp_path):
     models["champion"]["wmae"] = 100.0
     metrics.write_text(json.dumps({"champion": "lightgbm", "models": models}))
     result = runner.invoke(sm.cli, args)
-    assert result.exit_code == 1 and "FAIL: champion 'lightgbm' wmae=100.0" in result.output
+    assert result.exit_code == 1 and "FAIL: champion 'lightgbm' test wmae=100 is not below" in result.output
     models["champion"] = {"wmae": 50.0, "rmse": float("inf"), "mae": 1.0}  # JSON `Infinity`
     metrics.write_text(json.dumps({"champion": "lightgbm", "models": models}))
     result = runner.invoke(sm.cli, args)

@@ -100,6 +100,13 @@ def json_get(document: Any, path: str) -> Any:
     return value
 
 
+def _show(value: Any) -> str:
+    """A score for a message: 6 significant digits (``2769.9``, ``7.2e+09``, ``inf``)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{value:.6g}"
+    return repr(value)
+
+
 def _less(left: Any, right: Any) -> bool:
     """``left < right``, False for values that do not compare (a string against a number)."""
     try:
@@ -120,8 +127,8 @@ def check_metrics(metrics: Mapping[str, Any], config: GateConfig) -> tuple[bool,
             reference = json_get(metrics, path)
             if not _less(score, reference):
                 reasons.append(
-                    f"champion {champion!r} {metric}={score} is not below "
-                    f"{baseline} {metric}={reference}"
+                    f"champion {champion!r} test {metric}={_show(score)} is not below "
+                    f"{baseline} {metric}={_show(reference)}"
                 )
     return not reasons, reasons
 
