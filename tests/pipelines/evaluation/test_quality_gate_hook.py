@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import uuid
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -35,9 +37,13 @@ def tracking_db(tmp_path_factory):
     """One SQLite tracking and registry store for the module (creating one takes seconds);
     each test registers its own model name."""
     root = tmp_path_factory.mktemp("gate_tracking")
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
-    experiment = mlflow.create_experiment("gate", artifact_location=(root / "artifacts").as_uri())
+    previous, cwd = mlflow.get_tracking_uri(), Path.cwd()
+    os.chdir(root)  # a new store makes ./mlruns for its default experiment: not in the checkout
+    try:
+        mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
+        experiment = mlflow.create_experiment("gate", artifact_location=(root / "artifacts").as_uri())
+    finally:
+        os.chdir(cwd)
     yield experiment
     while mlflow.active_run():
         mlflow.end_run()
@@ -212,8 +218,6 @@ def test_one_hook_across_runs_does_not_carry_metrics_over(registry):
 
 def test_gate_parameters_come_from_the_typed_evaluation_parameters():
     """conf/base/parameters_evaluation.yml names every baseline the evaluation scores."""
-    from pathlib import Path
-
     import yaml
 
     from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
