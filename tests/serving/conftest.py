@@ -30,6 +30,7 @@ def free_port() -> int:
 @dataclass
 class Registry:
     uri: str
+    path: Path
     plain: str  # version: ChampionPyfunc (alias champion)
     intervals: str  # version: IntervalPyfunc (no alias at first)
 
@@ -42,7 +43,8 @@ class Registry:
 def registry(tmp_path_factory) -> Registry:
     from retail_forecasting.registry import ChampionPyfunc
 
-    uri = f"sqlite:///{tmp_path_factory.mktemp('serving_registry') / 'mlflow.db'}"
+    path = tmp_path_factory.mktemp("serving_registry") / "mlflow.db"
+    uri = f"sqlite:///{path}"
     before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     forecaster = model_factory.forecaster()
     plain = model_factory.register(uri, ChampionPyfunc(forecaster), "champion",
@@ -50,7 +52,7 @@ def registry(tmp_path_factory) -> Registry:
     intervals = model_factory.register(uri, model_factory.IntervalPyfunc(forecaster), None)
     mlflow.set_tracking_uri(before[0])
     mlflow.set_registry_uri(before[1])
-    return Registry(uri, plain, intervals)
+    return Registry(uri, path, plain, intervals)
 
 
 @dataclass
@@ -65,8 +67,9 @@ class Server:
 
 def environment(registry: Registry, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RETAIL_SERVING_"))}
+    # NullPool: every registry call opens the SQLite file anew, so a test can make it unreachable
     env.update(MLFLOW_TRACKING_URI=registry.uri, KEDRO_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1",
-               **extra)
+               MLFLOW_SQLALCHEMYSTORE_POOLCLASS="NullPool", **extra)
     return env
 
 
