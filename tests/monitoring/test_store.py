@@ -1,0 +1,113 @@
+"""Forecasts and checks in the warehouse, on DuckDB and PostgreSQL: idempotent upserts, an
+origin re-run replaces its rows, the view joins the actuals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine
+
+from retail_forecasting import warehouse
+from retail_forecasting.errors import InputError
+from retail_forecasting.monitoring.store import QUANTILE_COLUMNS, TABLES, WarehouseTableDataset, read_sql, write_table
+
+SQL = Path(__file__).resolve().parents[2] / "sql"
+SCHEMA_FILES = [SQL / "01_create_schema.sql", SQL / "02_create_analytics_view.sql", SQL / "05_forecasts_and_monitoring.sql"]
+WEEKS = pd.date_range("2012-01-06", periods=4, freq="7D")
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request, tmp_path):
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def engine(url):
+    """A warehouse with 2 stores x 2 depts for the first two weeks (store 1, dept 2 has no row in
+    week 2) and store features for all four weeks."""
+    engine = create_engine(url)
+    sales = pd.DataFrame([(s, d, w, 100.0 * s + d + i, False) for i, w in enumerate(WEEKS[:2]) for s in (1, 2)
+                          for d in (1, 2) if not (s == 1 and d == 2 and i == 1)],
+                         columns=warehouse.STAGING_COLUMNS["stg_sales_weekly"])
+    features = pd.DataFrame([(s, w, 50.0, 3.0, None, None, None, None, None, 200.0, 7.0, False) for s in (1, 2)
+                             for w in WEEKS], columns=warehouse.STAGING_COLUMNS["stg_store_features_weekly"])
+    stores = pd.DataFrame({"store_id": [1, 2], "store_type": ["A", "B"], "store_size": [1000, 2000]})
+    warehouse.load_batch(engine, {"stg_store": stores, "stg_store_features_weekly": features, "stg_sales_weekly": sales},
+                         SCHEMA_FILES, SQL / "03_upsert_from_staging.sql")
+    yield engine
+    engine.dispose()
+
+
+def forecasts(origin, weeks, series=((1, 1), (1, 2), (2, 1), (2, 2)), value=10.0, version="3") -> pd.DataFrame:
+    rows = [{"model_name": "ensemble", "model_version": version, "run_id": "abc", "origin_date": origin,
+             "store_id": s, "dept_id": d, "week_date": w, "step": int((w - origin).days // 7), "forecast": value,
+             **{q: None for q in QUANTILE_COLUMNS}, "forecast_basis": "model",
+             "created_at": pd.Timestamp("2026-12-01 10:00:00")} for s, d in series for w in weeks]
+    return pd.DataFrame(rows, columns=TABLES["stg_forecast_weekly"])
+
+
+def write(engine, frame):
+    return write_table(engine, "stg_forecast_weekly", frame, SCHEMA_FILES, SQL / "06_upsert_forecasts_from_staging.sql")
+
+
+def test_forecasts_upsert_idempotently_and_an_origin_rerun_replaces_its_rows(engine):
+    origin = WEEKS[0] - pd.Timedelta(weeks=1)
+    write(engine, forecasts(origin, WEEKS))
+    write(engine, forecasts(origin, WEEKS))  # the same batch again: no duplicates
+    table = read_sql(engine, "SELECT * FROM retailds.fact_forecast_weekly")
+    assert len(table) == 16 and (table["forecast"] == 10.0).all()
+    # re-running the origin with other values and one series fewer replaces, never adds
+    write(engine, forecasts(origin, WEEKS, series=((1, 1), (2, 1), (2, 2)), value=20.0))
+    # another origin is kept as it is
+    write(engine, forecasts(WEEKS[0], WEEKS[1:], value=30.0))
+    table = read_sql(engine, "SELECT * FROM retailds.fact_forecast_weekly")
+    first = table[table["origin_date"] == origin]
+    assert len(first) == 12 and (first["forecast"] == 20.0).all()
+    assert not ((first["store_id"] == 1) & (first["dept_id"] == 2)).any()
+    assert len(table[table["origin_date"] == WEEKS[0]]) == 12
+    assert table[list(QUANTILE_COLUMNS)].isna().all().all()
+    with pytest.raises(InputError, match="empty"):
+        write(engine, forecasts(origin, WEEKS).iloc[:0])
+
+
+def test_view_joins_actuals_zero_inside_a_loaded_week_and_null_ahead(engine):
+    origin = WEEKS[0] - pd.Timedelta(weeks=1)
+    frame = forecasts(origin, WEEKS)
+    frame["q0_1"], frame["q0_9"] = 5.0, 15.0
+    write(engine, frame)
+    view = read_sql(engine, "SELECT * FROM retailds.vw_forecast_vs_actual ORDER BY store, dept, date")
+    assert len(view) == 16 and set(view["store_type"]) == {"A", "B"}
+    row = lambda s, d, w: view[(view["store"] == s) & (view["dept"] == d) & (view["date"] == w)].iloc[0]  # noqa: E731
+    assert row(2, 2, WEEKS[1])["actual"] == 202.0 + 1
+    assert row(1, 2, WEEKS[1])["actual"] == 0.0  # the store's week is loaded, the series has no row
+    assert pd.isna(row(1, 1, WEEKS[2])["actual"])  # the week has not arrived
+    assert row(1, 1, WEEKS[0])["step"] == 1 and row(1, 1, WEEKS[0])["q0_1"] == 5.0
+    assert not view["is_holiday"].isna().any()
+
+
+def test_checks_of_a_week_replace_the_previous_run_of_that_week(engine):
+    def checks(week, status, n=2):
+        return pd.DataFrame([{"model_version": "3", "as_of_week": week, "check_name": f"c{i}", "scope": "all",
+                              "value": 1.0, "threshold": 2.0, "status": status, "message": "m",
+                              "checked_at": pd.Timestamp("2026-12-01 10:00:00")} for i in range(n)])
+    upsert = SQL / "07_upsert_monitoring_checks_from_staging.sql"
+    write_table(engine, "stg_monitoring_check", checks(WEEKS[0], "ok"), SCHEMA_FILES, upsert)
+    write_table(engine, "stg_monitoring_check", checks(WEEKS[1], "ok", 3), SCHEMA_FILES, upsert)
+    write_table(engine, "stg_monitoring_check", checks(WEEKS[0], "alert", 1), SCHEMA_FILES, upsert)
+    table = read_sql(engine, "SELECT * FROM retailds.monitoring_check")
+    assert table.groupby("as_of_week")["status"].agg(list).to_dict() == {WEEKS[0]: ["alert"], WEEKS[1]: ["ok"] * 3}
+
+
+def test_the_dataset_saves_and_loads_through_the_catalog_interface(engine, url):
+    dataset = WarehouseTableDataset(credentials={"con": url}, staging="stg_forecast_weekly",
+                                    schema_files=[str(f) for f in SCHEMA_FILES],
+                                    upsert_file=str(SQL / "06_upsert_forecasts_from_staging.sql"),
+                                    load_sql="SELECT * FROM retailds.vw_forecast_vs_actual")
+    dataset.save(forecasts(WEEKS[1], WEEKS[2:]))
+    loaded = dataset.load()
+    assert len(loaded) == 8 and loaded["actual"].isna().all()
+    assert "postgres" not in str(dataset) or "password" not in str(dataset)
