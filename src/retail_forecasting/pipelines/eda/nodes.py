@@ -524,7 +524,7 @@ def summarize_data_quality(
             missing_lines.append(
                 f"- `{covariate}`: missing in {len(gaps)} of {len(group)} periods"
                 + (f", entirely in {full[0]}..{full[-1]}" if full else "")
-                + f" (worst {gaps['missing_pct'].max():.0f}%)"
+                + f" (worst {format_percent(gaps['missing_pct'].max())}%)"
             )
     missing_lines = missing_lines or ["- none"]
 
@@ -556,6 +556,19 @@ def summarize_data_quality(
     )
 
 
+def format_percent(value: float) -> str:
+    """A share in percent as precise as it needs to be: ``0`` and ``100`` only when exact,
+    ``0.17`` (two significant digits) below 1, one decimal below 10 and above 99 (``99.8`` is not
+    ``100``), whole numbers in between."""
+    if value == 0 or value == 100:
+        return f"{value:.0f}"
+    if value < 1:
+        return f"{value:.2g}"
+    if value < 10 or value > 99:
+        return f"{value:.1f}"
+    return f"{value:.0f}"
+
+
 def plot_missing_covariates(missing_covariates: pd.DataFrame) -> Figure:
     """Heatmap of the share of store-weeks without a value, per covariate and period."""
     table = missing_covariates
@@ -569,7 +582,7 @@ def plot_missing_covariates(missing_covariates: pd.DataFrame) -> Figure:
     if grid.size <= 400:
         for (i, j), value in np.ndenumerate(grid.to_numpy()):
             if np.isfinite(value):
-                ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, format_percent(value), ha="center", va="center", fontsize=7,
                         color="white" if value > 60 else "black")
     fig.colorbar(image, ax=ax, label="Store-weeks without a value (%)", fraction=0.03)
     ax.set_title("Missing covariates by period (share of store-weeks, %)")

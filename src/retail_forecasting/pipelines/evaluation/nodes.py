@@ -244,22 +244,62 @@ def plot_error_by_step(report: pd.DataFrame, rpt_champion: dict[str, Any]) -> Fi
     return fig
 
 
+#: The champion's colour in the evaluation figures; no other model gets it.
+CHAMPION_COLOR = "#d62728"
+#: Matplotlib's tab20 without its reds: dark shades first, then the light ones (16 distinct
+#: colours, enough for every baseline, learner and the ensemble).
+_MODEL_PALETTE = [plt.get_cmap("tab20")(i) for i in (0, 2, 4, 8, 10, 12, 14, 16, 18,
+                                                     1, 3, 5, 9, 11, 17, 19)]
+_SEGMENT_LABELS = {
+    "store_type": ("Test WMAE by store type", "Store type", {}),
+    "is_holiday": ("Test WMAE in holiday and other weeks", "",
+                   {"False": "other weeks", "True": "holiday weeks"}),
+}
+
+
+def model_colors(models: list[str], champion: str | None) -> dict[str, Any]:
+    """One distinct colour per model, in the given order; the champion's is red."""
+    others = iter(_MODEL_PALETTE * (1 + len(models) // len(_MODEL_PALETTE)))
+    return {m: CHAMPION_COLOR if m == champion else next(others) for m in models}
+
+
 def plot_error_by_segment(report: pd.DataFrame, rpt_champion: dict[str, Any]) -> Figure:
-    """Test WMAE by store type and by holiday week, one bar per model."""
+    """Test WMAE by store type and in holiday vs other weeks, one bar per model: every model its
+    own colour, the champion red with a black edge and named in the legend."""
     overall_rows = report[(report["cutoff"] == "all")]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    champion = rpt_champion["champion"]
+    models = [m for m in rpt_champion["families"] if m in set(overall_rows["model"])]
+    colors = model_colors(models, champion)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     for ax, segment in zip(axes, ("store_type", "is_holiday"), strict=True):
         table = overall_rows[overall_rows["segment"] == segment].pivot(
             index="segment_value", columns="model", values="wmae"
         )
-        table = table[[m for m in rpt_champion["families"] if m in table.columns]]
-        table.plot.bar(ax=ax, rot=0, legend=segment == "store_type")
-        ax.set_title(f"Test WMAE by {segment.replace('_', ' ')}")
-        ax.set_xlabel(segment)
+        table = table[[m for m in models if m in table.columns]]
+        title, xlabel, names = _SEGMENT_LABELS[segment]
+        table.index = [names.get(str(v), str(v)) for v in table.index]
+        table.plot.bar(ax=ax, rot=0, legend=False, width=0.85,
+                       color=[colors[m] for m in table.columns])
+        for container, model in zip(ax.containers, table.columns, strict=True):
+            if model == champion:
+                for bar in container:
+                    bar.set_edgecolor("black")
+                    bar.set_linewidth(1.5)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("WMAE (USD)")
         ax.grid(alpha=0.3, axis="y")
-    axes[0].legend(fontsize=7, ncol=2)
-    fig.tight_layout()
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colors[m],
+                             edgecolor="black" if m == champion else "none",
+                             linewidth=1.5 if m == champion else 0) for m in models]
+    labels = [f"{m} (champion)" if m == champion else m for m in models]
+    rows = -(-len(models) // 4)
+    legend = fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9, frameon=False)
+    for text in legend.get_texts():
+        if text.get_text().endswith("(champion)"):
+            text.set_fontweight("bold")
+    fig.set_figheight(5.2 + 0.25 * rows)
+    fig.tight_layout(rect=(0, 0.05 * rows, 1, 1))
     return fig
 
 
@@ -268,11 +308,13 @@ def plot_feature_importance(params: EvaluationParams, **models: Any) -> Figure:
     fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 6), squeeze=False)
     for ax, (name, model) in zip(axes.flat, models.items(), strict=True):
         importance = model.feature_importance()
-        top = (importance / max(importance.sum(), 1e-12)).sort_values().tail(params.top_features)
+        share = importance / max(importance.sum(), 1e-12)
+        top = share[share > 0].sort_values().tail(params.top_features)  # unused features left out
         ax.barh(top.index, top.to_numpy())
         ax.set_title(name)
         target = "sales - decomposition_base" if getattr(model, "target", "sales") == "residual" else "sales"
-        ax.set_xlabel(f"Share of total importance (target: {target})")
+        # two lines: one line of this length is wider than a 5-inch panel and was cut off
+        ax.set_xlabel(f"Share of total importance\n(target: {target})")
     fig.suptitle("Feature importance of the tree models (final fit on train + validation)")
     fig.tight_layout()
     return fig
