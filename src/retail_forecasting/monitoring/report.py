@@ -190,5 +190,10 @@ trained on data up to {forecast_summary.get('trained_origin')}; forecasting from
 {rows}
 </tbody></table>
 {images}
+<script>/* for automated checks: how many figures decoded (the page needs no script to be read) */
+window.addEventListener("load", function () {{
+  document.body.dataset.imagesLoaded = Array.prototype.filter.call(document.images,
+    function (i) {{ return i.complete && i.naturalWidth > 0; }}).length;
+}});</script>
 </body></html>
 """
