@@ -45,6 +45,34 @@ class ChampionPyfunc(mlflow.pyfunc.PythonModel):
         return self.forecaster.forecast(model_input)
 
 
+def input_example(forecaster: ChampionForecaster, n_series: int = 3) -> pd.DataFrame:
+    """Raw-shaped rows the model accepts: its first ``n_series`` series at the first week of its
+    horizon (Date as YYYY-MM-DD text, IsHoliday from the calendar)."""
+    from retail_forecasting.calendar import holiday_fridays
+
+    week = forecaster.forecast_weeks()[0]
+    series = forecaster.known_series().head(n_series)
+    holiday = week.date() in holiday_fridays(week.year).values()
+    return pd.DataFrame({"Store": series["store"].astype("int64").to_numpy(),
+                         "Dept": series["dept"].astype("int64").to_numpy(),
+                         "Date": week.strftime("%Y-%m-%d"), "IsHoliday": holiday})
+
+
+def signature_and_example(model: ChampionPyfunc) -> tuple[Any, pd.DataFrame]:
+    """The pyfunc's signature (input columns, optional markdowns; output as the model returns
+    it for the example) and the input example (``rpt_champion_model`` logs both)."""
+    from mlflow.models import infer_signature
+    from mlflow.types.schema import ColSpec, Schema
+
+    example = input_example(model.forecaster)
+    inputs = Schema([ColSpec("long", "Store"), ColSpec("long", "Dept"), ColSpec("string", "Date"),
+                     ColSpec("boolean", "IsHoliday"),
+                     *[ColSpec("double", f"MarkDown{i}", required=False) for i in range(1, 6)]])
+    signature = infer_signature(example, model.predict(None, example))
+    signature.inputs = inputs
+    return signature, example
+
+
 class RegisteredModelNotFound(InputError, LookupError):
     """The registry has no model, or no version with the requested alias; the message says
     what exists and what to do."""

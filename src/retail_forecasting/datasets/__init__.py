@@ -7,6 +7,8 @@
 - :class:`RegisteredModelDataset` loads a registered MLflow model like kedro-mlflow's
   ``MlflowModelRegistryDataset``, and says what exists and what to do when the model or its
   alias does not.
+- :class:`ChampionModelDataset` logs the champion like kedro-mlflow's
+  ``MlflowModelTrackingDataset``, with a signature, an input example and the package's code.
 """
 
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from retail_forecasting.datasets.kaggle_raw import KaggleRawDataset
 from retail_forecasting.datasets.warehouse import WarehouseDataset
 
-__all__ = ["KaggleRawDataset", "RegisteredModelDataset", "WarehouseDataset"]
+__all__ = ["ChampionModelDataset", "KaggleRawDataset", "RegisteredModelDataset", "WarehouseDataset"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,4 +26,8 @@ def __getattr__(name: str) -> Any:
         from retail_forecasting.datasets.registered_model import RegisteredModelDataset
 
         return RegisteredModelDataset
+    if name == "ChampionModelDataset":
+        from retail_forecasting.datasets.champion_model import ChampionModelDataset
+
+        return ChampionModelDataset
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
