@@ -2,16 +2,81 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from retail_forecasting import warehouse
 from retail_forecasting.errors import InputError, RunLocked
+
+logger = logging.getLogger(__name__)
+
+#: The database connected to for ``CREATE DATABASE`` when the warehouse's does not exist yet.
+ADMIN_DB_ENV = "DB_ADMIN_DB"
+
+
+class WarehouseUnavailable(InputError):
+    """The PostgreSQL warehouse cannot be reached, or its database cannot be created."""
+
+
+def ensure_postgres_database(con: str, engine_args: dict[str, Any] | None = None) -> bool:
+    """Make sure the PostgreSQL database of ``con`` exists; create it if the server allows.
+
+    Returns whether it was created. Other URLs (DuckDB) are left alone. A server that cannot
+    be reached, refused credentials, or a database that does not exist and cannot be created
+    (no ``CREATEDB`` privilege) raise :class:`WarehouseUnavailable` saying which server, user
+    and database, and what to do; nothing has been written then.
+    """
+    url = make_url(con)
+    if not url.drivername.startswith("postgresql"):
+        return False
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    engine = create_engine(url, **(engine_args or {}))
+    try:
+        with engine.connect():
+            return False
+    except OperationalError as exc:
+        reason = " ".join(line.strip() for line in str(exc.orig or exc).strip().splitlines())
+        reason = reason if reason.endswith((".", "?")) else reason + "."
+        if f'database "{url.database}" does not exist' not in str(exc.orig):
+            raise WarehouseUnavailable(
+                f"Cannot connect to the PostgreSQL warehouse {url.database!r} at {where} as user "
+                f"{url.username!r}: {reason} Check that the server runs and the DB_HOST, DB_PORT, "
+                "DB_USER and DB_PASSWORD variables (or conf/local/credentials.yml, or the "
+                "RDS_SECRET_NAME secret) are right; nothing was written."
+            ) from exc
+    finally:
+        engine.dispose()
+
+    admin_db = os.environ.get(ADMIN_DB_ENV) or "postgres"
+    admin = create_engine(url.set(database=admin_db), isolation_level="AUTOCOMMIT",
+                          **(engine_args or {}))
+    try:
+        with admin.connect() as conn:
+            name = conn.dialect.identifier_preparer.quote(url.database)
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        if detail and "already exists" in detail[0]:  # created meanwhile by another process
+            return False
+        raise WarehouseUnavailable(
+            f"The PostgreSQL database {url.database!r} does not exist on {where}, and user "
+            f"{url.username!r} could not create it ({detail[0] if detail else exc}). Create it once "
+            f"(createdb -h {url.host or 'localhost'} -p {url.port or 5432} -U <admin> "
+            f"{url.database}, or CREATE DATABASE {url.database}; in psql) or set DB_NAME to an "
+            "existing database, then run again; nothing was written."
+        ) from exc
+    finally:
+        admin.dispose()
+    logger.info("Created the PostgreSQL database %r on %s (it did not exist)", url.database, where)
+    return True
 
 
 class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]):
@@ -64,6 +129,7 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
         return create_engine(self._con, **self._engine_args)
 
     def save(self, data: warehouse.WarehouseBatch | dict[str, pd.DataFrame]) -> None:
+        ensure_postgres_database(self._con, self._engine_args)
         engine = self._engine()
         try:
             warehouse.load_batch(engine, data, self._schema_files, self._upsert_file)
