@@ -194,3 +194,45 @@ def test_glue_script_imports_awsglue_only_inside_main():
     source = GLUE_SCRIPT.read_text()
     top_level = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert not any("awsglue" in line for line in top_level)
+
+
+@pytest.mark.postgres
+def test_the_upsert_lambda_applies_the_same_shrink_rule(etl_env, batch, postgres_url, tiny_raw_dir,
+                                                        monkeypatch):
+    """A smaller batch after a good one: refused by the Lambda like by `kedro run`, nothing
+    written; allowed on purpose with RETAIL_ALLOW_SHRINK; incremental adds without deleting."""
+    aws = etl_env
+    upsert = importlib.import_module("post_load_upsert")
+    glue = load_glue_module()
+    glue.run(batch, f"s3://{aws.bucket}/retail", PROJECT_ROOT / "sql")
+    rows = upsert.handler(glue_event())["counts"]["fact_sales_weekly"]
+
+    train = pd.read_csv(tiny_raw_dir / "train.csv")
+    half = train.iloc[: len(train) // 2]
+    small = f"s3://{aws.bucket}/raw/batch-2"
+    for name in RAW:
+        aws.put_file(f"raw/batch-2/{name}", tiny_raw_dir / name)
+    aws.client("s3").put_object(Bucket=aws.bucket, Key="raw/batch-2/train.csv",
+                                Body=half.to_csv(index=False).encode())
+    glue.run(small, f"s3://{aws.bucket}/retail", PROJECT_ROOT / "sql")
+    with pytest.raises(LoadRefused, match="would delete .* rows of retailds.fact_sales_weekly"):
+        upsert.handler(glue_event())
+    assert counts(postgres_url)["fact_sales_weekly"] == rows  # nothing written
+
+    monkeypatch.setenv("RETAIL_LOAD_MODE", "incremental")
+    assert upsert.handler(glue_event())["counts"]["fact_sales_weekly"] == rows  # adds, keeps
+
+    glue.run(small, f"s3://{aws.bucket}/retail", PROJECT_ROOT / "sql")
+    monkeypatch.setenv("RETAIL_LOAD_MODE", "mirror")
+    monkeypatch.setenv("RETAIL_ALLOW_SHRINK", "true")
+    assert upsert.handler(glue_event())["counts"]["fact_sales_weekly"] == len(half)
+
+
+def test_the_lambda_load_policy_comes_from_the_environment():
+    policy = etl.load_policy_from_env({"RETAIL_LOAD_MODE": "incremental",
+                                       "RETAIL_MAX_DELETE_SHARE": "0.2"})
+    assert (policy.mode, policy.allow_shrink, policy.max_delete_share) == ("incremental", False, 0.2)
+    with pytest.raises(etl.EtlError, match="RETAIL_ALLOW_SHRINK"):
+        etl.load_policy_from_env({"RETAIL_ALLOW_SHRINK": "maybe"})
+    with pytest.raises(etl.EtlError, match="mirror' or 'incremental"):
+        etl.load_policy_from_env({"RETAIL_LOAD_MODE": "replace"})
