@@ -14,7 +14,6 @@ from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import build_panel
 from retail_forecasting.forecasting.decomposition import DecompositionParams, make_forecaster
 from retail_forecasting.forecasting.features import FeatureParams
-from retail_forecasting.monitoring.checks import MonitoringParams, backtest_promise
 from retail_forecasting.registry import REGISTERED_MODEL, ChampionPyfunc, promote
 
 SMALL_MODEL = "svd_decomposition"
@@ -23,7 +22,8 @@ SMALL_MODEL = "svd_decomposition"
 def register_small_model(project: Path, horizon: int, svd_rank: int = 5) -> tuple[int, ChampionForecaster]:
     """After an ingestion run in ``project``: the statistical model with the project's settings
     (``modelling.svd_decomposition``, rank fixed instead of tuned) backtested with the engine's
-    rolling origins, its promise written where ``mon_backtest_promise`` reads it, packaged as
+    rolling origins, its backtest and ``champion.json`` written where the evaluation writes them
+    (``mon_champion_backtest`` reads them), packaged as
     the evaluation packages a champion (``ChampionForecaster.from_panel`` on train + validation +
     test, wrapped in ``ChampionPyfunc``), registered as ``retail_forecasting_champion`` in the
     project's tracking store and promoted to ``champion``. Returns (version, forecaster)."""
@@ -35,11 +35,12 @@ def register_small_model(project: Path, horizon: int, svd_rank: int = 5) -> tupl
     cutoffs = rolling_cutoffs(history["date"], horizon, BacktestParams(**yaml.safe_load(
         (project / "conf/base/parameters_baselines.yml").read_text())["backtest"]))
     backtest = cross_validation(history, {SMALL_MODEL: make_forecaster(params)}, horizon, cutoffs)
-    monitoring = MonitoringParams(**yaml.safe_load((project / "conf/base/parameters_monitoring.yml").read_text())["monitoring"])
-    promise = backtest_promise(backtest, SMALL_MODEL, monitoring.holiday_weight, monitoring.total.promise_steps)
-    target = project / "data" / "08_reporting" / "monitoring" / "backtest_promise.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(promise, indent=2))
+    frame = project / "data" / "07_model_output" / SMALL_MODEL / "mo_backtest.parquet"
+    frame.parent.mkdir(parents=True, exist_ok=True)
+    backtest.to_parquet(frame)
+    champion = project / "data" / "08_reporting" / "champion.json"
+    champion.parent.mkdir(parents=True, exist_ok=True)
+    champion.write_text(json.dumps({"champion": SMALL_MODEL, "families": {SMALL_MODEL: "statistical"}}))
 
     forecaster = ChampionForecaster.from_panel(panel, SMALL_MODEL, "statistical", horizon, FeatureParams(),
                                                {SMALL_MODEL: params})

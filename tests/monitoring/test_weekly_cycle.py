@@ -70,8 +70,6 @@ def test_weekly_cycle_plays_four_weeks_and_alerts_on_a_halved_store(project_copy
     run(project_copy, ["ingestion"], raw_data_dir=str(write_bundle(tmp_path / "raw_t", full, cut)), **SMALL)
     version, model = register_small_model(project_copy, HORIZON)
     assert model.origin == week_t
-    promise = json.loads((project_copy / "data/08_reporting/monitoring/backtest_promise.json").read_text())
-    assert [s["step"] for s in promise["by_step"]] == list(range(1, HORIZON + 1))
     run(project_copy, ["forecast"], **SMALL)
     first = query(project_copy, "SELECT * FROM retailds.fact_forecast_weekly")
     assert set(first["origin_date"]) == {week_t} and first["step"].between(1, HORIZON).all()
@@ -134,6 +132,8 @@ def test_weekly_cycle_plays_four_weeks_and_alerts_on_a_halved_store(project_copy
     alerted = checks[checks["status"] == "alert"]
     assert set(alerted["as_of_week"]) == {fed[-1]}
     assert f"store={SHIFTED_STORE}" in set(alerted.loc[alerted["check_name"] == "total.store_deviation", "scope"])
+    promise = json.loads((project_copy / "data/08_reporting/monitoring/backtest_promise.json").read_text())
+    assert promise["model"] == "svd_decomposition" and [s["step"] for s in promise["by_step"]] == list(range(1, HORIZON + 1))
     # MLflow: one monitoring metric per week
     runs = mlflow.search_runs(experiment_names=["retail_forecasting"])
     history = mlflow.MlflowClient().get_metric_history(runs.loc[0, "run_id"], "monitoring.alerts")

@@ -381,6 +381,12 @@ def evaluate(scored: pd.DataFrame, sales: pd.DataFrame, store_features: pd.DataF
     mine = scored[scored["model_version"] == version] if len(scored) else scored
     week_rows = mine[mine["date"] == week] if len(mine) else mine
     checks = Checks([])
+    if len(mine):
+        names = sorted(set(mine["model_name"].astype(str)))
+        same = names == [promise.get("model")]
+        checks.add("promise.model", "all", None, None, not same,
+                   f"the forecasts come from {names}, the backtest promise from {promise.get('model')!r}"
+                   + ("" if same else ": retrain (`kedro run`) or register the model the last training run chose"))
     _accuracy_checks(checks, week_rows, promise, params, week)
     _total_checks(checks, week_rows, promise, params, week)
     _drift_checks(checks, sales, store_features, params, week)

@@ -144,7 +144,7 @@ STYLE = """
 body{font-family:DejaVu Sans,Arial,sans-serif;margin:24px;color:#222;max-width:1200px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 .badge{display:inline-block;padding:3px 10px;border-radius:4px;color:#fff;font-weight:bold}
-.ok{background:#2e7d32}.alert{background:#c62828}.info{background:#607d8b}
+.badge.ok{background:#2e7d32}.badge.alert{background:#c62828}.badge.info{background:#607d8b}
 table{border-collapse:collapse;font-size:13px;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left}
 tr.alert td{background:#ffebee}img{max-width:100%;border:1px solid #eee}
 """

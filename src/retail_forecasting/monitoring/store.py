@@ -144,3 +144,48 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         return self._guard(read_sql, self._load_sql)
+
+
+class ChampionBacktestDataset(AbstractDataset[None, pd.DataFrame]):
+    """Read-only: the rolling-origin backtest frame of the champion the evaluation chose.
+
+    Reads ``champion_filepath`` (``champion.json``: ``champion`` and ``families``) and loads the
+    one backtest frame holding that model's column: ``baseline_filepath`` for a baseline,
+    ``model_filepath`` (``{model}`` replaced by its name) otherwise. The frame's
+    ``attrs["model"]`` names the column. Paths may be fsspec URLs (``--env sagemaker``).
+    """
+
+    def __init__(self, *, champion_filepath: str, model_filepath: str, baseline_filepath: str,
+                 metadata: dict[str, Any] | None = None) -> None:
+        self._champion = champion_filepath
+        self._model = model_filepath
+        self._baseline = baseline_filepath
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"champion_filepath": self._champion, "model_filepath": self._model,
+                "baseline_filepath": self._baseline}
+
+    def load(self) -> pd.DataFrame:
+        import json
+
+        import fsspec
+
+        try:
+            with fsspec.open(self._champion, "r") as handle:
+                champion = json.load(handle)
+        except FileNotFoundError as exc:
+            raise InputError(f"{self._champion} is missing: monitoring compares with the backtest of the "
+                             "champion the evaluation chose; run `kedro run` (training) first.") from exc
+        name = champion["champion"]
+        family = champion.get("families", {}).get(name)
+        path = self._baseline if family == "baseline" else self._model.format(model=name)
+        frame = pd.read_parquet(path)
+        frame.attrs["model"] = name
+        return frame
+
+    def save(self, data: None) -> None:
+        raise DatasetError("ChampionBacktestDataset is read-only")
+
+    def _exists(self) -> bool:
+        return Path(self._champion).exists() if "://" not in self._champion else True

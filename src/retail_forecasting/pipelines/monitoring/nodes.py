@@ -14,15 +14,13 @@ from retail_forecasting.monitoring.checks import MonitoringParams
 from retail_forecasting.monitoring.store import TABLES
 
 
-def summarise_backtest_promise(rpt_champion: dict[str, Any], params: MonitoringParams,
-                               *backtests: pd.DataFrame) -> dict[str, Any]:
-    """What the champion's backtest promises per step (:func:`checks.backtest_promise`), from
-    whichever backtest frame holds the champion's column (baselines or a model of the zoo)."""
-    name = rpt_champion["champion"]
-    for frame in backtests:
-        if name in frame.columns:
-            return checks.backtest_promise(frame, name, params.holiday_weight, params.total.promise_steps)
-    raise ValueError(f"no backtest frame has the champion {name!r}")
+def summarise_backtest_promise(champion_backtest: pd.DataFrame, params: MonitoringParams) -> dict[str, Any]:
+    """What the champion's backtest promises per step (:func:`checks.backtest_promise`); the
+    frame comes from :class:`~retail_forecasting.monitoring.store.ChampionBacktestDataset`."""
+    name = champion_backtest.attrs.get("model")
+    if not name:
+        raise ValueError("the champion's backtest frame does not say which column is the champion")
+    return checks.backtest_promise(champion_backtest, name, params.holiday_weight, params.total.promise_steps)
 
 
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

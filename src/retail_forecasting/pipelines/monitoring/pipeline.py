@@ -3,33 +3,24 @@ promised, checks the newest week's inputs for drift, writes checks (warehouse ta
 scores, summary, MLflow metrics, figures, the planner's report and, when a threshold is
 crossed, the alerts file (``kedro run`` then exits with code 3). Not in ``__default__``.
 
-:func:`create_promise_pipeline` (in ``__default__``, after the evaluation) records what the
-champion's backtest promises per step, which every monitoring run compares with.
+The first node records what the champion's backtest promised per step (from the one backtest
+frame of the champion the last training run chose), which the checks compare with.
 """
 
 from kedro.pipeline import Node, Pipeline
 
-from retail_forecasting.pipelines.evaluation.pipeline import CANDIDATES
 from retail_forecasting.pipelines.monitoring import nodes
-
-
-def create_promise_pipeline(**kwargs) -> Pipeline:
-    return Pipeline(
-        [
-            Node(
-                nodes.summarise_backtest_promise,
-                ["rpt_champion", "params:monitoring", "mo_baseline_backtest",
-                 *(f"{m}.mo_backtest" for m in CANDIDATES)],
-                "mon_backtest_promise",
-                name="summarise_backtest_promise",
-            ),
-        ]
-    )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
+            Node(
+                nodes.summarise_backtest_promise,
+                ["mon_champion_backtest", "params:monitoring"],
+                "mon_backtest_promise",
+                name="summarise_backtest_promise",
+            ),
             Node(
                 nodes.monitor,
                 ["mon_scored_forecasts", "prm_sales_analytics", "fc_store_features", "mon_backtest_promise",
