@@ -56,8 +56,8 @@ EXEMPT_PARAMETERS = (
 )
 #: Raw datasets (KaggleRawDataset): where the data identity comes from.
 RAW_PREFIX = "raw_"
-#: The pipeline whose nodes are checked: the training chain.
-CHECKED_PIPELINE = "__default__"
+#: The pipelines whose nodes are checked: the training chain.
+CHECKED_PIPELINES = ("__default__",)
 _MAX_LISTED = 6
 
 
@@ -360,7 +360,8 @@ class ProvenanceHook:
         try:
             from kedro.framework.project import pipelines
 
-            self._checked = {n.name for n in pipelines[CHECKED_PIPELINE].nodes}
+            self._checked = {n.name for name in CHECKED_PIPELINES if name in pipelines
+                             for n in pipelines[name].nodes}
         except Exception:  # noqa: BLE001 - no registry (a bare session): check every node
             self._checked = None
 
