@@ -275,13 +275,14 @@ def _drift_checks(checks: Checks, sales: pd.DataFrame, store_features: pd.DataFr
         return
     new_stores = sorted(set(now["store"]) - set(before["store"]))
     checks.add("drift.new_stores", "all", len(new_stores), 0, bool(new_stores),
-               f"stores with sales this week and none before: {new_stores or 'none'}")
+               f"stores with sales this week and none in the {before['date'].nunique()} weeks before: {new_stores or 'none'}")
     gone = sorted(set(recent["store"]) - set(now["store"]))
     checks.add("drift.vanished_stores", "all", len(gone), 0, bool(gone),
                f"stores with sales in the last {d.active_weeks} weeks and none this week: {gone or 'none'}")
     new_depts = sorted(set(now["dept"]) - set(before["dept"]))
     checks.add("drift.new_departments", "all", len(new_depts), 0, bool(new_depts),
-               f"departments never seen before: {new_depts or 'none'} (forecast 0 until retrained)")
+               f"departments with no sales in the {before['date'].nunique()} weeks before: {new_depts or 'none'} "
+               "(the model forecasts a department it never saw as 0 until retrained)")
     vanished, changes, counts = _presence_history(sales, week, d.active_weeks, d.calibration_weeks)
     share, past_shares = vanished[-1], vanished[:-1]
     thr = max(d.max_vanished_series_share, d.calibration_margin * (past_shares.max() if len(past_shares) else 0.0))

@@ -14,7 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.forecast_from_warehouse,
-                ["mdl_registered_champion", "prm_sales_analytics", "fc_store_features",
+                ["mdl_registered_champion", "fc_recent_sales", "fc_store_features",
                  "prm_warehouse_load_report", "params:forecast"],
                 ["fc_forecast_table", "fc_forecast_summary"],
                 name="forecast_from_warehouse",

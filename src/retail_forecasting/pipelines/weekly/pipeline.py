@@ -1,6 +1,7 @@
 """``weekly``: load the new weeks (``--params ingestion.load.mode=incremental``), re-forecast
 from the newest one, monitor (docs/monitoring.md). One session, one MLflow run. Not in
-``__default__``."""
+``__default__``. The ingestion runs up to the verified load and its manifest: the chronological
+split (and EDA, features) see the new weeks at the next training run (``kedro run``)."""
 
 from kedro.pipeline import Pipeline
 
@@ -10,4 +11,5 @@ from retail_forecasting.pipelines.monitoring.pipeline import create_pipeline as 
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return ingestion() + forecast() + monitoring()
+    load = ingestion().to_outputs("prm_warehouse_load_report", "rpt_input_manifest")
+    return load + forecast() + monitoring()
