@@ -56,17 +56,7 @@ from retail_forecasting.serving.schemas import (
 )
 from retail_forecasting.serving.settings import ServingSettings
 
-try:
-    import orjson
-
-    def _dumps(content: Any) -> bytes:
-        try:
-            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
-        except TypeError:  # e.g. an integer over 64 bits echoed from a refused request
-            return json.dumps(content, default=str).encode()
-except ImportError:  # pragma: no cover - orjson is in the serving extra
-    def _dumps(content: Any) -> bytes:
-        return json.dumps(content, default=float).encode()
+_dumps = fc.dump_json
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +177,7 @@ def _raw_from_request(req: ForecastRequest, served: Served) -> tuple[pd.DataFram
     return raw, given
 
 
-def _series_forecast(req: ForecastRequest, served: Served) -> pd.DataFrame:
+def _series_forecast(req: ForecastRequest, served: Served) -> pd.DataFrame | list[bytes]:
     f = served.forecaster
     keys = [(s.store, s.dept) for s in req.series or []]
     known = set(int(s) for s in f.stores["store"])
@@ -205,16 +195,7 @@ def _series_forecast(req: ForecastRequest, served: Served) -> pd.DataFrame:
         raise fc.Refusal("; ".join(e["msg"] for e in errors), errors)
     table = served.table
     if table is not None and all(k in table.positions for k in keys):  # the common case: a lookup
-        where = np.concatenate([table.positions[k] for k in keys])
-        weeks = f.forecast_weeks()
-        out = pd.DataFrame({"Store": table.index.get_level_values(0)[where],
-                            "Dept": table.index.get_level_values(1)[where],
-                            "Date": table.index.get_level_values(2)[where],
-                            "IsHoliday": np.tile(fc.calendar_holidays(weeks), len(keys)),
-                            "forecast_basis": checks.MODEL})
-        for c in table.values.columns:
-            out[c] = table.values[c].to_numpy()[where]
-        return out
+        return [table.fragments[k] for k in keys]
     raw = fc.series_rows(f, keys)
     raw.attrs["source"] = {"path": "request"}
     rows, basis = fc.check_rows(raw, f, "json")
@@ -253,10 +234,11 @@ class Service:
         return served
 
     def count(self, forecast: pd.DataFrame) -> None:
-        for basis, n in forecast["forecast_basis"].value_counts().items():
-            self.metrics.rows.labels(str(basis)).inc(int(n))
+        basis, counts = np.unique(forecast["forecast_basis"].to_numpy(dtype=str), return_counts=True)
+        for b, n in zip(basis.tolist(), counts.tolist()):
+            self.metrics.rows.labels(b).inc(n)
 
-    def forecast_json(self, req: ForecastRequest) -> dict[str, Any]:
+    def forecast_json(self, req: ForecastRequest) -> dict[str, Any] | bytes:
         served = self.served()
         n = len(req.rows or []) or len(req.series or []) * served.forecaster.horizon
         if n > self.settings.max_rows:
@@ -265,6 +247,10 @@ class Service:
                                "msg": f"{n} rows requested; at most {self.settings.max_rows} per request"}], 413)
         if req.series is not None:
             out = _series_forecast(req, served)
+            if isinstance(out, list):  # precomputed JSON of each series
+                self.metrics.rows.labels(checks.MODEL).inc(n)
+                head = _dumps({"model": {"name": served.name, "alias": served.alias, "version": served.version}})
+                return head[:-1] + b',"forecasts":[' + b",".join(out) + b"]}"
         else:
             raw, _ = _raw_from_request(req, served)
             rows, basis = fc.check_rows(raw, served.forecaster, "json")
@@ -375,8 +361,8 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
     async def forecast(req: ForecastRequest):
         n = len(req.rows or []) or len(req.series or []) * 52
         if n <= INLINE_ROWS:
-            return FastJSON(service.forecast_json(req))
-        return FastJSON(await run_in_threadpool(service.forecast_json, req))
+            return _json(service.forecast_json(req))
+        return _json(await run_in_threadpool(service.forecast_json, req))
 
     @app.post("/forecast/batch", tags=["forecast"], responses={
         200: {"content": {"text/csv": {}}, "description": "Id,Weekly_Sales[,extra value columns]"},
@@ -401,7 +387,10 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
                 req = ForecastRequest.model_validate_json(body)
             except ValidationError as exc:
                 return _error(422, _validation_errors(exc.errors()), "The request does not match the schema.")
-            return FastJSON(await run_in_threadpool(service.forecast_json, req))
+            n = len(req.rows or []) or len(req.series or []) * 52
+            if n <= INLINE_ROWS:
+                return _json(service.forecast_json(req))
+            return _json(await run_in_threadpool(service.forecast_json, req))
         out, _ = await run_in_threadpool(service.forecast_csv, body)
         if "application/json" in (request.headers.get("accept") or ""):
             return FastJSON({"forecasts": fc.records(out)})
@@ -436,6 +425,12 @@ def _require_type(request: Request, accepted: tuple[str, ...]) -> str:
                          [{"loc": ["header", "content-type"], "type": "unsupported_media_type",
                            "msg": f"send {' or '.join(accepted)}"}], status=415)
     return given
+
+
+def _json(content: dict[str, Any] | bytes) -> Response:
+    if isinstance(content, bytes):
+        return Response(content, media_type="application/json")
+    return FastJSON(content)
 
 
 def _csv_response(frame: pd.DataFrame) -> PlainTextResponse:

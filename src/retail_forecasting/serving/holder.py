@@ -57,6 +57,7 @@ class Served:
             "stores": sorted(int(s) for s in f.stores["store"]),
             "series": int(len(f.known_series())),
             "metrics": {"test": test, "backtest": backtest},
+            "cached_rows": 0 if self.table is None else int(len(self.table.index)),
             "loaded_at": pd.Timestamp(self.loaded_at, unit="s", tz="UTC").isoformat(),
         }
 
@@ -64,9 +65,9 @@ class Served:
 class ModelHolder:
     """The current :class:`Served` model and how to refresh it (thread-safe swap)."""
 
-    def __init__(self, settings: ServingSettings, precompute: bool = True) -> None:
+    def __init__(self, settings: ServingSettings) -> None:
         self.settings = settings
-        self.precompute = precompute
+        self.precompute = settings.precompute
         self._current: Served | None = None
         self._lock = threading.Lock()  # one load at a time
         self.last_check: float | None = None

@@ -10,6 +10,7 @@
 | ``RETAIL_SERVING_API_KEY`` | unset | key of ``POST /admin/reload`` (header ``X-API-Key``); unset = the endpoint is refused (403) |
 | ``RETAIL_SERVING_MAX_BODY_BYTES`` | ``8388608`` (8 MiB; Kaggle's test.csv is 2.6 MB) | larger bodies get 413 |
 | ``RETAIL_SERVING_MAX_ROWS`` | ``200000`` | rows of one request (test.csv has 115,064) |
+| ``RETAIL_SERVING_PRECOMPUTE`` | ``1`` | forecast every known series x horizon week at load (the default-input cache, :mod:`.forecast`); ``0`` = compute every request |
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ class ServingSettings:
     api_key: str | None = None
     max_body_bytes: int = 8 * 1024 * 1024
     max_rows: int = 200_000
+    precompute: bool = True
 
     def __repr__(self) -> str:  # never print the key
         key = "set" if self.api_key else "unset"
         return (f"ServingSettings(model={self.model_name}@{self.alias}, tracking_uri={self.tracking_uri!r}, "
                 f"poll_seconds={self.poll_seconds}, api_key={key}, max_body_bytes={self.max_body_bytes}, "
-                f"max_rows={self.max_rows})")
+                f"max_rows={self.max_rows}, precompute={self.precompute})")
 
     __str__ = __repr__
 
@@ -67,6 +69,7 @@ class ServingSettings:
             api_key=env.get("RETAIL_SERVING_API_KEY") or None,
             max_body_bytes=number("RETAIL_SERVING_MAX_BODY_BYTES", 8 * 1024 * 1024, int),
             max_rows=number("RETAIL_SERVING_MAX_ROWS", 200_000, int),
+            precompute=(env.get("RETAIL_SERVING_PRECOMPUTE") or "1").strip().lower() not in ("0", "false", "no"),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
