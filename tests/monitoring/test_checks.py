@@ -191,3 +191,17 @@ def test_kedro_run_exits_3_after_a_run_that_raised_alerts(monkeypatch):
     assert result.exit_code == 3, result.output
     monkeypatch.setattr(cli.kedro_run, "callback", lambda **kwargs: None)
     assert CliRunner().invoke(cli.cli, ["run"]).exit_code == 0
+
+
+def test_the_rolling_accuracy_figure_plots_scores_read_back_from_csv(promise, tmp_path):
+    from retail_forecasting.monitoring import report
+
+    frame = sales()
+    result = checks.evaluate(scored(frame), frame, store_features(), promise, MonitoringParams())
+    result.scores.to_csv(tmp_path / "scores.csv", index=False)
+    from_csv = pd.read_csv(tmp_path / "scores.csv")  # the model version comes back as a number
+    fig = report.rolling_accuracy_figure(from_csv, result.summary, 1.5)
+    observed = fig.axes[0].lines[0]
+    assert len(observed.get_xdata()) == 2  # the two weeks with actuals
+    assert list(observed.get_ydata()) == pytest.approx(
+        result.scores[result.scores["segment"] == "week"]["wmae"].tolist())

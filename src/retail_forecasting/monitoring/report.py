@@ -23,7 +23,8 @@ def rolling_accuracy_figure(scores: pd.DataFrame, summary: dict[str, Any], thres
     """Each week's WMAE (its stored forecasts, all steps) against what the backtest promised
     for the same rows, and the alert level (``threshold`` x the promise)."""
     fig, ax = plt.subplots(figsize=(9, 4))
-    weeks = scores[(scores["segment"] == "week") & (scores["model_version"] == summary["model_version"])]
+    # (scores read back from CSV carry a numeric version: compare as text)
+    weeks = scores[(scores["segment"] == "week") & (scores["model_version"].astype(str) == str(summary["model_version"]))]
     weeks = weeks.assign(date=pd.to_datetime(weeks["segment_value"])).sort_values("date")
     if len(weeks):
         ax.plot(weeks["date"], weeks["wmae"], marker="o", label="observed WMAE (stored forecasts of the week)")
