@@ -10,9 +10,10 @@ resident memory (current and peak, from /proc). Scenarios:
    series, 16 concurrent clients;
 2. ``series_rows``: the same 39 weeks sent as explicit ``rows`` (the inference checks run);
 3. ``store``: one store x all its departments x the horizon;
-4. ``batch``: the whole test.csv (``--test-csv``) as one ``POST /forecast/batch``, sequentially.
+4. ``batch``: the whole test.csv (``--test-csv``; default: every series the model knows x every
+   week of its horizon, in the test.csv shape) as one ``POST /forecast/batch``, sequentially.
 
-The series and stores asked for are those of test.csv.
+The series and stores asked for are those of that CSV.
 
 Then the same server is started with ``RETAIL_SERVING_PRECOMPUTE=0`` (no default-input cache:
 the model forecasts every request) for ``series`` and ``batch``, and the two batch answers are
@@ -50,6 +51,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (/proc/PID/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of ``pid`` in MiB (VmRSS, VmHWM)."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
@@ -57,7 +64,8 @@ def rss_mib(pid: int) -> tuple[float, float]:
 
 
 class Server:
-    def __init__(self, tracking_uri: str, alias: str, precompute: bool, log: Path) -> None:
+    def __init__(self, tracking_uri: str, alias: str, precompute: bool, log: Path,
+                 model_name: str = "retail_forecasting_champion") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "KEDRO_DISABLE_TELEMETRY": "1",
@@ -67,7 +75,8 @@ class Server:
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "retail_forecasting", "serve", "--host", "127.0.0.1", "--port",
-             str(self.port), "--alias", alias, "--poll-seconds", "0", "--log-level", "warning"],
+             str(self.port), "--alias", alias, "--model-name", model_name, "--poll-seconds", "0",
+             "--log-level", "warning"],
             cwd=PROJECT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         with httpx.Client(base_url=self.url, timeout=2, trust_env=False) as client:
             for _ in range(1800):  # at most ~15 minutes on a loaded machine
@@ -153,7 +162,8 @@ def scenarios(model: dict, test_csv: bytes, args) -> dict:
 
 
 def run_server(args, precompute: bool, names: list[str], test_csv: bytes, logdir: Path) -> tuple[dict, bytes]:
-    server = Server(args.tracking_uri, args.alias, precompute, logdir / f"server_precompute{int(precompute)}.log")
+    server = Server(args.tracking_uri, args.alias, precompute, logdir / f"server_precompute{int(precompute)}.log",
+                    args.model_name)
     try:
         with httpx.Client(base_url=server.url, timeout=600, trust_env=False) as client:
             model = client.get("/model").json()
@@ -167,7 +177,13 @@ def run_server(args, precompute: bool, names: list[str], test_csv: bytes, logdir
         plan = scenarios(model, test_csv, args)
         for name in names:
             make, n, concurrency = plan[name]
+            server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
             results[name] = asyncio.run(drive(server.url, make, n, concurrency, args.time_limit))
+            done = max(results[name]["requests"], 1)
+            # CPU time per request: what the load on the machine does not inflate (much)
+            results[name]["server_cpu_ms_per_request"] = round(
+                (cpu_seconds(server.process.pid) - server_cpu) * 1000 / done, 2)
+            results[name]["client_cpu_ms_per_request"] = round((time.process_time() - client_cpu) * 1000 / done, 2)
             print(f"  precompute={int(precompute)} {name}: {json.dumps(results[name])}", flush=True)
         rss, peak = rss_mib(server.process.pid)
         results["server_rss_mib"], results["server_peak_rss_mib"] = round(rss), round(peak)
@@ -176,12 +192,33 @@ def run_server(args, precompute: bool, names: list[str], test_csv: bytes, logdir
         server.stop()
 
 
+def horizon_csv(args) -> bytes:
+    """Every series the registered model knows x its horizon, as a test.csv (calendar flags)."""
+    import mlflow
+
+    from retail_forecasting.registry import forecaster_of
+    from retail_forecasting.serving.forecast import calendar_holidays
+
+    mlflow.set_tracking_uri(args.tracking_uri)
+    mlflow.set_registry_uri(args.tracking_uri)
+    forecaster = forecaster_of(mlflow.pyfunc.load_model(f"models:/{args.model_name}@{args.alias}"))
+    series, weeks = forecaster.known_series(), forecaster.forecast_weeks()
+    n, h = len(series), len(weeks)
+    frame = pd.DataFrame({"Store": np.repeat(series["store"].to_numpy(), h),
+                          "Dept": np.repeat(series["dept"].to_numpy(), h),
+                          "Date": np.tile(weeks.strftime("%Y-%m-%d").to_numpy(), n),
+                          "IsHoliday": np.tile(np.where(calendar_holidays(weeks), "TRUE", "FALSE"), n)})
+    return frame.to_csv(index=False).encode()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracking-uri", default=f"sqlite:///{PROJECT / 'mlflow.db'}")
     parser.add_argument("--alias", default="champion")
-    parser.add_argument("--test-csv", type=Path, required=True,
-                        help="Kaggle test.csv: the batch, and the series and stores to ask for")
+    parser.add_argument("--model-name", default="retail_forecasting_champion")
+    parser.add_argument("--test-csv", type=Path, default=None,
+                        help="Kaggle test.csv: the batch, and the series and stores to ask for "
+                             "(default: every series the model knows x its horizon, in that shape)")
     parser.add_argument("--requests", type=int, default=3000, help="requests of the series scenario")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch-repeats", type=int, default=3)
@@ -192,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
 
     load_before = os.getloadavg()
     logdir = Path(tempfile.mkdtemp(prefix="serving-bench-"))
-    test_csv = args.test_csv.expanduser().read_bytes()
+    test_csv = args.test_csv.expanduser().read_bytes() if args.test_csv else horizon_csv(args)
     print(f"machine: {os.cpu_count()} cores, load average before {load_before}", flush=True)
     results = {"cores": os.cpu_count(), "load_before": [round(x, 2) for x in load_before]}
     results["cached"], cached_batch = run_server(args, True, ["series", "series_rows", "store", "batch"],

@@ -434,7 +434,7 @@ def _json(content: dict[str, Any] | bytes) -> Response:
 
 
 def _csv_response(frame: pd.DataFrame) -> PlainTextResponse:
-    return PlainTextResponse(frame.to_csv(index=False), media_type="text/csv")
+    return PlainTextResponse(fc.csv_text(frame), media_type="text/csv")
 
 
 def _safe_uri(uri: str) -> str:

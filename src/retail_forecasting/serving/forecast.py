@@ -58,8 +58,8 @@ def calendar_holidays(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Kaggle's IsHoliday for each (Friday) date: the week holds Super Bowl, Labor Day,
     Thanksgiving or Christmas (:func:`retail_forecasting.calendar.holiday_fridays`)."""
     dates = pd.DatetimeIndex(pd.to_datetime(dates))
-    fridays = {pd.Timestamp(d) for year in set(dates.year) for d in holiday_fridays(int(year)).values()}
-    return np.array([d in fridays for d in dates], dtype=bool)
+    fridays = [pd.Timestamp(d) for year in set(dates.year) for d in holiday_fridays(int(year)).values()]
+    return np.asarray(dates.isin(fridays), dtype=bool)
 
 
 def predict_frame(python_model: Any, rows: pd.DataFrame) -> pd.DataFrame:
@@ -240,14 +240,29 @@ def series_rows(forecaster: ChampionForecaster, series: list[tuple[int, int]]) -
 def submission(forecast: pd.DataFrame, extra: bool = True) -> pd.DataFrame:
     """Kaggle's submission shape ``Id = Store_Dept_Date, Weekly_Sales`` (then the extra value
     columns, unless ``extra`` is false)."""
-    day = pd.to_datetime(forecast["Date"]).dt.strftime("%Y-%m-%d")
-    out = pd.DataFrame({"Id": forecast["Store"].astype(str) + "_" + forecast["Dept"].astype(str) + "_" + day,
-                        "Weekly_Sales": forecast["Weekly_Sales"].to_numpy()})
+    days = np.datetime_as_string(pd.to_datetime(forecast["Date"]).to_numpy(dtype="datetime64[D]")).tolist()
+    ids = [f"{s}_{d}_{day}" for s, d, day in zip(forecast["Store"].to_numpy(dtype="int64").tolist(),
+                                                  forecast["Dept"].to_numpy(dtype="int64").tolist(), days)]
+    out = pd.DataFrame({"Id": ids, "Weekly_Sales": forecast["Weekly_Sales"].to_numpy()})
     if extra:
         for c in forecast.columns:
             if c not in ("Store", "Dept", "Date", "IsHoliday", "forecast_basis", "Weekly_Sales"):
                 out[c] = forecast[c].to_numpy()
     return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame.to_csv(index=False)`` for text and float columns, several times faster (floats
+    written with ``repr``: shortest round-trip digits; NaN as an empty field)."""
+    columns = []
+    for c in frame.columns:
+        values = frame[c]
+        if pd.api.types.is_float_dtype(values):
+            columns.append(["" if v != v else repr(v) for v in values.to_numpy(dtype=float).tolist()])
+        else:
+            columns.append([str(v) for v in values.tolist()])
+    lines = [",".join(map(str, frame.columns)), *map(",".join, zip(*columns))]
+    return "\n".join(lines) + "\n"
 
 
 def records(forecast: pd.DataFrame) -> list[dict[str, Any]]:
