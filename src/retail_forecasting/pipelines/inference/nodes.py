@@ -82,6 +82,9 @@ def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.D
     quantiles: dict[str, np.ndarray] = {}
     if forecastable.any():
         rows = inference_input.loc[forecastable].drop(columns="forecast_basis").reset_index(drop=True)
+        # test.csv's shape, as the registered pyfunc's signature declares it: Date as YYYY-MM-DD
+        # text (MLflow refuses a datetime column: "Failed to enforce schema")
+        rows["Date"] = pd.to_datetime(rows["Date"]).dt.strftime("%Y-%m-%d")
         forecast = model.predict(rows)
         if len(forecast) != len(rows) or forecast["Weekly_Sales"].isna().any():
             raise ValueError("the model returned missing or misaligned forecasts")

@@ -1,0 +1,38 @@
+"""Inference against the champion as it is registered, with its MLflow signature enforced: the
+rows inference prepares (dates parsed) must pass the signature (Date as YYYY-MM-DD text)."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+
+from retail_forecasting.forecasting.baselines import BaselineParams
+from retail_forecasting.forecasting.champion import ChampionForecaster
+from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.pipelines.inference.nodes import forecast_test_weeks
+from retail_forecasting.registry import ChampionPyfunc, signature_and_example
+
+
+def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, horizon_weeks):
+    forecaster = ChampionForecaster.from_panel(feat_panel, "seasonal_naive", "baseline", horizon_weeks,
+                                               FeatureParams(), baselines=BaselineParams())
+    python_model = ChampionPyfunc(forecaster)
+    signature, example = signature_and_example(python_model)
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        with mlflow.start_run():
+            info = mlflow.pyfunc.log_model(name="champion", python_model=python_model, signature=signature,
+                                           input_example=example, pip_requirements=["pandas"])
+        model = mlflow.pyfunc.load_model(info.model_uri)  # enforces the signature on predict
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()
+        mlflow.set_tracking_uri(before)
+    week = forecaster.forecast_weeks()[0]
+    rows = pd.DataFrame({"Store": [1, 2], "Dept": [1, 2], "Date": pd.to_datetime([week, week]),
+                         "IsHoliday": [False, False], "MarkDown1": [5.0, float("nan")],
+                         "forecast_basis": ["model", "model"]})
+    submission, tidy = forecast_test_weeks(model, rows)
+    assert submission["Id"].tolist() == [f"1_1_{week:%Y-%m-%d}", f"2_2_{week:%Y-%m-%d}"]
+    assert submission["Weekly_Sales"].notna().all()
