@@ -1,5 +1,5 @@
 # One command to set up and run the main job, one to run the tests (see README).
-#   make run    create .venv, install the project, run all pipelines on synthetic data
+#   make run    create .venv, install the project, run __default__ (ingestion .. evaluation) on synthetic data
 #   make test   create .venv, install the project with its test extra, run pytest
 #   make serve  serve the registered champion on http://127.0.0.1:8000 (docs at /docs)
 #   make notebook  install the notebooks extra (JupyterLab) and open notebooks/ (= make jupyter)
