@@ -37,7 +37,7 @@ $(NB_STAMP): $(STAMP)
 	touch $(NB_STAMP)
 
 notebook: $(NB_STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 jupyter: notebook
 
