@@ -133,15 +133,6 @@ def run(project: Path, pipelines: list[str], **runtime_params):
             mlflow.end_run()
 
 
-def expected_commit() -> str:
-    source = Path(retail_forecasting.__file__).parent
-    sha = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True,
-                         text=True, check=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    return sha[:7] + ("+" if dirty else "")
-
-
 @pytest.mark.slow
 def test_stale_features_are_refused_and_consistent_partial_runs_pass(project_copy, tiny_config):
     tiny = {"synthetic_seed": tiny_config["seed"], "synthetic_stores": tiny_config["n_stores"],
@@ -176,12 +167,19 @@ def test_stale_features_are_refused_and_consistent_partial_runs_pass(project_cop
     # the MLflow runs are named and tagged by what they are (the refused one included)
     mlflow.set_tracking_uri(f"sqlite:///{project_copy / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["retail_forecasting"], order_by=["start_time ASC"])
-    commit = expected_commit()
-    assert list(runs["tags.mlflow.runName"]) == [
-        f"ingestion+feature_engineering · synthetic · h13 · {commit}",
-        f"baselines · synthetic · h39 · {commit}",
-        f"baselines · synthetic · h13 · {commit}",
+    names = [name.rsplit(" · ", 1) for name in runs["tags.mlflow.runName"]]
+    assert [scope for scope, _ in names] == [
+        "ingestion+feature_engineering · synthetic · h13",
+        "baselines · synthetic · h39",
+        "baselines · synthetic · h13",
     ]
+    # the checkout's commit (others may commit while the test runs: each run names its own)
+    for (_, commit), full, dirty in zip(names, runs["tags.git_commit"], runs["tags.git_dirty"], strict=True):
+        assert commit == full[:7] + ("+" if dirty == "true" else "")
+    source = Path(retail_forecasting.__file__).parent
+    for sha in set(runs["tags.git_commit"]):  # a real commit of this checkout, HEAD or before it
+        assert subprocess.run(["git", "-C", str(source), "merge-base", "--is-ancestor", sha, "HEAD"],
+                              check=False).returncode == 0, sha
     last = runs.iloc[-1]
     assert last["tags.data_source"] == "synthetic" and last["tags.horizon_weeks"] == "13"
-    assert last["tags.run_scope"] == "baselines" and last["tags.git_commit"].startswith(commit[:7])
+    assert last["tags.run_scope"] == "baselines"

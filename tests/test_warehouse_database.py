@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import mlflow
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -81,5 +82,7 @@ def test_local_env_ingestion_creates_the_database_it_is_pointed_at(
         report = json.loads((project_copy / "data/03_primary/prm_warehouse_load_report.json").read_text())
         assert report["actual"]["fact_sales_weekly"] > 0
     finally:
+        while mlflow.active_run():  # the session's run must not take later tests' logging
+            mlflow.end_run()
         with postgres_admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

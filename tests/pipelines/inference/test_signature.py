@@ -18,10 +18,13 @@ def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, hori
                                                FeatureParams(), baselines=BaselineParams())
     python_model = ChampionPyfunc(forecaster)
     signature, example = signature_and_example(python_model)
+    while mlflow.active_run():  # a run left by an earlier session in this process
+        mlflow.end_run()
     before = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     try:
-        with mlflow.start_run():
+        experiment = mlflow.create_experiment("signature")  # not an id from an earlier store
+        with mlflow.start_run(experiment_id=experiment):
             info = mlflow.pyfunc.log_model(name="champion", python_model=python_model, signature=signature,
                                            input_example=example, pip_requirements=["pandas"])
         model = mlflow.pyfunc.load_model(info.model_uri)  # enforces the signature on predict
