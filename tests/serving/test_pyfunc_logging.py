@@ -8,6 +8,7 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+import pytest
 import yaml
 
 from retail_forecasting.datasets import ChampionModelDataset
@@ -23,9 +24,20 @@ def test_the_catalog_logs_the_champion_with_the_dataset():
     assert entry["type"] == "retail_forecasting.datasets.ChampionModelDataset"
 
 
-def test_logged_champion_has_signature_example_and_code_and_the_scoring_server_accepts_it(registry, tmp_path):
+@pytest.fixture
+def tracking(registry):
+    """The session's registry as MLflow's global store for one test, restored afterwards."""
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(registry.uri)
     mlflow.set_registry_uri(registry.uri)
+    yield registry
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(before[0])
+    mlflow.set_registry_uri(before[1])
+
+
+def test_logged_champion_has_signature_example_and_code_and_the_scoring_server_accepts_it(tracking, tmp_path):
     dataset = ChampionModelDataset(flavor="mlflow.pyfunc", pyfunc_workflow="python_model",
                                    save_args={"name": "champion", "registered_model_name": "with_signature",
                                               "pip_requirements": ["pandas"]})
