@@ -141,5 +141,6 @@ def test_interval_verdict_applies_the_ten_percent_target(cs):
                              "ratio": 0.9, "reached": True}
     rows[0]["intervals"] = iv(90.1)
     assert cs.interval_verdict(rows)["95"]["reached"] is False
+    assert cs.print_intervals(rows) == cs.interval_verdict(rows)
     table = cs.interval_markdown([{"horizon": 39, "rows": rows}])
     assert table.count("\n") == 3 and "| 39 | ours: champion (x) |" in table and "0.901" in table
