@@ -48,7 +48,8 @@ def registry(tmp_path_factory) -> Registry:
     before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     forecaster = model_factory.forecaster()
     plain = model_factory.register(uri, ChampionPyfunc(forecaster), "champion",
-                                   {"test.champion.wmae": 123.4, "seasonal_naive.backtest_wmae": 150.0})
+                                   {"test.champion.wmae": 123.4, "backtest.seasonal_naive.wmae": 150.0,
+                                    "backtest.naive.wmae": 170.0})
     intervals = model_factory.register(uri, model_factory.IntervalPyfunc(forecaster), None)
     mlflow.set_tracking_uri(before[0])
     mlflow.set_registry_uri(before[1])

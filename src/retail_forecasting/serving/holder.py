@@ -46,8 +46,12 @@ class Served:
         weeks = f.forecast_weeks()
         names = [f.name, *f.weights]
         test = {k.split(".", 2)[2]: v for k, v in self.metrics.items() if k.startswith("test.champion.")}
-        backtest = {k: v for k, v in self.metrics.items()
-                    if "backtest" in k and any(k.startswith(f"{n}.") for n in names)}
+        # the run logs backtest.<model>.<metric> (the validation backtest) for every model
+        backtest: dict[str, dict[str, float]] = {}
+        for key, value in self.metrics.items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "backtest" and parts[1] in names:
+                backtest.setdefault(parts[1], {})[parts[2]] = value
         return {
             "name": self.name, "alias": self.alias, "version": self.version, "run_id": self.run_id,
             "champion": f.name, "family": f.family,
