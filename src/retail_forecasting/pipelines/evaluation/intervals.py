@@ -19,6 +19,10 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS  # noqa: E402
+from retail_forecasting.forecasting.baselines import BaselineParams  # noqa: E402
+from retail_forecasting.forecasting.decomposition import DecompositionParams  # noqa: E402
+from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
+from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
 from retail_forecasting.forecasting.features import origin_before  # noqa: E402
 from retail_forecasting.forecasting.intervals import (  # noqa: E402
     IntervalModel,
@@ -180,10 +184,21 @@ def evaluate_test_window(
     return {**metrics, "intervals": intervals}, report, logged
 
 
-def package_champion(rpt_champion: dict[str, Any], interval_models: dict[str, Any], **kwargs: Any):
+def package_champion(
+    rpt_champion: dict[str, Any],
+    interval_models: dict[str, Any],
+    feat_panel: pd.DataFrame,
+    horizon_weeks: int,
+    features: FeatureParams,
+    baselines: BaselineParams,
+    ensemble_weights: dict[str, Any],
+    **models: FittedLearner | DecompositionParams,
+):
     """:func:`.nodes.package_champion` with the champion's interval model: the pyfunc returns
-    ``Weekly_Sales_q0.025`` … ``Weekly_Sales_q0.975`` beside ``Weekly_Sales``."""
-    pyfunc = nodes.package_champion(rpt_champion, **kwargs)
+    ``Weekly_Sales_q0.025`` … ``Weekly_Sales_q0.975`` beside ``Weekly_Sales``. The parameters are
+    typed as there, so Kedro hands over the validated models, not dicts."""
+    pyfunc = nodes.package_champion(rpt_champion, feat_panel, horizon_weeks, features, baselines,
+                                    ensemble_weights, **models)
     pyfunc.forecaster.intervals = interval_model(interval_models, rpt_champion["champion"])
     return pyfunc
 
