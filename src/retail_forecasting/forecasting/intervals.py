@@ -77,7 +77,7 @@ class IntervalParams(BaseModel):
     def _levels(cls, levels: tuple[float, ...]) -> tuple[float, ...]:
         if any(not 0 < level < 100 for level in levels):
             raise ValueError(f"interval levels are percentages strictly between 0 and 100, got {levels}")
-        return tuple(sorted(set(float(level) for level in levels)))
+        return tuple(sorted({float(level) for level in levels}))
 
     @property
     def quantiles(self) -> tuple[float, ...]:
