@@ -61,11 +61,6 @@ _dumps = fc.dump_json
 logger = logging.getLogger(__name__)
 
 CSV_EXAMPLE = "Store,Dept,Date,IsHoliday\n1,1,2012-11-02,FALSE\n"
-#: requests of at most this many rows are forecast on the event loop (a few ms); larger ones in
-#: the thread pool, so that health checks answer during a batch
-INLINE_ROWS = 2000
-
-
 class FastJSON(JSONResponse):
     def render(self, content: Any) -> bytes:
         return _dumps(content)
@@ -233,6 +228,16 @@ class Service:
                                                           "msg": "no model is loaded yet"}], status=503)
         return served
 
+    def cached(self, req: ForecastRequest) -> bool:
+        """Whether ``req`` is answered from the precomputed table (series the model knows);
+        anything else runs the checks or the model, in the thread pool, so that the event loop
+        keeps answering cached requests and health checks meanwhile."""
+        served = self.holder.current
+        if req.series is None or served is None or served.table is None:
+            return False
+        positions = served.table.positions
+        return len(req.series) <= 200 and all((s.store, s.dept) in positions for s in req.series)
+
     def count(self, forecast: pd.DataFrame) -> None:
         basis, counts = np.unique(forecast["forecast_basis"].to_numpy(dtype=str), return_counts=True)
         for b, n in zip(basis.tolist(), counts.tolist()):
@@ -359,8 +364,7 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
 
     @app.post("/forecast", tags=["forecast"], response_model=ForecastResponse, responses=errors)
     async def forecast(req: ForecastRequest):
-        n = len(req.rows or []) or len(req.series or []) * 52
-        if n <= INLINE_ROWS:
+        if service.cached(req):  # a lookup: microseconds, answered on the event loop
             return _json(service.forecast_json(req))
         return _json(await run_in_threadpool(service.forecast_json, req))
 
@@ -387,8 +391,7 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
                 req = ForecastRequest.model_validate_json(body)
             except ValidationError as exc:
                 return _error(422, _validation_errors(exc.errors()), "The request does not match the schema.")
-            n = len(req.rows or []) or len(req.series or []) * 52
-            if n <= INLINE_ROWS:
+            if service.cached(req):
                 return _json(service.forecast_json(req))
             return _json(await run_in_threadpool(service.forecast_json, req))
         out, _ = await run_in_threadpool(service.forecast_csv, body)
