@@ -437,3 +437,15 @@ def test_the_lock_file_names_the_running_pipeline(tmp_path):
     finally:
         hook.on_pipeline_error()
     ProjectLock(tmp_path / LOCK_FILE).acquire()  # released on error
+
+
+def test_the_package_entry_point_runs_the_same_run_command():
+    """`python -m retail_forecasting` / `retail-forecasting` (Kedro's find_run_command) and
+    `kedro run` (the project's cli group) are one command."""
+    from kedro.framework.cli.utils import find_run_command
+
+    from retail_forecasting import cli
+
+    assert find_run_command("retail_forecasting") is cli.run
+    assert cli.cli.commands["run"] is cli.run
+    assert "--verbose" in {opt for p in cli.run.params for opt in p.opts}
