@@ -86,3 +86,18 @@ def project_copy(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(root)
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     return root
+
+
+@pytest.fixture(autouse=True)
+def _no_mlflow_run_left_active():
+    """A test that fails inside a Kedro session can leave kedro-mlflow's run on MLflow's
+    process-wide active-run stack; end it, so one failure does not cascade into every later
+    test that starts a run ("Run with UUID … is already active")."""
+    yield
+    import mlflow
+
+    while mlflow.active_run() is not None:
+        try:
+            mlflow.end_run()
+        except Exception:  # noqa: BLE001 - the run's store may be gone with the test's tmp dir
+            break

@@ -60,7 +60,7 @@ class LearnerParams(BaseModel):
     search_space: dict[str, list[Any]] = Field(default={}, description="grid tuned on the backtest")
     max_candidates: int = Field(4, ge=1, description="random search: grid points tried (a fixed, seeded set)")
     time_budget_seconds: float = Field(
-        1200.0, gt=0, description="guard: tuning that takes longer stops the run with an error (never skips)"
+        3600.0, gt=0, description="guard: tuning that takes longer stops the run with an error (never skips)"
     )
     rounds: int = Field(300, ge=1, description="boosting rounds (upper bound when early stopping)")
     early_stopping_rounds: int = Field(20, ge=1)
