@@ -1,8 +1,9 @@
 """The champion in the MLflow model registry: the pyfunc wrapper and the promotion command.
 
 Every ``kedro run`` of ``evaluation`` logs the champion (``rpt_champion_model``) as an MLflow
-pyfunc model registered under :data:`REGISTERED_MODEL` and points the alias ``challenger`` at the
-new version (:class:`retail_forecasting.hooks.ChallengerAliasHook`). After review, promote it:
+pyfunc model registered under :data:`REGISTERED_MODEL`; the alias ``challenger`` moves to the new
+version only if the run's champion passes the quality gate
+(:class:`retail_forecasting.hooks.ChallengerAliasHook`). After review, promote it:
 
     python -m retail_forecasting.registry promote --version N     # alias champion -> version N
     python -m retail_forecasting.registry list                    # versions and aliases

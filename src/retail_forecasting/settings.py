@@ -12,8 +12,8 @@ from retail_forecasting.runlock import RunLockHook
 
 CONTEXT_CLASS = ProjectContext
 
-# ChallengerAliasHook marks each newly registered champion version `challenger` (see
-# retail_forecasting.registry); FlatParamsHook logs typed parameters to MLflow one leaf each;
+# ChallengerAliasHook moves `challenger` to a newly registered champion version that passes the
+# quality gate (retail_forecasting.aws.quality_gate); FlatParamsHook logs typed parameters to MLflow one leaf each;
 # RunLockHook allows one `kedro run` at a time per project (retail_forecasting.runlock).
 HOOKS = (RunLockHook(), ChallengerAliasHook(), FlatParamsHook())
 
