@@ -89,10 +89,13 @@ def project_copy(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_mlflow_run_left_active():
+def _no_mlflow_run_left_active(monkeypatch):
     """A test that fails inside a Kedro session can leave kedro-mlflow's run on MLflow's
     process-wide active-run stack; end it, so one failure does not cascade into every later
     test that starts a run ("Run with UUID … is already active")."""
+    # `mlflow.set_experiment` also exports MLFLOW_EXPERIMENT_ID: restored after the test
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "0")
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID")
     yield
     import mlflow
 
@@ -101,3 +104,10 @@ def _no_mlflow_run_left_active():
             mlflow.end_run()
         except Exception:  # noqa: BLE001 - the run's store may be gone with the test's tmp dir
             break
+    # `mlflow.set_experiment` in one test leaves its experiment id active for the process: a
+    # later test on another (fresh) store then fails with "No Experiment with id=1 exists".
+    # MLflow has no public "unset"; tests may reset its module state.
+    from mlflow.tracking import fluent
+
+    if hasattr(fluent, "_active_experiment_id"):
+        fluent._active_experiment_id = None

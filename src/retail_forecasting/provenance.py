@@ -340,6 +340,7 @@ class ProvenanceHook:
         self._checked: set[str] | None = None
         self._lineage: dict[str, dict[str, Any]] = {}  # node name -> lineage of its outputs
         self._memory: dict[str, dict[str, Any]] = {}  # stamps written in this run
+        self._persist = True  # False when the data root is remote (s3://): stamps stay in memory
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -356,6 +357,12 @@ class ProvenanceHook:
         except Exception:  # noqa: BLE001 - no configured parameters: nothing to compare
             parameters = {}
         self._params = flatten_leaves("", parameters or {})
+        try:  # stamps live beside the data: with a remote data root (the `sagemaker` env's S3),
+            # nothing is written to the local disk and the check covers this run's own outputs
+            data_root = str(self._context.config_loader["globals"]["paths"]["data"])
+        except Exception:  # noqa: BLE001 - no globals: the default local data/ folder
+            data_root = "data"
+        self._persist = "://" not in data_root or data_root.startswith("file://")
         self._data = data_identity(self._dataset(f"{RAW_PREFIX}train"))
         try:
             from kedro.framework.project import pipelines
@@ -445,7 +452,7 @@ class ProvenanceHook:
             "target": _target(dataset),
         }
         self._memory[dataset_name] = stamp
-        if not _is_persisted(dataset):
+        if not self._persist or not _is_persisted(dataset):
             return
         try:
             write_stamp(stamp_path(self._root, dataset_name), stamp)
