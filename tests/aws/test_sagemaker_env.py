@@ -174,9 +174,12 @@ def test_kedro_run_env_sagemaker_end_to_end(
     # MLflow runs on the tracking URI, their artifacts in the artifact store (the bucket)
     mlflow.set_tracking_uri(f"sqlite:///{tracking}")
     runs = mlflow.search_runs(experiment_names=["retail_forecasting_e2e"])
-    assert sorted(runs["tags.mlflow.runName"]) == sorted(order), "one MLflow run per step"
+    # runs are named '<pipeline> · <data source> · h<horizon> · <commit>' (run_names.RunNameHook)
+    scopes = [name.split(" · ")[0] for name in runs["tags.mlflow.runName"]]
+    assert sorted(scopes) == sorted(order), "one MLflow run per step"
+    assert all(" · real · h" in name for name in runs["tags.mlflow.runName"])
     assert all(uri.startswith(f"s3://{aws.bucket}/mlflow/") for uri in runs["artifact_uri"])
-    evaluation = runs.loc[runs["tags.mlflow.runName"] == "evaluation", "run_id"].iloc[0]
+    evaluation = runs.loc[[s == "evaluation" for s in scopes], "run_id"].iloc[0]
     assert mlflow.MlflowClient().list_artifacts(evaluation), "artifacts logged from S3 files"
 
     # the quality gate of the SageMaker Pipeline finds every value it reads in this run's
@@ -193,7 +196,7 @@ def test_kedro_run_env_sagemaker_end_to_end(
     decision = check_registration(metrics, None, gate)
     assert not [r for r in decision.reasons if "has no value at" in r], decision.reasons
     # ...and the evaluation step's ChallengerAliasHook applied the same rule to the MLflow alias
-    row = runs.loc[runs["tags.mlflow.runName"] == "evaluation"].iloc[0]
+    row = runs.loc[[s == "evaluation" for s in scopes]].iloc[0]
     assert row["tags.quality_gate"] == decision.status, row["tags.quality_gate_reasons"]
     aliases = mlflow.MlflowClient().get_registered_model("retail_forecasting_champion").aliases
     assert ("challenger" in aliases) == decision.passed  # no previous challenger in this store
