@@ -59,6 +59,14 @@ def postgres_admin():
     admin.dispose()
 
 
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def warehouse_url(request, tmp_path) -> str:
+    """A fresh warehouse URL, once on an embedded DuckDB file and once on PostgreSQL."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
 def postgres_url(postgres_admin) -> str:
     """URL of a fresh, empty PostgreSQL database, dropped after the test."""

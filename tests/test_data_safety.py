@@ -41,13 +41,6 @@ FILES = ("train.csv", "features.csv", "stores.csv")
 # ------------------------------------------------------------------------------ helpers
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    if request.param == "duckdb":
-        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 def good_dir(tmp_path, tiny_raw_dir) -> Path:
     """A private copy of the tiny synthetic bundle (tests edit it)."""
@@ -66,7 +59,7 @@ def bad_copy(good_dir: Path, tmp_path: Path) -> Path:
     return directory
 
 
-def ingest(raw_dir: Path, url: str, **params) -> dict:
+def ingest(raw_dir: Path, warehouse_url: str, **params) -> dict:
     """Run the ingestion pipeline up to the post-load check; returns its outputs."""
     pipeline = create_pipeline().to_nodes("verify_warehouse_load")
     catalog = DataCatalog(
@@ -76,7 +69,7 @@ def ingest(raw_dir: Path, url: str, **params) -> dict:
             "raw_stores": KaggleRawDataset(file="stores.csv", raw_data_dir=str(raw_dir)),
             "params:ingestion": MemoryDataset(IngestionParams(**params)),
             "warehouse": WarehouseDataset(
-                credentials={"con": url},
+                credentials={"con": warehouse_url},
                 schema_files=[str(SQL / "01_create_schema.sql"),
                               str(SQL / "02_create_analytics_view.sql")],
                 upsert_file=str(SQL / "03_upsert_from_staging.sql"),
@@ -86,9 +79,9 @@ def ingest(raw_dir: Path, url: str, **params) -> dict:
     return SequentialRunner().run(pipeline, catalog)
 
 
-def fact_state(url: str) -> tuple:
+def fact_state(warehouse_url: str) -> tuple:
     """(rows, stores, checksum) of retailds.fact_sales_weekly, read on a fresh connection."""
-    engine = create_engine(url)
+    engine = create_engine(warehouse_url)
     try:
         with engine.connect() as conn:
             rows, stores = conn.execute(text(
@@ -112,69 +105,69 @@ def refused(exc_info) -> InputError:
 
 
 @pytest.fixture
-def loaded(url, good_dir):
-    """A good load done: (url, good_dir, state before the bad input)."""
-    ingest(good_dir, url)
-    state = fact_state(url)
+def loaded(warehouse_url, good_dir):
+    """A good load done: (warehouse_url, good_dir, state before the bad input)."""
+    ingest(good_dir, warehouse_url)
+    state = fact_state(warehouse_url)
     assert state[0] > 0
-    return url, good_dir, state
+    return warehouse_url, good_dir, state
 
 
 # ------------------------------------------------------------------------------ the table
 
 
 def test_a_header_only_train_csv_is_refused_and_the_warehouse_kept(loaded, tmp_path):
-    url, good_dir, before = loaded
+    warehouse_url, good_dir, before = loaded
     bad = bad_copy(good_dir, tmp_path)
     (bad / "train.csv").write_text("Store,Dept,Date,Weekly_Sales,IsHoliday\n")
     with pytest.raises(Exception) as info:
-        ingest(bad, url)
+        ingest(bad, warehouse_url)
     error = refused(info)
     assert isinstance(error, RawDataError)
     assert "train.csv" in str(error) and "no data rows" in str(error)
-    assert fact_state(url) == before
+    assert fact_state(warehouse_url) == before
 
 
 def test_half_a_train_csv_is_refused_with_what_it_would_delete(loaded, tmp_path):
-    url, good_dir, before = loaded
+    warehouse_url, good_dir, before = loaded
     bad = bad_copy(good_dir, tmp_path)
     lines = (good_dir / "train.csv").read_text().splitlines(keepends=True)
     (bad / "train.csv").write_text("".join(lines[: len(lines) // 2]))  # cut at a line break
     with pytest.raises(Exception) as info:
-        ingest(bad, url)
+        ingest(bad, warehouse_url)
     error = refused(info)
     assert isinstance(error, LoadRefused)
     message = str(error)
     assert "fact_sales_weekly" in message and "Nothing was written" in message
     assert "store(s)" in message and "ingestion.load.allow_shrink=true" in message
     assert "ingestion.load.mode=incremental" in message
-    assert fact_state(url) == before
+    assert fact_state(warehouse_url) == before
 
 
 def test_shrinking_on_purpose_and_incremental_loads(loaded, tmp_path):
-    url, good_dir, before = loaded
+    warehouse_url, good_dir, before = loaded
     train = pd.read_csv(good_dir / "train.csv")
     last_weeks = sorted(train["Date"].unique())[-4:]
     # incremental: a file of the last 4 weeks with corrected sales adds/updates, deletes nothing
     bad = bad_copy(good_dir, tmp_path)
     corrected = train[train["Date"].isin(last_weeks)].assign(Weekly_Sales=lambda f: f["Weekly_Sales"] + 1)
     corrected.to_csv(bad / "train.csv", index=False)
-    ingest(bad, url, load={"mode": "incremental"})
-    rows, stores, checksum = fact_state(url)
+    ingest(bad, warehouse_url, load={"mode": "incremental"})
+    rows, stores, checksum = fact_state(warehouse_url)
     assert (rows, stores) == before[:2] and checksum != before[2]
     # the same file as a mirror load would delete most rows: refused...
     with pytest.raises(Exception) as info:
-        ingest(bad, url)
+        ingest(bad, warehouse_url)
     assert isinstance(refused(info), LoadRefused)
     # ... unless asked for on purpose
-    ingest(bad, url, load={"allow_shrink": True})
-    assert fact_state(url)[0] == len(corrected)
+    ingest(bad, warehouse_url, load={"allow_shrink": True})
+    assert fact_state(warehouse_url)[0] == len(corrected)
 
 
 @pytest.mark.parametrize("value, problem", [("1e15", "above the plausible maximum"),
                                             ("inf", "not finite")])
 def test_implausible_sales_are_refused_with_line_and_value(loaded, tmp_path, value, problem):
-    url, good_dir, before = loaded
+    warehouse_url, good_dir, before = loaded
     bad = bad_copy(good_dir, tmp_path)
     lines = (good_dir / "train.csv").read_text().splitlines(keepends=True)
     fields = lines[10].rstrip("\n").split(",")
@@ -182,13 +175,13 @@ def test_implausible_sales_are_refused_with_line_and_value(loaded, tmp_path, val
     lines[10] = ",".join(fields) + "\n"
     (bad / "train.csv").write_text("".join(lines))
     with pytest.raises(Exception) as info:
-        ingest(bad, url)
+        ingest(bad, warehouse_url)
     message = str(refused(info))
     assert problem in message and "line 11" in message and "Weekly_Sales" in message
-    assert fact_state(url) == before
+    assert fact_state(warehouse_url) == before
 
 
-def test_sales_far_beyond_their_department_are_refused(good_dir, tmp_path, url):
+def test_sales_far_beyond_their_department_are_refused(good_dir, tmp_path, warehouse_url):
     bad = bad_copy(good_dir, tmp_path)
     train = pd.read_csv(good_dir / "train.csv")
     dept = train["Dept"].iloc[0]
@@ -196,18 +189,18 @@ def test_sales_far_beyond_their_department_are_refused(good_dir, tmp_path, url):
     train.loc[5, ["Dept", "Weekly_Sales"]] = [dept, 500 * max(top, 10_000)]  # < absolute cap
     train.to_csv(bad / "train.csv", index=False)
     with pytest.raises(Exception) as info:
-        ingest(bad, url)
+        ingest(bad, warehouse_url)
     message = str(refused(info))
     assert "99th percentile of their department" in message and "line 7" in message
 
 
-def test_other_columns_have_plausible_ranges(good_dir, tmp_path, url):
+def test_other_columns_have_plausible_ranges(good_dir, tmp_path, warehouse_url):
     bad = bad_copy(good_dir, tmp_path)
     features = pd.read_csv(good_dir / "features.csv")
     features.loc[0, "Temperature"] = 500.0
     features.to_csv(bad / "features.csv", index=False)
     with pytest.raises(Exception) as info:
-        ingest(bad, url)
+        ingest(bad, warehouse_url)
     message = str(refused(info))
     assert "features.csv, column 'Temperature'" in message and "line 2" in message
     assert "500" in message
@@ -216,8 +209,8 @@ def test_other_columns_have_plausible_ranges(good_dir, tmp_path, url):
 def test_an_empty_staging_area_is_refused_by_the_shared_function(loaded):
     from retail_forecasting import warehouse
 
-    url, _, before = loaded
-    engine = create_engine(url)
+    warehouse_url, _, before = loaded
+    engine = create_engine(warehouse_url)
     try:
         with pytest.raises(LoadRefused, match="the batch is empty"):
             with engine.begin() as conn:
@@ -225,7 +218,7 @@ def test_an_empty_staging_area_is_refused_by_the_shared_function(loaded):
                                        warehouse.LoadPolicy(allow_shrink=True))
     finally:
         engine.dispose()
-    assert fact_state(url) == before
+    assert fact_state(warehouse_url) == before
 
 
 # ------------------------------------------------------------------------------ concurrency
@@ -283,23 +276,23 @@ def test_a_session_run_is_refused_while_another_holds_the_project(project_copy):
 def test_a_postgres_load_waits_for_no_one_and_names_the_other_backend(postgres_url, good_dir):
     from retail_forecasting import warehouse
 
-    url = postgres_url
-    ingest(good_dir, url)
-    before = fact_state(url)
-    engine = create_engine(url)
+    warehouse_url = postgres_url
+    ingest(good_dir, warehouse_url)
+    before = fact_state(warehouse_url)
+    engine = create_engine(warehouse_url)
     try:
         with engine.connect() as holder:
             holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": warehouse.ADVISORY_LOCK_KEY})
             pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
             with pytest.raises(Exception) as info:
-                ingest(good_dir, url)
+                ingest(good_dir, warehouse_url)
             holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": warehouse.ADVISORY_LOCK_KEY})
             holder.commit()
     finally:
         engine.dispose()
     error = refused(info)
     assert isinstance(error, RunLocked) and f"PID {pid}" in str(error)
-    assert fact_state(url) == before
+    assert fact_state(warehouse_url) == before
 
 
 HOLD_DUCKDB = textwrap.dedent(
@@ -313,19 +306,19 @@ HOLD_DUCKDB = textwrap.dedent(
 
 def test_a_duckdb_file_in_use_gives_a_readable_refusal(tmp_path, good_dir):
     path = tmp_path / "warehouse.duckdb"
-    url = f"duckdb:///{path}"
-    ingest(good_dir, url)
-    before = fact_state(url)
+    warehouse_url = f"duckdb:///{path}"
+    ingest(good_dir, warehouse_url)
+    before = fact_state(warehouse_url)
     other = hold(HOLD_DUCKDB, str(path))
     try:
         with pytest.raises(Exception) as info:
-            ingest(good_dir, url)
+            ingest(good_dir, warehouse_url)
     finally:
         other.kill()
         other.wait()
     message = str(refused(info))
     assert f"PID {other.pid}" in message and "in use by another process" in message
-    assert fact_state(url) == before
+    assert fact_state(warehouse_url) == before
 
 
 def test_parquet_files_are_whole_or_untouched(tmp_path):
@@ -372,13 +365,13 @@ def test_raw_data_dir_pointing_at_a_file_says_so(good_dir):
     assert "is a file, not a folder" in load_refusal(dataset)
 
 
-def test_empty_required_cells_give_clean_examples(good_dir, tmp_path, url):
+def test_empty_required_cells_give_clean_examples(good_dir, tmp_path, warehouse_url):
     bad = bad_copy(good_dir, tmp_path)
     train = pd.read_csv(good_dir / "train.csv")
     train.loc[[3, 4], "Date"] = None
     train.to_csv(bad / "train.csv", index=False)
     with pytest.raises(Exception) as info:
-        ingest(bad, url)
+        ingest(bad, warehouse_url)
     message = str(refused(info))
     assert "column 'Date': 2 row(s) are empty" in message
     assert "line 5: Store=" in message and "Name:" not in message and "\n" not in message

@@ -46,41 +46,34 @@ def make_batch(sales_offset: float = 0.0) -> dict[str, pd.DataFrame]:
     return {"stg_store": stores, "stg_store_features_weekly": features, "stg_sales_weekly": sales}
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    if request.param == "duckdb":
-        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
-def dataset(url):
+def dataset(warehouse_url):
     ds = WarehouseDataset(
-        credentials={"con": url},
+        credentials={"con": warehouse_url},
         schema_files=[str(SQL / "01_create_schema.sql"), str(SQL / "02_create_analytics_view.sql")],
         upsert_file=str(SQL / "03_upsert_from_staging.sql"),
     )
     yield ds
-    SQLQueryDataset.engines.pop(url, None)
+    SQLQueryDataset.engines.pop(warehouse_url, None)
 
 
-def read_view(url: str) -> pd.DataFrame:
-    SQLQueryDataset.engines.pop(url, None)  # fresh engine: see what is committed
+def read_view(warehouse_url: str) -> pd.DataFrame:
+    SQLQueryDataset.engines.pop(warehouse_url, None)  # fresh engine: see what is committed
     frame = SQLQueryDataset(
         sql="SELECT * FROM retailds.vw_sales_analytics ORDER BY store, dept, date",
-        credentials={"con": url},
+        credentials={"con": warehouse_url},
     ).load()
-    SQLQueryDataset.engines.pop(url).dispose()
+    SQLQueryDataset.engines.pop(warehouse_url).dispose()
     return frame
 
 
-def test_load_creates_schema_and_view(dataset, url):
+def test_load_creates_schema_and_view(dataset, warehouse_url):
     assert not dataset.exists()
     dataset.save(make_batch())
     assert dataset.exists()
     assert dataset.load() == {"dim_store": 2, "dim_dept": 2, "store_features_weekly": 8,
                               "fact_sales_weekly": 16, "vw_sales_analytics": 16}
-    view = read_view(url)
+    view = read_view(warehouse_url)
     assert list(view.columns[:7]) == ["store", "dept", "date", "weekly_sales", "is_holiday",
                                       "store_type", "store_size"]
     first = view.iloc[0]
@@ -88,29 +81,29 @@ def test_load_creates_schema_and_view(dataset, url):
     assert view["cpi"].eq(211.1).all() and view["is_holiday"].sum() == 4
 
 
-def test_loading_twice_gives_the_same_rows(dataset, url):
+def test_loading_twice_gives_the_same_rows(dataset, warehouse_url):
     dataset.save(make_batch())
-    first = read_view(url)
+    first = read_view(warehouse_url)
     dataset.save(make_batch())
     assert dataset.load()["fact_sales_weekly"] == 16
-    pd.testing.assert_frame_equal(read_view(url), first)
+    pd.testing.assert_frame_equal(read_view(warehouse_url), first)
 
 
-def test_new_batch_updates_changed_rows_and_removes_absent_ones_when_allowed(dataset, url):
+def test_new_batch_updates_changed_rows_and_removes_absent_ones_when_allowed(dataset, warehouse_url):
     dataset.save(make_batch())
     batch = make_batch(sales_offset=0.5)
     batch["stg_sales_weekly"] = batch["stg_sales_weekly"].query("dept_id == 1")
     dataset.save(WarehouseBatch(batch, LoadPolicy(allow_shrink=True)))
     counts = dataset.load()
     assert counts["fact_sales_weekly"] == 8 and counts["dim_dept"] == 2  # dims keep members
-    view = read_view(url)
+    view = read_view(warehouse_url)
     assert view["weekly_sales"].iloc[0] == 1001.5 and set(view["dept"]) == {1}
 
 
 @pytest.mark.parametrize("break_batch", ["unknown_store", "bad_value"])
-def test_failure_in_the_middle_leaves_previous_data_intact(dataset, url, break_batch):
+def test_failure_in_the_middle_leaves_previous_data_intact(dataset, warehouse_url, break_batch):
     dataset.save(make_batch())
-    before = read_view(url)
+    before = read_view(warehouse_url)
     batch = make_batch(sales_offset=100.0)
     batch["stg_store"] = batch["stg_store"].assign(store_size=1)  # dims change first ...
     features = batch["stg_store_features_weekly"]
@@ -126,7 +119,7 @@ def test_failure_in_the_middle_leaves_previous_data_intact(dataset, url, break_b
         # allow_shrink: past the shrink guard, so the failure happens mid-transaction
         dataset.save(WarehouseBatch(batch, LoadPolicy(allow_shrink=True)))
     assert dataset.load()["store_features_weekly"] == 8
-    pd.testing.assert_frame_equal(read_view(url), before)
+    pd.testing.assert_frame_equal(read_view(warehouse_url), before)
 
 
 def test_batch_shape_is_checked():

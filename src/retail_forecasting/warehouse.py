@@ -254,6 +254,14 @@ def describe_lock_error(exc: BaseException) -> str | None:
     )
 
 
+
+def raise_if_locked(exc: BaseException) -> None:
+    """Raise :class:`RunLocked` (from ``exc``) when ``exc`` is DuckDB's file-lock error; the
+    one translation every warehouse reader and writer uses."""
+    locked = describe_lock_error(exc)
+    if locked:
+        raise RunLocked(locked) from exc
+
 @dataclass(frozen=True)
 class DeletionPlan:
     """What a mirror load would delete: per-store fact rows, store-week rows, totals."""

@@ -18,18 +18,11 @@ SCHEMA_FILES = [SQL / "01_create_schema.sql", SQL / "02_create_analytics_view.sq
 WEEKS = pd.date_range("2012-01-06", periods=4, freq="7D")
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    if request.param == "duckdb":
-        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
-def engine(url):
+def engine(warehouse_url):
     """A warehouse with 2 stores x 2 depts for the first two weeks (store 1, dept 2 has no row in
     week 2) and store features for all four weeks."""
-    engine = create_engine(url)
+    engine = create_engine(warehouse_url)
     sales = pd.DataFrame([(s, d, w, 100.0 * s + d + i, False) for i, w in enumerate(WEEKS[:2]) for s in (1, 2)
                           for d in (1, 2) if not (s == 1 and d == 2 and i == 1)],
                          columns=warehouse.STAGING_COLUMNS["stg_sales_weekly"])
@@ -102,8 +95,8 @@ def test_checks_of_a_week_replace_the_previous_run_of_that_week(engine):
     assert table.groupby("as_of_week")["status"].agg(list).to_dict() == {WEEKS[0]: ["alert"], WEEKS[1]: ["ok"] * 3}
 
 
-def test_the_dataset_saves_and_loads_through_the_catalog_interface(engine, url):
-    dataset = WarehouseTableDataset(credentials={"con": url}, staging="stg_forecast_weekly",
+def test_the_dataset_saves_and_loads_through_the_catalog_interface(engine, warehouse_url):
+    dataset = WarehouseTableDataset(credentials={"con": warehouse_url}, staging="stg_forecast_weekly",
                                     schema_files=[str(f) for f in SCHEMA_FILES],
                                     upsert_file=str(SQL / "06_upsert_forecasts_from_staging.sql"),
                                     load_sql="SELECT * FROM retailds.vw_forecast_vs_actual")

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from retail_forecasting import warehouse
-from retail_forecasting.errors import InputError, RunLocked
+from retail_forecasting.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +136,7 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
         except InputError:
             raise
         except Exception as exc:  # SQLAlchemy, DBAPI (COPY) or DuckDB errors alike
-            locked = warehouse.describe_lock_error(exc)
-            if locked:
-                raise RunLocked(locked) from exc
+            warehouse.raise_if_locked(exc)
             raise DatasetError(
                 f"Warehouse load failed and was rolled back ({engine.dialect.name}): {exc}"
             ) from exc
@@ -151,9 +149,7 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
             with engine.connect() as conn:
                 return warehouse.relation_counts(conn)
         except Exception as exc:
-            locked = warehouse.describe_lock_error(exc)
-            if locked:
-                raise RunLocked(locked) from exc
+            warehouse.raise_if_locked(exc)
             raise
         finally:
             engine.dispose()

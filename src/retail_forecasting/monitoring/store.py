@@ -19,7 +19,7 @@ from kedro.io import AbstractDataset, DatasetError
 from sqlalchemy import Engine, create_engine, text
 
 from retail_forecasting import warehouse
-from retail_forecasting.errors import InputError, RunLocked
+from retail_forecasting.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +117,7 @@ class WarehouseQueryDataset(AbstractDataset[None, pd.DataFrame]):
         try:
             return read_sql(engine, self._sql)
         except Exception as exc:
-            locked = warehouse.describe_lock_error(exc)
-            if locked:
-                raise RunLocked(locked) from exc
+            warehouse.raise_if_locked(exc)
             raise
         finally:
             engine.dispose()
@@ -175,9 +173,7 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         except InputError:
             raise
         except Exception as exc:
-            locked = warehouse.describe_lock_error(exc)
-            if locked:
-                raise RunLocked(locked) from exc
+            warehouse.raise_if_locked(exc)
             raise DatasetError(f"{SCHEMA}.{self._staging.removeprefix('stg_')} ({engine.dialect.name}): {exc}") from exc
         finally:
             engine.dispose()
