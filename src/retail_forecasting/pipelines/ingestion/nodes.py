@@ -51,19 +51,6 @@ def _default_bounds() -> dict[str, Bounds]:
     }
 
 
-class LoadParams(BaseModel):
-    """``ingestion.load``: how a batch changes the warehouse (:class:`LoadPolicy`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mode: Literal["mirror", "incremental"] = "mirror"
-    allow_shrink: bool = False
-    max_delete_share: float = Field(0.05, ge=0, le=1)
-
-    def policy(self) -> LoadPolicy:
-        return LoadPolicy(self.mode, self.allow_shrink, self.max_delete_share)
-
-
 class IngestionParams(BaseModel):
     """``ingestion`` parameters (``conf/base/parameters_ingestion.yml``)."""
 
@@ -72,7 +59,8 @@ class IngestionParams(BaseModel):
     negative_sales: Literal["keep", "clip", "drop"] = "keep"
     validation_weeks: int = Field(39, ge=1)
     min_train_weeks: int = Field(52, ge=1)
-    load: LoadParams = Field(default_factory=LoadParams)
+    #: how a batch changes the warehouse; pydantic validates the dataclass's own fields
+    load: LoadPolicy = Field(default_factory=LoadPolicy)
     plausibility: dict[str, Bounds] = Field(default_factory=_default_bounds)
 
 
@@ -441,8 +429,7 @@ def prepare_warehouse_batch(
         "stg_sales_weekly": int_sales_clean.rename(columns=renames),
     }
     tables = {table: batch[table][columns] for table, columns in STAGING_COLUMNS.items()}
-    policy = (params or IngestionParams()).load.policy()
-    return WarehouseBatch(tables, policy)
+    return WarehouseBatch(tables, (params or IngestionParams()).load)
 
 
 def verify_warehouse_load(
