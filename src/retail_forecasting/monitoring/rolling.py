@@ -14,14 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from retail_forecasting.calendar import holiday_fridays
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import MARKDOWNS
-from retail_forecasting.monitoring.store import QUANTILES, quantile_column
+from retail_forecasting.monitoring.store import QUANTILES, quantile_column, registered_version, table_rows
 from retail_forecasting.pipelines.inference.checks import (
     MODEL,
     NEW_SERIES,
     UNSEEN_DEPARTMENT,
     UNSEEN_DEPARTMENT_FORECAST,
 )
-from retail_forecasting.registry import REGISTERED_MODEL, forecaster_of
+from retail_forecasting.registry import forecaster_of
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +35,6 @@ class ForecastParams(BaseModel):
 
     horizon_weeks: int | None = Field(None, ge=1, description="weeks ahead; None = the model's horizon")
     active_weeks: int = Field(8, ge=1, description="a series is forecast if it has a row in these last weeks")
-
-
-def registered_version(model: Any, name: str = REGISTERED_MODEL) -> tuple[str, str | None]:
-    """(registry version, MLflow run id) of a loaded registered model; ``("unregistered", None)``
-    for a bare forecaster (tests) or a model the registry does not list."""
-    run_id = getattr(getattr(model, "metadata", None), "run_id", None)
-    if not run_id:
-        return "unregistered", None
-    import mlflow
-
-    versions = mlflow.MlflowClient().search_model_versions(f"name='{name}' and run_id='{run_id}'")
-    if not versions:
-        return f"run-{run_id[:8]}", run_id
-    return str(max(int(v.version) for v in versions)), run_id
 
 
 def holiday_flags(dates: pd.Series) -> pd.Series:
@@ -119,15 +105,8 @@ def rolling_forecast(model: Any, sales: pd.DataFrame, store_features: pd.DataFra
                 quantiles[q][ok] = out[column].to_numpy(dtype=float)
     if np.isnan(values).any():
         raise ValueError("the model returned missing forecasts")
-    created = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
-    frame = pd.DataFrame({
-        "model_name": trained.name, "model_version": version, "run_id": run_id,
-        "origin_date": updated.origin, "store_id": rows["Store"].to_numpy(), "dept_id": rows["Dept"].to_numpy(),
-        "week_date": rows["Date"].to_numpy(),
-        "step": ((rows["Date"] - updated.origin) // WEEK).astype("int64").to_numpy(),
-        "forecast": values, **{quantile_column(q): quantiles[q] for q in QUANTILES},
-        "forecast_basis": basis, "created_at": created.floor("s"),
-    })
+    frame = table_rows(trained.name, version, run_id, updated.origin, rows["Store"], rows["Dept"], rows["Date"],
+                       values, quantiles, basis, now)
     summary = {
         "model_name": trained.name, "model_version": version, "run_id": run_id,
         "trained_origin": f"{trained.origin:%Y-%m-%d}", "origin": f"{updated.origin:%Y-%m-%d}",

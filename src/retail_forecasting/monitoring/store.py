@@ -14,14 +14,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 from sqlalchemy import Engine, create_engine, text
 
 from retail_forecasting import warehouse
 from retail_forecasting.errors import InputError
+from retail_forecasting.registry import REGISTERED_MODEL
 
 logger = logging.getLogger(__name__)
+
+WEEK = pd.Timedelta(weeks=1)
 
 SCHEMA = warehouse.SCHEMA
 QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
@@ -49,6 +53,42 @@ UPSERT_FILES = {
     "stg_forecast_weekly": "06_upsert_forecasts_from_staging.sql",
     "stg_monitoring_check": "07_upsert_monitoring_checks_from_staging.sql",
 }
+
+
+def registered_version(model: Any, name: str = REGISTERED_MODEL) -> tuple[str, str | None]:
+    """(registry version, MLflow run id) of a loaded registered model; ``("unregistered", None)``
+    for a bare forecaster (tests) or a model the registry does not list."""
+    run_id = getattr(getattr(model, "metadata", None), "run_id", None)
+    if not run_id:
+        return "unregistered", None
+    import mlflow
+
+    versions = mlflow.MlflowClient().search_model_versions(f"name='{name}' and run_id='{run_id}'")
+    if not versions:
+        return f"run-{run_id[:8]}", run_id
+    return str(max(int(v.version) for v in versions)), run_id
+
+
+def table_rows(model_name: str, version: str, run_id: str | None, origin: pd.Timestamp, store: Any, dept: Any,
+               week: Any, forecast: Any, quantiles: dict[float, np.ndarray], basis: Any,
+               now: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Rows of ``retailds.fact_forecast_weekly`` (the columns of ``stg_forecast_weekly``), as the
+    ``forecast`` and ``inference`` pipelines both write them: ``step`` is whole weeks from
+    ``origin``, a quantile missing from ``quantiles`` is NULL."""
+    week = pd.to_datetime(pd.Series(np.asarray(week))).astype("datetime64[ns]")
+    origin = pd.Timestamp(origin)
+    created = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
+    n = len(week)
+    return pd.DataFrame({
+        "model_name": model_name, "model_version": version, "run_id": run_id,
+        "origin_date": np.full(n, origin.to_datetime64()).astype("datetime64[ns]"),
+        "store_id": np.asarray(store, dtype="int64"), "dept_id": np.asarray(dept, dtype="int64"),
+        "week_date": week.to_numpy(),
+        "step": ((week - origin) // WEEK).astype("int64").to_numpy(),
+        "forecast": np.asarray(forecast, dtype=float),
+        **{quantile_column(q): np.asarray(quantiles.get(q, np.full(n, np.nan)), dtype=float) for q in QUANTILES},
+        "forecast_basis": np.asarray(basis), "created_at": created.floor("s"),
+    })
 
 
 def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files: Iterable[str | Path],

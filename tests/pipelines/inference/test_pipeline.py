@@ -57,6 +57,13 @@ def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, horizon_weeks):
     assert tidy["forecast_basis"].tolist() == ["model"] * 4
     # the planned markdowns of each row's week, NaN where features.csv has none
     np.testing.assert_array_equal(catalog.load("int_inference_input")["MarkDown1"], [5.0, np.nan, 7.0, np.nan])
+    # the same forecasts as rows of retailds.fact_forecast_weekly, from the model's origin
+    table = catalog.load("fc_forecast_table")
+    assert table["origin_date"].eq(last).all() and table["step"].tolist() == [1, 2, 1, 3]
+    assert table["week_date"].tolist() == tidy["date"].tolist() and table["store_id"].tolist() == [1, 1, 2, 2]
+    np.testing.assert_array_equal(table["forecast"], tidy["weekly_sales_forecast"])
+    assert table["model_name"].eq("seasonal_naive").all() and table["model_version"].eq("unregistered").all()
+    assert table[["q0_025", "q0_1", "q0_5", "q0_9", "q0_975"]].isna().all().all()  # no intervals
 
 
 def test_the_model_quantiles_reach_the_tidy_table_not_the_submission(feat_panel, run_pipeline, horizon_weeks):
@@ -83,3 +90,7 @@ def test_the_model_quantiles_reach_the_tidy_table_not_the_submission(feat_panel,
     assert model_rows.sum() == 4 and (tidy.loc[model_rows, "q0.025"] < tidy.loc[model_rows, "weekly_sales_forecast"]).all()
     assert (tidy.loc[model_rows, "q0.975"] > tidy.loc[model_rows, "weekly_sales_forecast"]).all()
     assert (tidy.loc[~model_rows, quantiles] == 0).all().all()  # a department never seen: 0, like its forecast
+    table = catalog.load("fc_forecast_table")
+    for q in quantiles:
+        np.testing.assert_array_equal(table[q.replace(".", "_")], tidy[q])
+    assert table["forecast_basis"].tolist() == tidy["forecast_basis"].tolist()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from retail_forecasting.forecasting.champion import RAW_COLUMNS
+from retail_forecasting.monitoring.store import registered_version, table_rows
 from retail_forecasting.pipelines.inference import checks
 from retail_forecasting.pipelines.ingestion.nodes import (
     _as_friday,
@@ -108,3 +109,18 @@ def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.D
     logger.info("Forecast %d test.csv rows, %s..%s; forecast_basis counts %s",
                 len(tidy), day.min(), day.max(), counts)
     return submission, tidy
+
+
+def tabulate_forecasts(model: Any, forecasts: pd.DataFrame) -> pd.DataFrame:
+    """The tidy forecasts as rows of ``retailds.fact_forecast_weekly`` (docs/monitoring.md): the
+    registered model's name, version and run, its origin (the newest week it was trained on),
+    ``step`` weeks ahead, the quantiles it returned (NULL otherwise). Saved by the same upsert as
+    the ``forecast`` pipeline's rows: a batch replaces the stored forecasts of its (model version,
+    origin), so re-running inference never duplicates, and whichever of the two pipelines ran last
+    for an origin holds that origin's rows."""
+    forecaster = forecaster_of(model)
+    version, run_id = registered_version(model)
+    quantiles = {float(c.removeprefix("q")): forecasts[c].to_numpy(dtype=float)
+                 for c in forecasts.columns if c.startswith("q")}
+    return table_rows(forecaster.name, version, run_id, forecaster.origin, forecasts["store"], forecasts["dept"],
+                      forecasts["date"], forecasts["weekly_sales_forecast"], quantiles, forecasts["forecast_basis"])

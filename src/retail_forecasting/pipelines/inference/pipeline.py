@@ -1,5 +1,7 @@
 """Inference: test.csv + features.csv + stores.csv -> checks -> the registered champion ->
-submission and tidy table.
+submission, tidy table and the warehouse's ``retailds.fact_forecast_weekly`` (origin: the
+model's training origin; the ``forecast`` pipeline writes the same table from the warehouse's
+newest week, docs/monitoring.md).
 
 Not part of ``__default__``: it needs a registered model (``kedro run`` registers one) and
 test.csv has no actuals. Run it with ``kedro run --pipeline inference``. The first node reads
@@ -24,5 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["rpt_submission", "mo_inference_forecasts"],
                 name="forecast_test_weeks",
             ),
+            Node(nodes.tabulate_forecasts, ["mdl_registered_champion", "mo_inference_forecasts"],
+                 "fc_forecast_table", name="tabulate_forecasts"),
         ]
     )
