@@ -26,7 +26,8 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install ".[serving]"
 
-# the Kedro project around it: configuration (base + sagemaker; no credentials), SQL, telemetry opt-out
+# the Kedro project around it: configuration (base + sagemaker; no secrets: base's credentials.yml
+# only names the ${warehouse_credentials:} resolver), SQL, telemetry opt-out
 COPY conf/base ./conf/base
 COPY conf/sagemaker ./conf/sagemaker
 COPY conf/README.md ./conf/README.md

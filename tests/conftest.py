@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from retail_forecasting.context import postgres_credentials_from_env
+from retail_forecasting.warehouse.credentials import postgres_credentials_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +88,8 @@ def project_copy(tmp_path, monkeypatch) -> Path:
     root.mkdir()
     for item in ("conf", "sql"):
         shutil.copytree(PROJECT_ROOT / item, root / item, ignore=shutil.ignore_patterns("*credentials*"))
+    # base's credentials.yml holds no secret (warehouse_db = ${warehouse_credentials:})
+    shutil.copy(PROJECT_ROOT / "conf/base/credentials.yml", root / "conf/base/credentials.yml")
     (root / "src").mkdir()  # the package itself is imported from the installed project
     shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copy(PROJECT_ROOT / ".telemetry", root / ".telemetry")

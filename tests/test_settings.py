@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.engine import make_url
 
-from retail_forecasting.context import postgres_credentials_from_env
 from retail_forecasting.resolvers import find_project_root
+from retail_forecasting.warehouse.credentials import postgres_credentials_from_env
 
 
 def test_db_variables_build_the_postgres_url():
@@ -47,3 +49,28 @@ def test_typed_parameters_are_flattened_for_mlflow():
     assert flat["baselines.moving_average_window"] == 4
     assert flat["baselines.hybrid_weights.seasonal_average"] == 0.5
     assert flatten_params("x", {"a": {"b": [1, 2]}}) == {"x.a.b": [1, 2]}
+
+
+def test_warehouse_credentials_come_from_the_resolver_unless_an_environment_defines_them(
+    tmp_path, monkeypatch
+):
+    import shutil
+
+    from kedro.config import OmegaConfigLoader
+
+    from retail_forecasting.resolvers import CUSTOM_RESOLVERS, find_project_root
+
+    conf = tmp_path / "conf"
+    (conf / "local").mkdir(parents=True)
+    shutil.copytree(find_project_root(Path(__file__).parent) / "conf/base", conf / "base")
+    monkeypatch.delenv("RDS_SECRET_NAME", raising=False)
+    monkeypatch.setenv("DB_HOST", "from-env")
+
+    def credentials() -> dict:
+        return OmegaConfigLoader(str(conf), env="local", base_env="base", default_run_env="base",
+                                 custom_resolvers=CUSTOM_RESOLVERS)["credentials"]
+
+    assert make_url(credentials()["warehouse_db"]["con"]).host == "from-env"
+    (conf / "local/credentials.yml").write_text(
+        "warehouse_db:\n  con: postgresql+psycopg2://u:p@from-file:5432/retailds\n")
+    assert make_url(credentials()["warehouse_db"]["con"]).host == "from-file"

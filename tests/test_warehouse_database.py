@@ -13,7 +13,7 @@ from kedro.framework.startup import bootstrap_project
 from sqlalchemy import text
 
 from retail_forecasting.cli import describe_failure
-from retail_forecasting.datasets.warehouse import WarehouseUnavailable, ensure_postgres_database
+from retail_forecasting.warehouse.dataset import WarehouseUnavailable, ensure_postgres_database
 
 
 def test_an_unreachable_server_is_one_clear_message_without_rolled_back():

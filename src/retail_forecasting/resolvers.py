@@ -9,6 +9,11 @@ start in that folder.
 credentials files unless a project registers it: the ``sagemaker`` environment reads
 ``RETAIL_S3_PREFIX`` and ``MLFLOW_TRACKING_URI`` with it. A missing variable without a default
 is an error naming it.
+
+``${warehouse_credentials:}`` returns the PostgreSQL warehouse's ``{"con": <URL>}`` from the
+``DB_*`` variables or the Secrets Manager secret ``RDS_SECRET_NAME``
+(:func:`retail_forecasting.warehouse.credentials.warehouse_credentials`); ``conf/base/
+credentials.yml`` names it, so the catalogs' ``credentials: warehouse_db`` finds it.
 """
 
 from __future__ import annotations
@@ -33,4 +38,15 @@ def project_root() -> str:
     return find_project_root().as_posix()
 
 
-CUSTOM_RESOLVERS = {"project_root": project_root, "oc.env": oc.env}
+def warehouse_credentials() -> dict[str, str]:
+    """The warehouse credentials (imported on use: settings stay light)."""
+    from retail_forecasting.warehouse.credentials import warehouse_credentials as credentials
+
+    return credentials()
+
+
+CUSTOM_RESOLVERS = {
+    "project_root": project_root,
+    "oc.env": oc.env,
+    "warehouse_credentials": warehouse_credentials,
+}

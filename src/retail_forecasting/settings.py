@@ -1,16 +1,17 @@
-"""Project settings: configuration loader, custom resolvers and the project context.
+"""Project settings: configuration loader, custom resolvers and hooks.
 
 Environments: ``base`` is the embedded default (DuckDB warehouse file under ``data/``, no
 credentials), ``local`` switches the warehouse to PostgreSQL (``DB_*`` variables or an ignored
-``conf/local/credentials.yml``), ``sagemaker`` is the AWS path.
+``conf/local/credentials.yml``), ``sagemaker`` is the AWS path. The PostgreSQL credentials come
+from the ``${warehouse_credentials:}`` resolver (``conf/base/credentials.yml``,
+:mod:`retail_forecasting.warehouse.credentials`); Kedro's own ``KedroContext`` is used as it is.
 """
 
-from retail_forecasting.context import ProjectContext
+# first: filters library notices a user cannot act on before Kedro loads its plugins
+import retail_forecasting.console  # noqa: F401, I001
 from retail_forecasting.hooks import ChallengerAliasHook, FlatParamsHook
 from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 from retail_forecasting.runlock import RunLockHook
-
-CONTEXT_CLASS = ProjectContext
 
 # ChallengerAliasHook moves `challenger` to a newly registered champion version that passes the
 # quality gate (retail_forecasting.aws.quality_gate); FlatParamsHook logs typed parameters to MLflow one leaf each;
@@ -24,6 +25,11 @@ from retail_forecasting.provenance import ProvenanceHook  # noqa: E402
 from retail_forecasting.run_names import RunNameHook  # noqa: E402
 
 HOOKS = (*HOOKS, ProvenanceHook(), RunNameHook())
+
+# NodeProgressHook logs one line per node with elapsed time and time left (node_progress).
+from retail_forecasting.node_progress import NodeProgressHook  # noqa: E402
+
+HOOKS = (*HOOKS, NodeProgressHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -224,7 +224,7 @@ def test_image_code_needs_neither_the_sagemaker_sdk_nor_boto3():
     code = (
         "import sys; sys.modules['sagemaker'] = None; sys.modules['boto3'] = None\n"
         "import retail_forecasting.aws.entrypoint, retail_forecasting.aws.secrets\n"
-        "import retail_forecasting.aws.mlflow_artifacts, retail_forecasting.context\n"
+        "import retail_forecasting.aws.mlflow_artifacts, retail_forecasting.warehouse.credentials\n"
         "print('ok')"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -7,7 +7,8 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from sqlalchemy.engine import make_url
 
-from retail_forecasting.aws.secrets import SecretError, fetch_secret, warehouse_credentials
+from retail_forecasting.aws.secrets import SecretError, fetch_secret
+from retail_forecasting.warehouse.credentials import warehouse_credentials
 
 
 def env_with(aws, **values) -> dict:
@@ -70,6 +71,6 @@ def test_context_reads_the_secret_for_the_warehouse(aws, project_copy, monkeypat
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project_copy}/mlflow.db")
     bootstrap_project(project_copy)
     with KedroSession.create(project_path=project_copy, env="sagemaker") as session:
-        credentials = session.load_context()._get_config_credentials()
+        credentials = session.load_context().config_loader["credentials"]
     url = make_url(credentials["warehouse_db"]["con"])
     assert (url.host, url.username, url.password) == ("ctx-host", "ctx", "pw")

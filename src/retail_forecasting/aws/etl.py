@@ -129,7 +129,7 @@ def load_policy_from_env(environ: Mapping[str, str] | None = None) -> warehouse.
 
 def engine_from_env(environ: Mapping[str, str] | None = None) -> Engine:
     """The warehouse engine: Secrets Manager (``RDS_SECRET_NAME``) or ``DB_*`` variables."""
-    from retail_forecasting.aws.secrets import warehouse_credentials
+    from retail_forecasting.warehouse.credentials import warehouse_credentials
 
     credentials = warehouse_credentials(environ)
     return create_engine(credentials["con"], pool_pre_ping=True)

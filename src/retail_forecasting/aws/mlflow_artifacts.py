@@ -4,15 +4,23 @@
 ``mlflow.log_artifact(<path>)``, which only accepts a local file: with the wrapped file on S3 the
 save fails (MLflow logs local files only, mlflow/mlflow#7547). The ``sagemaker`` environment
 moves every file to S3 (later SageMaker steps read them there), so the project keeps the file
-on S3 *and* logs it: :func:`log_remote_artifacts_from_local_copies` replaces each such entry
-of the catalog by :class:`MlflowRemoteArtifactDataset`, which saves the file where the catalog
-says, then copies it to a temporary local folder, logs that copy and deletes it. Loading an
-artifact from a given ``run_id`` works the other way round (MLflow -> temporary file -> S3).
-Entries made later from dataset factory patterns (``"{model}.rpt_tuning"``) get the same
-treatment: their resolved configuration names :class:`RemoteAwareMlflowArtifactDataset`.
+on S3 *and* logs it with :class:`MlflowRemoteArtifactDataset`, a catalog dataset type taking the
+same arguments as kedro-mlflow's: it saves the file where the catalog says, then copies it to a
+temporary local folder, logs that copy and deletes it. Loading an artifact from a given
+``run_id`` works the other way round (MLflow -> temporary file -> S3). A local file is left to
+kedro-mlflow's own dataset untouched.
 
-Local wrapped files (``base`` and ``local`` environments) are left to kedro-mlflow untouched.
-The project context (``retail_forecasting.context``) applies this to every catalog it builds.
+How the catalog picks it (no patching): every MLflow-logged entry of ``conf/base`` is declared
+``type: ${globals:datasets.mlflow_artifact}``; ``conf/base/globals.yml`` names kedro-mlflow's
+class, ``conf/sagemaker/globals.yml`` this one. Named entries and factory patterns
+(``"{model}.rpt_tuning"``) alike.
+
+kedro-mlflow internals this relies on (tested with kedro-mlflow 2.0.x, the range pinned in
+``pyproject.toml``; ``tests/aws/test_mlflow_artifacts.py`` fails if they move): kedro-mlflow
+switches artifact logging on and off (``mlflow.yml`` ``disable_tracking``) by setting
+``_logging_activated`` on every catalog entry whose class name starts with ``Mlflow``, and the
+wrapped dataset keeps its location in ``_fs``/``_protocol``/``_filepath`` (kedro-datasets'
+convention).
 """
 
 from __future__ import annotations
@@ -23,16 +31,12 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import mlflow
-from kedro.io import AbstractDataset, AbstractVersionedDataset
-from kedro.io.core import get_filepath_str, get_protocol_and_path
+from kedro.io import AbstractDataset
+from kedro.io.core import get_filepath_str
 
 logger = logging.getLogger(__name__)
 
 _KEDRO_MLFLOW_ARTIFACT_MODULE = "kedro_mlflow.io.artifacts.mlflow_artifact_dataset"
-_KEDRO_MLFLOW_ARTIFACT_TYPES = {
-    "kedro_mlflow.io.artifacts.MlflowArtifactDataset",
-    f"{_KEDRO_MLFLOW_ARTIFACT_MODULE}.MlflowArtifactDataset",
-}
 
 
 def is_remote_mlflow_artifact(dataset: Any) -> bool:
@@ -46,14 +50,33 @@ def is_remote_mlflow_artifact(dataset: Any) -> bool:
 
 
 class MlflowRemoteArtifactDataset(AbstractDataset):
-    """A kedro-mlflow artifact dataset whose wrapped file is remote (S3), made loggable.
+    """kedro-mlflow's artifact dataset, made loggable when its wrapped file is remote (S3).
 
     The name starts with ``Mlflow`` on purpose: kedro-mlflow switches artifact logging on and
     off through ``_logging_activated`` on every catalog entry whose class name does.
     """
 
-    def __init__(self, wrapped: Any) -> None:
+    def __init__(
+        self,
+        dataset: str | dict | AbstractDataset,
+        run_id: str | None = None,
+        artifact_path: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """The arguments of ``kedro_mlflow.io.artifacts.MlflowArtifactDataset``; ``dataset`` may
+        also be such a dataset, already built (it is then wrapped as it is)."""
+        if isinstance(dataset, AbstractDataset):
+            wrapped: Any = dataset
+        else:
+            from kedro_mlflow.io.artifacts import MlflowArtifactDataset
+
+            wrapped = MlflowArtifactDataset(
+                dataset=dataset, run_id=run_id, artifact_path=artifact_path,
+                credentials=credentials, metadata=metadata,
+            )
         self._wrapped = wrapped
+        self._remote = is_remote_mlflow_artifact(wrapped)
         self.metadata = getattr(wrapped, "metadata", None)
 
     # kedro-mlflow turns logging off for pipelines listed in mlflow.yml `disable_tracking`
@@ -90,6 +113,9 @@ class MlflowRemoteArtifactDataset(AbstractDataset):
 
     def save(self, data: Any) -> None:
         dataset = self._wrapped
+        if not self._remote:  # a local file: kedro-mlflow saves and logs it itself
+            dataset.save(data)
+            return
         # the save path of a versioned dataset must be read before the save (it then exists)
         remote = self._remote_path(versioned_save=True)
         logging_on = dataset._logging_activated
@@ -116,6 +142,8 @@ class MlflowRemoteArtifactDataset(AbstractDataset):
 
     def load(self) -> Any:
         dataset = self._wrapped
+        if not self._remote:
+            return dataset.load()
         if dataset.run_id:  # fetch the artifact of that run and put it where the catalog says
             remote = self._remote_path(versioned_load=True)
             name = PurePosixPath(remote).name
@@ -136,70 +164,3 @@ class MlflowRemoteArtifactDataset(AbstractDataset):
 
     def _exists(self) -> bool:
         return self._wrapped.exists()
-
-
-class RemoteAwareMlflowArtifactDataset(AbstractVersionedDataset):
-    """Drop-in for ``kedro_mlflow.io.artifacts.MlflowArtifactDataset`` (same arguments): the
-    kedro-mlflow dataset itself for a local file, :class:`MlflowRemoteArtifactDataset` around
-    it for a remote one."""
-
-    def __new__(
-        cls,
-        dataset: str | dict,
-        run_id: str | None = None,
-        artifact_path: str | None = None,
-        credentials: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ):
-        from kedro_mlflow.io.artifacts import MlflowArtifactDataset
-
-        inner = MlflowArtifactDataset(
-            dataset=dataset, run_id=run_id, artifact_path=artifact_path,
-            credentials=credentials, metadata=metadata,
-        )
-        return MlflowRemoteArtifactDataset(inner) if is_remote_mlflow_artifact(inner) else inner
-
-
-_REMOTE_AWARE_TYPE = f"{__name__}.RemoteAwareMlflowArtifactDataset"
-
-
-def _remote_aware(config: Any) -> Any:
-    """The pattern's resolved config, pointed at the remote-aware class when the wrapped file
-    is remote; any other config (local files: ``base``, ``local``) exactly as it was."""
-    if not isinstance(config, dict) or config.get("type") not in _KEDRO_MLFLOW_ARTIFACT_TYPES:
-        return config
-    wrapped = config.get("dataset")
-    filepath = wrapped.get("filepath") if isinstance(wrapped, dict) else None
-    if not filepath or get_protocol_and_path(str(filepath))[0] == "file":
-        return config
-    return {**config, "type": _REMOTE_AWARE_TYPE}
-
-
-def _patch_factory_patterns(catalog: Any) -> None:
-    resolver = getattr(catalog, "config_resolver", None)
-    if resolver is None or getattr(resolver, "_remote_mlflow_artifacts", False):
-        return
-    resolve = resolver.resolve_pattern
-
-    def resolve_pattern(ds_name: str) -> Any:
-        return _remote_aware(resolve(ds_name))
-
-    resolver.resolve_pattern = resolve_pattern
-    resolver._remote_mlflow_artifacts = True
-
-
-def log_remote_artifacts_from_local_copies(catalog: Any) -> list[str]:
-    """Wrap every remote kedro-mlflow artifact dataset of ``catalog``, and those its factory
-    patterns will make; return the names wrapped now."""
-    _patch_factory_patterns(catalog)
-    wrapped = []
-    for name in list(catalog.keys()):
-        if name.startswith("params:") or name == "parameters":
-            continue
-        dataset = catalog.get(name) if hasattr(catalog, "get") else catalog[name]
-        if is_remote_mlflow_artifact(dataset):
-            catalog[name] = MlflowRemoteArtifactDataset(dataset)
-            wrapped.append(name)
-    if wrapped:
-        logger.info("MLflow artifacts saved on S3 and logged from local copies: %s", wrapped)
-    return wrapped

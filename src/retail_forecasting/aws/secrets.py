@@ -1,6 +1,8 @@
-"""Warehouse credentials from AWS Secrets Manager (``RDS_SECRET_NAME``, ``AWS_REGION``).
+"""Reading the warehouse's AWS Secrets Manager secret (``RDS_SECRET_NAME``, ``AWS_REGION``).
 
-The original project read the RDS connection either from ``DB_*`` variables or from a Secrets
+:func:`retail_forecasting.warehouse.credentials.warehouse_credentials` decides where the
+credentials come from and calls this module when ``RDS_SECRET_NAME`` is set. The original
+project (the PostgreSQL ETL this one re-implements, see ``docs/architecture.md``) read the RDS connection either from ``DB_*`` variables or from a Secrets
 Manager secret; so does this one. The secret is a JSON object. Both the format RDS writes for a
 managed secret (``username``, ``password`` and, for secrets made by the console,
 ``host``, ``port``, ``dbname``) and the project's own variable names (``DB_HOST``, ``DB_PORT``,
@@ -21,8 +23,6 @@ from collections.abc import Mapping
 from typing import Any
 
 logger = logging.getLogger(__name__)
-
-SECRET_VARIABLE = "RDS_SECRET_NAME"
 
 #: secret key -> DB_* variable
 SECRET_KEYS = {
@@ -99,21 +99,3 @@ def db_variables_from_secret(
         if value is not None and value != "":
             env[SECRET_KEYS[key]] = str(value)
     return env
-
-
-def warehouse_credentials(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``{"con": <SQLAlchemy URL>}`` for the PostgreSQL warehouse.
-
-    With ``RDS_SECRET_NAME`` set, from that secret (region ``AWS_REGION``) completed by the
-    ``DB_*`` variables; without it, from the ``DB_*`` variables alone.
-    """
-    from retail_forecasting.context import postgres_credentials_from_env
-
-    env = os.environ if environ is None else environ
-    name = (env.get(SECRET_VARIABLE) or "").strip()
-    if not name:
-        return postgres_credentials_from_env(env)
-    region = region_from_env(env)
-    secret = fetch_secret(name, region)
-    logger.info("Warehouse credentials read from AWS Secrets Manager secret %r", name)
-    return postgres_credentials_from_env(db_variables_from_secret(secret, env))

@@ -3,7 +3,8 @@
 - :class:`KaggleRawDataset` reads one Kaggle CSV from ``raw_data_dir`` or, when that runtime
   parameter is empty, from the deterministic synthetic bundle it generates on first use.
 - :class:`WarehouseDataset` saves a staged batch into the warehouse (bulk load + upsert in one
-  transaction) and loads the warehouse's row counts.
+  transaction) and loads the warehouse's row counts; it lives in
+  :mod:`retail_forecasting.warehouse.dataset` and is re-exported here, the catalog's ``type:``.
 - :class:`RegisteredModelDataset` loads a registered MLflow model like kedro-mlflow's
   ``MlflowModelRegistryDataset``, and says what exists and what to do when the model or its
   alias does not.
@@ -14,7 +15,7 @@
 from typing import Any
 
 from retail_forecasting.datasets.kaggle_raw import KaggleRawDataset
-from retail_forecasting.datasets.warehouse import WarehouseDataset
+from retail_forecasting.warehouse.dataset import WarehouseDataset
 
 __all__ = ["ChampionModelDataset", "KaggleRawDataset", "RegisteredModelDataset", "WarehouseDataset"]
 
