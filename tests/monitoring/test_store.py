@@ -104,3 +104,27 @@ def test_the_dataset_saves_and_loads_through_the_catalog_interface(engine, wareh
     loaded = dataset.load()
     assert len(loaded) == 8 and loaded["actual"].isna().all()
     assert "postgres" not in str(dataset) or "password" not in str(dataset)
+
+
+def test_retention_keeps_the_newest_origins_in_the_same_transaction(engine):
+    retention = SQL / "08_forecast_retention.sql"
+    upsert = SQL / "06_upsert_forecasts_from_staging.sql"
+    origins = pd.date_range("2011-12-02", periods=6, freq="7D")  # the 6th is WEEKS[0] - 1 week
+    for origin in origins:
+        write_table(engine, "stg_forecast_weekly", forecasts(origin, [origin + pd.Timedelta(weeks=1)]),
+                    SCHEMA_FILES, upsert, retention, 3)
+        kept = read_sql(engine, "SELECT DISTINCT origin_date FROM retailds.fact_forecast_weekly ORDER BY 1")
+        assert list(kept["origin_date"]) == list(origins[max(0, list(origins).index(origin) - 2):list(origins).index(origin) + 1])
+    # an older origin written late (inference of an old model) falls outside at once
+    write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert, retention, 3)
+    assert read_sql(engine, "SELECT COUNT(*) AS n FROM retailds.fact_forecast_weekly "
+                            f"WHERE origin_date = '{origins[0]:%Y-%m-%d}'")["n"].iloc[0] == 0
+    # no retention set: every origin stays
+    write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert)
+    assert read_sql(engine, "SELECT COUNT(DISTINCT origin_date) AS n FROM retailds.fact_forecast_weekly")["n"].iloc[0] == 4
+    with pytest.raises(ValueError, match="retention_weeks"):
+        write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert,
+                    retention, 0)
+    with pytest.raises(ValueError, match="go together"):
+        write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert,
+                    retention_file=retention)

@@ -92,10 +92,17 @@ def table_rows(model_name: str, version: str, run_id: str | None, origin: pd.Tim
 
 
 def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files: Iterable[str | Path],
-                upsert_file: str | Path) -> int:
-    """Stage ``frame`` into ``retailds.<staging>`` and run ``upsert_file``, in ONE transaction
+                upsert_file: str | Path, retention_file: str | Path | None = None,
+                retention_weeks: int | None = None) -> int:
+    """Stage ``frame`` into ``retailds.<staging>`` and run ``upsert_file`` (then, if given,
+    ``retention_file`` with ``:keep_days`` = 7 x ``retention_weeks``), in ONE transaction
     holding the warehouse's load lock (a failure leaves the tables as they were). Creates the
     schema first. Returns the rows staged."""
+    if (retention_file is None) != (retention_weeks is None):
+        raise ValueError("retention_file and retention_weeks go together")
+    if retention_weeks is not None and (isinstance(retention_weeks, bool) or not isinstance(retention_weeks, int)
+                                        or retention_weeks < 1):
+        raise ValueError(f"retention_weeks must be a whole number of weeks >= 1, not {retention_weeks!r}")
     columns = TABLES[staging]
     missing = [c for c in columns if c not in frame]
     if missing:
@@ -109,8 +116,13 @@ def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files:
         conn.execute(text(f"DELETE FROM {SCHEMA}.{staging}"))
         warehouse.bulk_load(conn, staging, frame[columns])
         warehouse.run_sql_files(conn, [upsert_file])
-    logger.info("Wrote %d rows to %s.%s (%s)", len(frame), SCHEMA, staging.removeprefix("stg_"),
-                engine.dialect.name)
+        removed = 0
+        if retention_file is not None:
+            for statement in warehouse.split_sql(Path(retention_file).read_text(encoding="utf-8")):
+                removed += max(conn.execute(text(statement), {"keep_days": 7 * retention_weeks}).rowcount, 0)
+    logger.info("Wrote %d rows to %s.%s (%s)%s", len(frame), SCHEMA, staging.removeprefix("stg_"),
+                engine.dialect.name,
+                f"; retention ({retention_weeks} weeks) removed {removed} older rows" if retention_file else "")
     return len(frame)
 
 
@@ -170,7 +182,8 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """A warehouse table written by upsert and read by a query, on any engine of the project.
 
     ``save(frame)`` stages the frame (columns of :data:`TABLES` ``[staging]``) and runs
-    ``upsert_file`` in one transaction (:func:`write_table`); ``load()`` runs ``load_sql``.
+    ``upsert_file`` (and ``retention_file`` with ``retention_weeks``, if set) in one transaction
+    (:func:`write_table`); ``load()`` runs ``load_sql``.
 
     Example catalog entry::
 
@@ -181,10 +194,13 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
           schema_files: [sql/01_create_schema.sql, sql/05_forecasts_and_monitoring.sql]
           upsert_file: sql/06_upsert_forecasts_from_staging.sql
           load_sql: SELECT * FROM retailds.fact_forecast_weekly
+          retention_file: sql/08_forecast_retention.sql   # optional, with retention_weeks
+          retention_weeks: 26
     """
 
     def __init__(self, *, credentials: dict[str, Any], staging: str, schema_files: list[str],
-                 upsert_file: str, load_sql: str, metadata: dict[str, Any] | None = None) -> None:
+                 upsert_file: str, load_sql: str, retention_file: str | None = None,
+                 retention_weeks: int | None = None, metadata: dict[str, Any] | None = None) -> None:
         if not credentials or "con" not in credentials:
             raise DatasetError("WarehouseTableDataset needs credentials with a 'con' SQLAlchemy URL")
         if staging not in TABLES:
@@ -195,11 +211,15 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._schema_files = [Path(f) for f in schema_files]
         self._upsert_file = Path(upsert_file)
         self._load_sql = load_sql
+        if (retention_file is None) != (retention_weeks is None):
+            raise DatasetError("retention_file and retention_weeks go together (or neither: keep every row)")
+        self._retention_file = Path(retention_file) if retention_file else None
+        self._retention_weeks = retention_weeks
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
         return {"dialect": self._con.split(":", 1)[0], "staging": self._staging,
-                "upsert_file": str(self._upsert_file)}
+                "upsert_file": str(self._upsert_file), "retention_weeks": self._retention_weeks}
 
     def _engine(self) -> Engine:
         if self._con.startswith("duckdb:///"):
@@ -219,7 +239,8 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             engine.dispose()
 
     def save(self, data: pd.DataFrame) -> None:
-        self._guard(write_table, self._staging, data, self._schema_files, self._upsert_file)
+        self._guard(write_table, self._staging, data, self._schema_files, self._upsert_file,
+                    self._retention_file, self._retention_weeks)
 
     def load(self) -> pd.DataFrame:
         return self._guard(read_sql, self._load_sql)
