@@ -2,9 +2,11 @@
 
 Runs :func:`retail_forecasting.monitoring.service.run_checks` — the same
 :func:`retail_forecasting.monitoring.checks.evaluate` as ``kedro run --pipeline monitoring`` —
-on the RDS warehouse, with the champion's backtest promise that the ``monitoring_promise``
-pipeline wrote under ``RETAIL_S3_PREFIX/08_reporting/monitoring/backtest_promise.json``
-(``--env sagemaker`` puts ``data/`` there). Writes one row per check to
+on the RDS warehouse, with the champion's backtest promise that the ``monitoring`` pipeline's
+first node (``summarise_backtest_promise``; ``kedro run --pipeline monitoring --env sagemaker``
+after a training run, or ``--pipeline weekly``) wrote under
+``RETAIL_S3_PREFIX/08_reporting/monitoring/backtest_promise.json`` (``--env sagemaker`` puts
+``data/`` there). Writes one row per check to
 ``retailds.monitoring_check``; when a threshold is crossed, writes
 ``RETAIL_S3_PREFIX/08_reporting/monitoring/alerts.json`` (removed otherwise), like the Kedro
 run. Every invocation publishes the CloudWatch metric ``MonitoringAlerts`` (namespace
@@ -40,8 +42,12 @@ MONITORING_SQL = "05_forecasts_and_monitoring.sql"
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:  # noqa: ARG001
     prefix = etl.data_prefix()
-    with fsspec.open(f"{prefix}/{PROMISE}", "r") as handle:
-        promise = json.load(handle)
+    try:
+        with fsspec.open(f"{prefix}/{PROMISE}", "r") as handle:
+            promise = json.load(handle)
+    except FileNotFoundError as exc:
+        raise RuntimeError(f"{prefix}/{PROMISE} is missing: run `kedro run --pipeline monitoring --env sagemaker` "
+                           "once after training (it records what the champion's backtest promised)") from exc
     params = checks.MonitoringParams(**json.loads(os.environ.get("RETAIL_MONITORING_PARAMS") or "{}"))
     schema_files, upsert = _common.sql_files()
     sql_dir = Path(upsert).parent

@@ -116,3 +116,13 @@ def test_monitoring_lambda_writes_checks_and_alerts_only_when_a_threshold_is_cro
                             aws.read_json("retail/08_reporting/monitoring/backtest_promise.json"), checks.MonitoringParams())
     assert sorted(map(tuple, again.alerts[["check_name", "scope"]].to_numpy())) == \
         sorted((a["check"], a["scope"]) for a in shifted["alerts"])
+
+
+@pytest.mark.postgres
+def test_monitoring_lambda_without_the_promise_says_what_to_run(monitoring_env, aws):
+    aws.client("s3").delete_object(Bucket=aws.bucket, Key="retail/08_reporting/monitoring/backtest_promise.json")
+    handler = importlib.import_module("monitoring_check").handler
+    with pytest.raises(RuntimeError, match="backtest_promise.json is missing: run `kedro run --pipeline monitoring"):
+        handler({}, None)
+    assert read_sql(monitoring_env, "SELECT COUNT(*) AS n FROM information_schema.tables "
+                                    "WHERE table_name = 'monitoring_check'")["n"].iloc[0] == 0  # nothing written

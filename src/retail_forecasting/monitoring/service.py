@@ -15,7 +15,9 @@ from retail_forecasting.monitoring import checks
 from retail_forecasting.monitoring.store import TABLES, read_sql, write_table
 
 SCORED_SQL = "SELECT * FROM retailds.vw_forecast_vs_actual WHERE actual IS NOT NULL"
+#: The last 53 weeks, as the catalog's ``fc_recent_sales`` (the checks look back a year at most).
 SALES_SQL = ("SELECT store, dept, date, weekly_sales, is_holiday, store_type FROM retailds.vw_sales_analytics "
+             "WHERE date > (SELECT MAX(week_date) FROM retailds.fact_sales_weekly) - 371 "
              "ORDER BY store, dept, date")
 STORE_FEATURES_SQL = (
     "SELECT store_id AS store, week_date AS date, is_holiday, temperature, fuel_price, markdown1, markdown2, "
