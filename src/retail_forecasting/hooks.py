@@ -52,13 +52,19 @@ class ChallengerAliasHook:
 
     def __init__(self) -> None:
         self._catalog: Any = None
+        self._model_name: str | None = None
         self._run_id: str | None = None
         self._registered: _Registered | None = None
         self._metrics: Any = None
 
     @hook_impl
-    def after_catalog_created(self, catalog: Any) -> None:
+    def after_catalog_created(self, catalog: Any, conf_catalog: dict[str, Any]) -> None:
+        """Keep the catalog, and the registered model name its configuration gives the
+        champion (``save_args.registered_model_name``: read from the configuration Kedro hands
+        to this hook, not from the dataset's private ``_save_args``)."""
         self._catalog = catalog
+        entry = (conf_catalog or {}).get(CHAMPION_DATASET) or {}
+        self._model_name = (entry.get("save_args") or {}).get("registered_model_name")
 
     @hook_impl
     def before_pipeline_run(self) -> None:
@@ -105,7 +111,7 @@ class ChallengerAliasHook:
         dataset = self._catalog.get(dataset_name)
         info = getattr(dataset, "model_info", None)
         version = getattr(info, "registered_model_version", None)
-        name = getattr(dataset, "_save_args", {}).get("registered_model_name")
+        name = self._model_name
         if version is None or name is None:
             logger.warning("%s was not registered (tracking off?): no challenger alias set", dataset_name)
             return
@@ -199,11 +205,20 @@ class ChallengerAliasHook:
         client.set_model_version_tag(registered.name, registered.version, TAG_STATUS, decision.status)
 
     def _close_leftover_run(self) -> None:
+        """Pop this run off MLflow's active-run stack only once kedro-mlflow has ended it
+        (the store says it is no longer RUNNING): a stale entry, not a live run. kedro-mlflow's
+        own ``after_pipeline_run`` runs before this one (pluggy calls plugins registered after
+        the project's hooks first), so a run still RUNNING here belongs to someone else and is
+        left alone. Seen with kedro-mlflow 2.0.3 and MLflow 3.17 (kedro-mlflow is capped <2.1 in
+        pyproject.toml); tests/pipelines/evaluation/test_quality_gate_hook.py covers it."""
         if self._run_id is None:
             return
         import mlflow
 
+        client = mlflow.MlflowClient()
         while (run := mlflow.active_run()) is not None and run.info.run_id == self._run_id:
+            if client.get_run(run.info.run_id).info.status == "RUNNING":
+                return
             mlflow.end_run()
 
 

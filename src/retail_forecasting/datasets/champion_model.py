@@ -12,6 +12,10 @@ project's code.
   requirements).
 
 Arguments given in the catalog's ``save_args`` win.
+
+This subclass is the one place that touches kedro-mlflow's internals for the champion (its
+``_save`` and ``_save_args``; kedro-mlflow offers no per-save arguments): tested with
+kedro-mlflow 2.0.x, the range ``pyproject.toml`` caps, by ``tests/serving/test_pyfunc_logging.py``.
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ def run(name: str, run_metrics: dict | None, *, params: EvaluationParams | None 
     """One `kedro run` of the evaluation as the hook sees it; returns the new version."""
     hook = hook or ChallengerAliasHook()
     catalog = make_catalog(name, params)
-    hook.after_catalog_created(catalog)
+    hook.after_catalog_created(
+        catalog, {CHAMPION_DATASET: {"save_args": {"registered_model_name": name}}})
     hook.before_pipeline_run()
     with mlflow.start_run():
         if run_metrics is not None:
