@@ -1,5 +1,5 @@
 """The weekly cycle end to end on synthetic data (issue #14): ingest up to week T, train a small
-model configuration, forecast; then load weeks T+1..T+4 one at a time (incremental loads),
+model configuration, forecast (batch inference of test.csv, then the rolling forecast); then load weeks T+1..T+4 one at a time (incremental loads),
 re-forecast and monitor after each. One store's sales are halved in the last week: that week
 raises alerts, the normal weeks do not.
 
@@ -44,14 +44,18 @@ def query(project: Path, sql: str) -> pd.DataFrame:
     return read_sql(create_engine(f"duckdb:///{project / 'data' / '03_primary' / 'warehouse.duckdb'}"), sql)
 
 
-def write_bundle(folder: Path, full: Path, weeks: list[pd.Timestamp], halve_store: int | None = None) -> Path:
-    """A Kaggle bundle holding only the sales of ``weeks`` (features and stores in full)."""
+def write_bundle(folder: Path, full: Path, weeks: list[pd.Timestamp], halve_store: int | None = None,
+                 test_weeks: list[pd.Timestamp] = ()) -> Path:
+    """A Kaggle bundle holding only the sales of ``weeks`` (features and stores in full), and a
+    test.csv listing the rows of ``test_weeks`` (Store, Dept, Date, IsHoliday, no sales)."""
     folder.mkdir(parents=True, exist_ok=True)
     train = pd.read_csv(full / "train.csv", parse_dates=["Date"])
     part = train[train["Date"].isin(weeks)].copy()
     if halve_store is not None:
         part.loc[part["Store"] == halve_store, "Weekly_Sales"] *= 0.5
     part.assign(Date=part["Date"].dt.strftime("%Y-%m-%d")).to_csv(folder / "train.csv", index=False)
+    test = train.loc[train["Date"].isin(test_weeks), ["Store", "Dept", "Date", "IsHoliday"]]
+    test.assign(Date=test["Date"].dt.strftime("%Y-%m-%d")).to_csv(folder / "test.csv", index=False)
     for name in ("features.csv", "stores.csv"):
         (folder / name).write_bytes((full / name).read_bytes())
     return folder
@@ -67,9 +71,17 @@ def test_weekly_cycle_plays_four_weeks_and_alerts_on_a_halved_store(project_copy
     week_t = cut[-1]
 
     # week T: ingest, train a small configuration, register, forecast
-    run(project_copy, ["ingestion"], raw_data_dir=str(write_bundle(tmp_path / "raw_t", full, cut)), **SMALL)
+    bundle_t = write_bundle(tmp_path / "raw_t", full, cut, test_weeks=fed)
+    run(project_copy, ["ingestion"], raw_data_dir=str(bundle_t), **SMALL)
     version, model = register_small_model(project_copy, HORIZON)
     assert model.origin == week_t
+    # batch inference of a list of rows (test.csv: the next four weeks) lands in the same table
+    run(project_copy, ["inference"], raw_data_dir=str(bundle_t), **SMALL)
+    listed = pd.read_csv(bundle_t / "test.csv")
+    inferred = query(project_copy, "SELECT * FROM retailds.fact_forecast_weekly")
+    assert len(inferred) == len(listed) and set(inferred["origin_date"]) == {week_t}
+    assert sorted(inferred["step"].unique()) == [1, 2, 3, 4] and inferred["model_version"].eq(str(version)).all()
+    # the rolling forecast of the same origin replaces those rows (one set per model version and origin)
     run(project_copy, ["forecast"], **SMALL)
     first = query(project_copy, "SELECT * FROM retailds.fact_forecast_weekly")
     assert set(first["origin_date"]) == {week_t} and first["step"].between(1, HORIZON).all()
