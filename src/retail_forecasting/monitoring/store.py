@@ -49,6 +49,8 @@ TABLES: dict[str, list[str]] = {
         "message", "checked_at",
     ],
 }
+#: The table each staging table is upserted into.
+TARGETS = {"stg_forecast_weekly": "fact_forecast_weekly", "stg_monitoring_check": "monitoring_check"}
 UPSERT_FILES = {
     "stg_forecast_weekly": "06_upsert_forecasts_from_staging.sql",
     "stg_monitoring_check": "07_upsert_monitoring_checks_from_staging.sql",
@@ -108,7 +110,7 @@ def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files:
     if missing:
         raise ValueError(f"{staging}: the frame lacks column(s) {missing}")
     if frame.empty:
-        raise InputError(f"Nothing to write to {SCHEMA}.{staging.removeprefix('stg_')}: the batch is empty.")
+        raise InputError(f"Nothing to write to {SCHEMA}.{TARGETS[staging]}: the batch is empty.")
     with engine.begin() as conn:
         warehouse.run_sql_files(conn, schema_files)
     with engine.begin() as conn:
@@ -120,7 +122,7 @@ def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files:
         if retention_file is not None:
             for statement in warehouse.split_sql(Path(retention_file).read_text(encoding="utf-8")):
                 removed += max(conn.execute(text(statement), {"keep_days": 7 * retention_weeks}).rowcount, 0)
-    logger.info("Wrote %d rows to %s.%s (%s)%s", len(frame), SCHEMA, staging.removeprefix("stg_"),
+    logger.info("Wrote %d rows to %s.%s (%s)%s", len(frame), SCHEMA, TARGETS[staging],
                 engine.dialect.name,
                 f"; retention ({retention_weeks} weeks) removed {removed} older rows" if retention_file else "")
     return len(frame)
@@ -234,7 +236,7 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             raise
         except Exception as exc:
             warehouse.raise_if_locked(exc)
-            raise DatasetError(f"{SCHEMA}.{self._staging.removeprefix('stg_')} ({engine.dialect.name}): {exc}") from exc
+            raise DatasetError(f"{SCHEMA}.{TARGETS[self._staging]} ({engine.dialect.name}): {exc}") from exc
         finally:
             engine.dispose()
 
