@@ -163,7 +163,8 @@ def score_forecasts(scored: pd.DataFrame, promise: dict[str, Any], holiday_weigh
         week=scored["date"].dt.strftime("%Y-%m-%d"),
         overall="all",
     )
-    frame["_wabs"] = frame["_w"] * frame["_err"].abs()
+    frame["_abs"] = frame["_err"].abs()
+    frame["_wabs"] = frame["_w"] * frame["_abs"]
     frame["_wprom"] = frame["_w"] * frame["_promised"]
     frame["_in80"] = ((frame["actual"] >= frame["q0_1"]) & (frame["actual"] <= frame["q0_9"])).where(frame["q0_1"].notna())
     frame["_in95"] = ((frame["actual"] >= frame["q0_025"]) & (frame["actual"] <= frame["q0_975"])).where(frame["q0_025"].notna())
@@ -171,7 +172,7 @@ def score_forecasts(scored: pd.DataFrame, promise: dict[str, Any], holiday_weigh
     for segment in ("overall", "week", "step", "store_type", "dept"):
         g = frame.groupby(["model_version", segment], observed=True)
         agg = g.agg(n=("_err", "size"), w=("_w", "sum"), wabs=("_wabs", "sum"), wprom=("_wprom", "sum"),
-                    abs=("_err", lambda e: e.abs().sum()), bias=("_err", "mean"),
+                    abs=("_abs", "sum"), bias=("_err", "mean"),
                     coverage_80=("_in80", "mean"), coverage_95=("_in95", "mean")).reset_index()
         parts.append(pd.DataFrame({
             "model_version": agg["model_version"], "segment": segment, "segment_value": agg[segment].astype(str),
