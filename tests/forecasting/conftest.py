@@ -8,14 +8,15 @@ import pandas as pd
 import pytest
 
 from retail_forecasting.forecasting.contract import PANEL_COLUMNS
+from retail_forecasting.kaggle.schema import to_panel_names
 from retail_forecasting.synthetic import SyntheticConfig, generate
 
 
 def kaggle_to_panel(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """What ingestion makes of the Kaggle files (validated, joined), without the warehouse."""
-    sales = frames["train"].rename(columns=str.lower).rename(columns={"isholiday": "is_holiday"})
-    features = frames["features"].rename(columns=str.lower).drop(columns=["isholiday"])
-    stores = frames["stores"].rename(columns={"Store": "store", "Type": "store_type", "Size": "store_size"})
+    sales = to_panel_names(frames["train"])
+    features = to_panel_names(frames["features"]).drop(columns=["is_holiday"])
+    stores = to_panel_names(frames["stores"])
     panel = sales.merge(features, on=["store", "date"], how="left").merge(stores, on="store")
     panel["date"] = pd.to_datetime(panel["date"]).astype("datetime64[ns]")
     panel["is_holiday"] = panel["is_holiday"].astype(bool)

@@ -38,21 +38,24 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from retail_forecasting import warehouse
+from retail_forecasting.kaggle.schema import FILE_NAMES
+from retail_forecasting.kaggle.validation import (
+    validate_sales,
+    validate_store_features,
+    validate_stores,
+)
 from retail_forecasting.pipelines.ingestion.nodes import (
     IngestionParams,
     build_input_manifest,
     clean_sales,
     prepare_warehouse_batch,
-    validate_sales,
-    validate_store_features,
-    validate_stores,
     verify_warehouse_load,
 )
 
 logger = logging.getLogger(__name__)
 
 #: raw dataset name -> Kaggle file, read from one batch folder
-RAW_FILES = {"raw_stores": "stores.csv", "raw_features": "features.csv", "raw_train": "train.csv"}
+RAW_FILES = {f"raw_{kind}": FILE_NAMES[kind] for kind in ("stores", "features", "train")}
 
 #: what the Glue job and the validation Lambda write, relative to RETAIL_S3_PREFIX: the same
 #: places as the `sagemaker` environment's catalog (tests/aws checks they agree)

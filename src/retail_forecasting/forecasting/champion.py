@@ -24,15 +24,14 @@ from retail_forecasting.forecasting.features import FeatureParams, forecast_fram
 from retail_forecasting.forecasting.history import WEEK, History
 from retail_forecasting.forecasting.intervals import IntervalModel, quantile_columns, series_scale
 from retail_forecasting.forecasting.learners import FittedLearner
+from retail_forecasting.kaggle.schema import FORECAST_INPUT_NAMES
 
 QUANTILE_PREFIX = "Weekly_Sales_q"  # Weekly_Sales_q0.1 …: the pyfunc's quantile columns
-RAW_COLUMNS = {"Store": "store", "Dept": "dept", "Date": "date", "IsHoliday": "is_holiday",
-               **{f"MarkDown{i}": f"markdown{i}" for i in range(1, 6)}}
 
 
 def tidy_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """Kaggle-shaped rows (Store, Dept, Date, IsHoliday[, MarkDown1..5]) in the panel's names."""
-    rows = raw.rename(columns=RAW_COLUMNS)
+    rows = raw.rename(columns=FORECAST_INPUT_NAMES)
     missing = [c for c in ("store", "dept", "date", "is_holiday") if c not in rows]
     if missing:
         raise ValueError(f"forecast input lacks column(s) {missing}; expected Store, Dept, Date, IsHoliday")

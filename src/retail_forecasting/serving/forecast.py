@@ -35,10 +35,10 @@ import pandas as pd
 from retail_forecasting.calendar import holiday_fridays
 from retail_forecasting.errors import RawDataError
 from retail_forecasting.forecasting.champion import ChampionForecaster
+from retail_forecasting.kaggle.checks import as_number
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
 from retail_forecasting.pipelines.inference import checks
-from retail_forecasting.pipelines.ingestion.nodes import _as_number
 
-MARKDOWN_COLUMNS = [f"MarkDown{i}" for i in range(1, 6)]
 KEY_OUTPUT = ("Store", "Dept", "Date")
 #: Kaggle column -> field name of the JSON API
 logger = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def check_rows(raw: pd.DataFrame, forecaster: ChampionForecaster, kind: str) -> 
         for name in MARKDOWN_COLUMNS:
             if name in raw:
                 with checks.advice("Markdowns are numbers (empty when none is planned)."):
-                    rows[name] = _as_number(raw, raw.attrs.get("source", {}).get("path", "request"),
+                    rows[name] = as_number(raw, raw.attrs.get("source", {}).get("path", "request"),
                                             name, checks.KEYS)
     except RawDataError as exc:
         message = str(exc)

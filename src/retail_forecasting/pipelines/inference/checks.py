@@ -27,21 +27,20 @@ import pandas as pd
 
 from retail_forecasting.errors import RawDataError
 from retail_forecasting.forecasting.champion import ChampionForecaster
-from retail_forecasting.pipelines.ingestion.nodes import (
-    _as_bool,
-    _as_friday,
-    _as_number,
-    _examples,
-    _fail,
-    _file_name,
-    _no_duplicates,
-    _required_not_null,
+from retail_forecasting.kaggle.checks import (
+    as_bool,
+    as_friday,
+    as_number,
+    examples,
+    fail,
+    file_name,
+    no_duplicates,
+    required_not_null,
 )
+from retail_forecasting.kaggle.schema import SALES_KEYS as KEYS  # Store, Dept, Date
+from retail_forecasting.kaggle.schema import TEST_COLUMNS  # Store, Dept, Date, IsHoliday
 
 logger = logging.getLogger(__name__)
-
-KEYS = ["Store", "Dept", "Date"]
-TEST_COLUMNS = [*KEYS, "IsHoliday"]
 
 #: ``forecast_basis`` of a row: the model's forecast of a series it has history for; the model's
 #: forecast of a series new at its store whose department it knows from other stores (its
@@ -67,13 +66,13 @@ def advice(todo: str) -> Iterator[None]:
 def _refuse(file: str, column: str, problem: str, raw: pd.DataFrame, mask: np.ndarray,
             columns: list[str], todo: str) -> None:
     with advice(todo):
-        _fail(file, column, problem, raw, pd.Series(mask, index=raw.index), columns)
+        fail(file, column, problem, raw, pd.Series(mask, index=raw.index), columns)
 
 
 def parse_test(raw_test: pd.DataFrame) -> pd.DataFrame:
     """Validated test.csv rows (Store, Dept, Date, IsHoliday typed), in the file's order and
     index (so that row ``i`` is CSV line ``i + 2``)."""
-    file = _file_name(raw_test, "test.csv")
+    file = file_name(raw_test, "test.csv")
     missing = [c for c in TEST_COLUMNS if c not in raw_test.columns]
     if missing:
         raise RawDataError(
@@ -85,18 +84,18 @@ def parse_test(raw_test: pd.DataFrame) -> pd.DataFrame:
         raise RawDataError(f"{file} has a header but no rows: nothing to forecast. Pass the "
                            f"weeks to forecast, one row per Store, Dept and Date.")
     with advice(FIX_ROWS):
-        _required_not_null(raw_test, file, TEST_COLUMNS, KEYS)
+        required_not_null(raw_test, file, TEST_COLUMNS, KEYS)
         rows = pd.DataFrame(
             {
-                "Store": _as_number(raw_test, file, "Store", KEYS, integer=True),
-                "Dept": _as_number(raw_test, file, "Dept", KEYS, integer=True),
-                "Date": _as_friday(raw_test, file, KEYS),
-                "IsHoliday": _as_bool(raw_test, file, "IsHoliday", KEYS),
+                "Store": as_number(raw_test, file, "Store", KEYS, integer=True),
+                "Dept": as_number(raw_test, file, "Dept", KEYS, integer=True),
+                "Date": as_friday(raw_test, file, KEYS),
+                "IsHoliday": as_bool(raw_test, file, "IsHoliday", KEYS),
             },
             index=raw_test.index,
         )
     with advice("Keep one row per Store, Dept and Date."):
-        _no_duplicates(raw_test, file, KEYS)
+        no_duplicates(raw_test, file, KEYS)
     return rows
 
 
@@ -104,7 +103,7 @@ def check_stores(rows: pd.DataFrame, raw_test: pd.DataFrame, stores: pd.Series) 
     """Refuse rows naming stores missing from stores.csv (``stores``: its Store ids)."""
     unknown = ~rows["Store"].isin(stores).to_numpy()
     if unknown.any():
-        _refuse(_file_name(raw_test, "test.csv"), "Store", "name stores missing from stores.csv",
+        _refuse(file_name(raw_test, "test.csv"), "Store", "name stores missing from stores.csv",
                 raw_test, unknown, KEYS,
                 "test.csv and stores.csv must come from the same bundle (raw_data_dir): add the "
                 "store to stores.csv and retrain with `kedro run`, or remove those rows.")
@@ -113,7 +112,7 @@ def check_stores(rows: pd.DataFrame, raw_test: pd.DataFrame, stores: pd.Series) 
 def forecast_basis(rows: pd.DataFrame, raw_test: pd.DataFrame, forecaster: ChampionForecaster) -> pd.Series:
     """Refuse stores the model does not know and weeks outside its horizon; label every row
     :data:`MODEL`, :data:`NEW_SERIES` or :data:`UNSEEN_DEPARTMENT` (warning for the last)."""
-    file = _file_name(raw_test, "test.csv")
+    file = file_name(raw_test, "test.csv")
     known_stores = forecaster.stores["store"]
     unknown = ~rows["Store"].isin(known_stores).to_numpy()
     if unknown.any():
@@ -141,7 +140,7 @@ def forecast_basis(rows: pd.DataFrame, raw_test: pd.DataFrame, forecaster: Champ
             "(%s); they are forecast as %s (no history to forecast from) and marked "
             "forecast_basis=%s in the forecast table. Examples: %s", file, int(unseen_dept.sum()),
             sorted(rows.loc[unseen_dept, "Dept"].unique().tolist()), UNSEEN_DEPARTMENT_FORECAST,
-            UNSEEN_DEPARTMENT, _examples(raw_test, pd.Series(unseen_dept, index=raw_test.index), KEYS),
+            UNSEEN_DEPARTMENT, examples(raw_test, pd.Series(unseen_dept, index=raw_test.index), KEYS),
         )
     if new.any():
         logger.info("%s: %d row(s) of %d store-department series new to the model (department "

@@ -12,49 +12,47 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from retail_forecasting.forecasting.champion import RAW_COLUMNS
+from retail_forecasting.kaggle.checks import (
+    as_friday,
+    as_number,
+    file_name,
+    no_duplicates,
+    require_columns,
+    required_not_null,
+)
+from retail_forecasting.kaggle.schema import FORECAST_INPUT_NAMES, MARKDOWN_COLUMNS
 from retail_forecasting.monitoring.store import registered_version, table_rows
 from retail_forecasting.pipelines.inference import checks
-from retail_forecasting.pipelines.ingestion.nodes import (
-    _as_friday,
-    _as_number,
-    _file_name,
-    _no_duplicates,
-    _require_columns,
-    _required_not_null,
-)
 from retail_forecasting.registry import forecaster_of
 
 logger = logging.getLogger(__name__)
 
-MARKDOWN_COLUMNS = [f"MarkDown{i}" for i in range(1, 6)]
-
 
 def _kaggle_names(frame: pd.DataFrame) -> pd.DataFrame:
     """Panel names (store, dept, date, ...) back to Kaggle's; the index (CSV lines) is kept."""
-    back = {v: k for k, v in RAW_COLUMNS.items()}
+    back = {v: k for k, v in FORECAST_INPUT_NAMES.items()}
     return frame.rename(columns={c: back[c] for c in frame.columns if c in back})
 
 
 def planned_markdowns(raw_features: pd.DataFrame) -> pd.DataFrame:
     """Store, Date and the MarkDown1..5 columns features.csv has (checked like ingestion)."""
-    file, keys = _file_name(raw_features, "features.csv"), ["Store", "Date"]
+    file, keys = file_name(raw_features, "features.csv"), ["Store", "Date"]
     with checks.advice("features.csv gives the planned markdowns of the weeks to forecast: fix "
                        "these rows (or pass the bundle's features.csv) and run again."):
-        _require_columns(raw_features, file, keys)
-        markdowns = {c: _as_number(raw_features, file, c, keys) for c in MARKDOWN_COLUMNS if c in raw_features}
-        _no_duplicates(raw_features, file, keys)
-        return pd.DataFrame({"Store": _as_number(raw_features, file, "Store", keys, integer=True),
-                             "Date": _as_friday(raw_features, file, keys), **markdowns})
+        require_columns(raw_features, file, keys)
+        markdowns = {c: as_number(raw_features, file, c, keys) for c in MARKDOWN_COLUMNS if c in raw_features}
+        no_duplicates(raw_features, file, keys)
+        return pd.DataFrame({"Store": as_number(raw_features, file, "Store", keys, integer=True),
+                             "Date": as_friday(raw_features, file, keys), **markdowns})
 
 
 def store_ids(raw_stores: pd.DataFrame) -> pd.Series:
     """The Store column of stores.csv (checked like ingestion: present, filled, whole numbers)."""
-    file = _file_name(raw_stores, "stores.csv")
+    file = file_name(raw_stores, "stores.csv")
     with checks.advice("stores.csv lists the stores that exist: pass the bundle's stores.csv."):
-        _require_columns(raw_stores, file, ["Store"])
-        _required_not_null(raw_stores, file, ["Store"], ["Store"])
-        return _as_number(raw_stores, file, "Store", ["Store"], integer=True)
+        require_columns(raw_stores, file, ["Store"])
+        required_not_null(raw_stores, file, ["Store"], ["Store"])
+        return as_number(raw_stores, file, "Store", ["Store"], integer=True)
 
 
 def prepare_inference_input(raw_test: pd.DataFrame, raw_features: pd.DataFrame, raw_stores: pd.DataFrame,

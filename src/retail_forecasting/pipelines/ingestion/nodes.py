@@ -1,8 +1,12 @@
 """Ingestion nodes: validate the raw Kaggle files, clean, fingerprint, load the warehouse,
 check the load and split the analytics view chronologically.
 
+The validators and their checks live in :mod:`retail_forecasting.kaggle` (shared with the Glue
+job, the Lambdas, inference and serving); they are imported here as the pipeline's nodes.
+
 Pure functions: frames and parameters in, frames and dicts out. The warehouse I/O happens in
-the ``warehouse`` dataset (``retail_forecasting.datasets.WarehouseDataset``); the view is read
+the ``warehouse`` dataset (``retail_forecasting.datasets.WarehouseDataset``, defined in
+:mod:`retail_forecasting.warehouse.dataset`); the view is read
 back with kedro-datasets' ``pandas.SQLQueryDataset``.
 """
 
@@ -11,44 +15,29 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.errors import RawDataError
+from retail_forecasting.kaggle.checks import Bounds, default_bounds
+from retail_forecasting.kaggle.validation import (
+    validate_sales,
+    validate_store_features,
+    validate_stores,
+)
 from retail_forecasting.warehouse import STAGING_COLUMNS, LoadPolicy, WarehouseBatch
 
 logger = logging.getLogger(__name__)
 
-MAX_EXAMPLES = 5
-
-__all__ = ["RawDataError", "IngestionParams"]  # RawDataError lives in retail_forecasting.errors
-
-
-class Bounds(BaseModel):
-    """Plausible range of one numeric column; values outside it are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    min: float | None = None
-    max: float | None = None
-    #: Weekly_Sales only: refuse |value| above this multiple of the department's 99th
-    #: percentile of |sales| in the batch (at least ``dept_ratio_floor``).
-    max_dept_ratio: float | None = Field(None, gt=0)
-    dept_ratio_floor: float = Field(10_000.0, ge=0)
-
-
-def _default_bounds() -> dict[str, Bounds]:
-    markdown = Bounds(min=-1e7, max=1e8)
-    return {
-        "Weekly_Sales": Bounds(min=-1e7, max=1e8, max_dept_ratio=100),
-        "Size": Bounds(min=1, max=1e7),
-        "Temperature": Bounds(min=-80, max=150),
-        "Fuel_Price": Bounds(min=0, max=50),
-        "CPI": Bounds(min=0, max=10_000),
-        "Unemployment": Bounds(min=0, max=100),
-        **{f"MarkDown{i}": markdown for i in range(1, 6)},
-    }
+# RawDataError lives in retail_forecasting.errors; the three validators (the pipeline's first
+# nodes) in retail_forecasting.kaggle.validation, shared with the Glue job and the Lambdas
+__all__ = [
+    "IngestionParams",
+    "RawDataError",
+    "validate_sales",
+    "validate_store_features",
+    "validate_stores",
+]
 
 
 class IngestionParams(BaseModel):
@@ -61,265 +50,7 @@ class IngestionParams(BaseModel):
     min_train_weeks: int = Field(52, ge=1)
     #: how a batch changes the warehouse; pydantic validates the dataclass's own fields
     load: LoadPolicy = Field(default_factory=LoadPolicy)
-    plausibility: dict[str, Bounds] = Field(default_factory=_default_bounds)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _file_name(frame: pd.DataFrame, default: str) -> str:
-    source = frame.attrs.get("source") or {}
-    return source.get("path") or default
-
-
-def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> str:
-    """Describe up to MAX_EXAMPLES offending rows with their CSV line numbers."""
-    columns = list(dict.fromkeys(c for c in columns if c in frame.columns))
-    rows = frame.loc[mask, columns].head(MAX_EXAMPLES)
-    lines = []
-    for index, row in rows.iterrows():
-        values = ", ".join(f"{col}={row[col]!r}" for col in rows.columns)
-        lines.append(f"line {int(index) + 2}: {values}")  # +1 header, +1 one-based
-    return "; ".join(lines)
-
-
-def _fail(file: str, column: str, problem: str, frame: pd.DataFrame, mask: pd.Series,
-          columns: list[str]) -> None:
-    count = int(mask.sum())
-    raise RawDataError(
-        f"{file}, column {column!r}: {count} row(s) {problem}. "
-        f"Examples: {_examples(frame, mask, columns)}"
-    )
-
-
-def _require_columns(frame: pd.DataFrame, file: str, required: list[str]) -> None:
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise RawDataError(
-            f"{file}: missing column(s) {missing}; found {list(frame.columns)}. "
-            f"Expected the Kaggle schema {required}."
-        )
-
-
-def _required_not_null(frame: pd.DataFrame, file: str, columns: list[str], keys: list[str]) -> None:
-    for column in columns:
-        mask = frame[column].isna()
-        if mask.any():
-            _fail(file, column, "are empty", frame, mask, keys + [column])
-
-
-def _as_number(frame: pd.DataFrame, file: str, column: str, keys: list[str],
-               integer: bool = False) -> pd.Series:
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        _fail(file, column, "are not numbers", frame, bad, keys + [column])
-    infinite = pd.Series(np.isinf(values.to_numpy(dtype="float64")), index=frame.index)
-    if infinite.any():
-        _fail(file, column, "are not finite (inf)", frame, infinite, keys + [column])
-    if integer:
-        fractional = values.notna() & (values != values.round())
-        if fractional.any():
-            _fail(file, column, "are not whole numbers", frame, fractional, keys + [column])
-        return values.astype("int64")
-    return values.astype("float64")
-
-
-def _as_friday(frame: pd.DataFrame, file: str, keys: list[str]) -> pd.Series:
-    dates = pd.to_datetime(frame["Date"].astype("string"), format="%Y-%m-%d", errors="coerce")
-    bad = dates.isna()
-    if bad.any():
-        _fail(file, "Date", "are not YYYY-MM-DD dates", frame, bad, keys)
-    not_friday = dates.dt.dayofweek != 4
-    if not_friday.any():
-        _fail(file, "Date", "are not Fridays (weeks end on Friday)", frame, not_friday, keys)
-    return dates.astype("datetime64[ns]")
-
-
-def _as_bool(frame: pd.DataFrame, file: str, column: str, keys: list[str]) -> pd.Series:
-    raw = frame[column]
-    if pd.api.types.is_bool_dtype(raw):
-        return raw.astype(bool)
-    mapped = raw.astype("string").str.strip().str.upper().map({"TRUE": True, "FALSE": False})
-    bad = mapped.isna()
-    if bad.any():
-        _fail(file, column, "are not TRUE/FALSE", frame, bad, keys + [column])
-    return mapped.astype(bool)
-
-
-def _no_duplicates(frame: pd.DataFrame, file: str, keys: list[str]) -> None:
-    duplicated = frame.duplicated(subset=keys, keep=False)
-    if duplicated.any():
-        _fail(file, "+".join(keys), "share a duplicate key", frame, duplicated, keys)
-
-
-def _not_empty(frame: pd.DataFrame, file: str) -> None:
-    if frame.empty:
-        raise RawDataError(
-            f"{file}: the file has a header ({', '.join(map(str, frame.columns))}) but no data "
-            "rows. Nothing was loaded and the warehouse keeps its data; check the file was "
-            "exported or copied whole."
-        )
-
-
-def _plausible(frame: pd.DataFrame, file: str, column: str, values: pd.Series,
-               bounds: dict[str, Bounds], keys: list[str]) -> None:
-    """Refuse values outside ``bounds[column]`` (``ingestion.plausibility``)."""
-    rule = bounds.get(column)
-    if rule is None:
-        return
-    hint = f"(ingestion.plausibility.{column} in conf/base/parameters_ingestion.yml)"
-    if rule.min is not None:
-        low = values < rule.min
-        if low.any():
-            _fail(file, column, f"are below the plausible minimum {rule.min:g} {hint}",
-                  frame, low, keys + [column])
-    if rule.max is not None:
-        high = values > rule.max
-        if high.any():
-            _fail(file, column, f"are above the plausible maximum {rule.max:g} {hint}",
-                  frame, high, keys + [column])
-
-
-def _plausible_for_department(frame: pd.DataFrame, file: str, sales: pd.DataFrame,
-                              rule: Bounds | None, keys: list[str]) -> None:
-    """Refuse sales far beyond the rest of their department (a robust, batch-relative cap)."""
-    if rule is None or rule.max_dept_ratio is None:
-        return
-    size = sales["weekly_sales"].abs()
-    reference = sales["dept"].map(size.groupby(sales["dept"]).quantile(0.99))
-    limit = rule.max_dept_ratio * reference.clip(lower=rule.dept_ratio_floor)
-    outlier = size > limit
-    if outlier.any():
-        _fail(file, "Weekly_Sales",
-              f"are more than {rule.max_dept_ratio:g}x the 99th percentile of their department "
-              "(ingestion.plausibility.Weekly_Sales.max_dept_ratio)", frame, outlier,
-              keys + ["Weekly_Sales"])
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def validate_stores(raw_stores: pd.DataFrame, params: IngestionParams) -> pd.DataFrame:
-    """Validate ``stores.csv`` and return the store dimension (store, store_type, store_size)."""
-    file = _file_name(raw_stores, "stores.csv")
-    keys = ["Store"]
-    _require_columns(raw_stores, file, ["Store", "Type", "Size"])
-    _not_empty(raw_stores, file)
-    _required_not_null(raw_stores, file, ["Store", "Type", "Size"], keys)
-    stores = pd.DataFrame(
-        {
-            "store": _as_number(raw_stores, file, "Store", keys, integer=True),
-            "store_type": raw_stores["Type"].astype("string").str.strip().astype(str),
-            "store_size": _as_number(raw_stores, file, "Size", keys, integer=True),
-        }
-    )
-    bad_type = ~stores["store_type"].isin(["A", "B", "C"])
-    if bad_type.any():
-        _fail(file, "Type", "are not one of A, B, C", raw_stores, bad_type, keys + ["Type"])
-    bad_size = stores["store_size"] <= 0
-    if bad_size.any():
-        _fail(file, "Size", "are not positive", raw_stores, bad_size, keys + ["Size"])
-    _plausible(raw_stores, file, "Size", stores["store_size"], params.plausibility, keys)
-    _no_duplicates(raw_stores, file, keys)
-    logger.info("stores.csv valid: %d stores", len(stores))
-    return stores.sort_values("store", ignore_index=True)
-
-
-FEATURE_COLUMNS = [
-    "Temperature", "Fuel_Price", "MarkDown1", "MarkDown2", "MarkDown3", "MarkDown4",
-    "MarkDown5", "CPI", "Unemployment",
-]
-
-
-def validate_store_features(
-    raw_features: pd.DataFrame, int_stores: pd.DataFrame, params: IngestionParams
-) -> pd.DataFrame:
-    """Validate ``features.csv`` (store-week covariates) against the store dimension."""
-    file = _file_name(raw_features, "features.csv")
-    keys = ["Store", "Date"]
-    _require_columns(raw_features, file, keys + FEATURE_COLUMNS + ["IsHoliday"])
-    _not_empty(raw_features, file)
-    _required_not_null(raw_features, file, keys + ["IsHoliday"], keys)
-    features = pd.DataFrame(
-        {
-            "store": _as_number(raw_features, file, "Store", keys, integer=True),
-            "date": _as_friday(raw_features, file, keys),
-        }
-    )
-    for column in FEATURE_COLUMNS:
-        features[column.lower()] = _as_number(raw_features, file, column, keys)
-        _plausible(raw_features, file, column, features[column.lower()], params.plausibility, keys)
-    features["is_holiday"] = _as_bool(raw_features, file, "IsHoliday", keys)
-    _no_duplicates(raw_features, file, keys)
-    unknown = ~features["store"].isin(int_stores["store"])
-    if unknown.any():
-        _fail(file, "Store", "name stores missing from stores.csv", raw_features, unknown, keys)
-    logger.info("features.csv valid: %d store-weeks", len(features))
-    return features.sort_values(["store", "date"], ignore_index=True)
-
-
-
-def validate_sales(
-    raw_train: pd.DataFrame,
-    int_stores: pd.DataFrame,
-    int_store_features: pd.DataFrame,
-    params: IngestionParams,
-) -> pd.DataFrame:
-    """Validate ``train.csv`` and its consistency with stores and features.
-
-    Checks columns and types, at least one row, finite and plausible sales
-    (``params.plausibility``), Friday dates, duplicate (Store, Dept, Date) keys, stores missing
-    from ``stores.csv`` and ``IsHoliday`` agreeing with ``features.csv`` for the same store-week.
-    """
-    file = _file_name(raw_train, "train.csv")
-    keys = ["Store", "Dept", "Date"]
-    _require_columns(raw_train, file, keys + ["Weekly_Sales", "IsHoliday"])
-    _not_empty(raw_train, file)
-    _required_not_null(raw_train, file, keys + ["Weekly_Sales", "IsHoliday"], keys)
-    sales = pd.DataFrame(
-        {
-            "store": _as_number(raw_train, file, "Store", keys, integer=True),
-            "dept": _as_number(raw_train, file, "Dept", keys, integer=True),
-            "date": _as_friday(raw_train, file, keys),
-            "weekly_sales": _as_number(raw_train, file, "Weekly_Sales", keys),
-            "is_holiday": _as_bool(raw_train, file, "IsHoliday", keys),
-        }
-    )
-    bad_dept = sales["dept"] <= 0
-    if bad_dept.any():
-        _fail(file, "Dept", "are not positive department ids", raw_train, bad_dept, keys)
-    _plausible(raw_train, file, "Weekly_Sales", sales["weekly_sales"], params.plausibility, keys)
-    _plausible_for_department(raw_train, file, sales, params.plausibility.get("Weekly_Sales"), keys)
-    _no_duplicates(raw_train, file, keys)
-    unknown = ~sales["store"].isin(int_stores["store"])
-    if unknown.any():
-        _fail(file, "Store", "name stores missing from stores.csv", raw_train, unknown, keys)
-
-    flags = int_store_features[["store", "date", "is_holiday"]].rename(
-        columns={"is_holiday": "features_is_holiday"}
-    )
-    joined = sales.merge(flags, on=["store", "date"], how="left", validate="many_to_one")
-    uncovered = joined["features_is_holiday"].isna()
-    if uncovered.any():
-        logger.warning(
-            "%s: %d sales rows have no store-week in features.csv (covariates will be empty), "
-            "e.g. %s", file, int(uncovered.sum()), _examples(raw_train, uncovered.to_numpy(), keys)
-        )
-    conflict = ~uncovered & (joined["features_is_holiday"] != joined["is_holiday"])
-    if conflict.any():
-        _fail(
-            file, "IsHoliday", "disagree with features.csv for the same Store and Date",
-            raw_train, conflict.to_numpy(), keys + ["IsHoliday"],
-        )
-    logger.info(
-        "train.csv valid: %d rows, %d series, %s .. %s",
-        len(sales),
-        sales.groupby(["store", "dept"]).ngroups,
-        sales["date"].min().date(),
-        sales["date"].max().date(),
-    )
-    return sales.sort_values(["store", "dept", "date"], ignore_index=True)
+    plausibility: dict[str, Bounds] = Field(default_factory=default_bounds)
 
 
 # --------------------------------------------------------------------------- cleaning
