@@ -4,8 +4,10 @@
 --
 -- fact_forecast_weekly: one row per forecast made by a registered model version at an origin
 -- week (the newest week of actuals it saw) for a (store, dept, week), `step` weeks ahead.
--- Written by the `forecast` pipeline through stg_forecast_weekly and
--- 06_upsert_forecasts_from_staging.sql: re-running an origin replaces its rows, never duplicates.
+-- Written by the `forecast` pipeline (from the warehouse's newest week) and the `inference`
+-- pipeline (the rows test.csv lists, from the model's training origin) through
+-- stg_forecast_weekly and 06_upsert_forecasts_from_staging.sql: re-running an origin replaces its
+-- rows, never duplicates; 08_forecast_retention.sql keeps the last 52 weeks of origins.
 -- The quantile columns are NULL until the model returns prediction intervals
 -- (Weekly_Sales_q0.025 -> q0_025, ..., Weekly_Sales_q0.975 -> q0_975).
 
