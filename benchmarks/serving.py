@@ -201,7 +201,7 @@ def horizon_csv(args) -> bytes:
     """Every series the registered model knows x its horizon, as a test.csv (calendar flags)."""
     import mlflow
 
-    from retail_forecasting.registry import forecaster_of
+    from retail_forecasting.model_registry import forecaster_of
     from retail_forecasting.serving.forecast import calendar_holidays
 
     mlflow.set_tracking_uri(args.tracking_uri)

@@ -76,7 +76,7 @@ def mlflow_version(client: Any, package: dict[str, Any], settings: dict[str, str
         raise ApprovalRefused(
             f"The package {package['ModelPackageArn']} has no mlflow_model_version metadata and "
             f"{settings['model']} has no alias {settings['candidate']!r} ({exc}); promote by hand: "
-            f"python -m retail_forecasting.registry promote --version N"
+            f"python -m retail_forecasting.model_registry promote --version N"
         ) from exc
     created, registered = _as_utc(package["CreationTime"]), _as_utc(candidate.creation_timestamp)
     if registered > created:
@@ -84,7 +84,7 @@ def mlflow_version(client: Any, package: dict[str, Any], settings: dict[str, str
             f"{settings['model']}@{settings['candidate']} is version {candidate.version}, registered "
             f"{registered.isoformat()}, after the package {package['ModelPackageArn']} "
             f"({created.isoformat()}): it belongs to a later run. Nothing deployed; promote the "
-            f"package's version by hand (python -m retail_forecasting.registry promote --version N)."
+            f"package's version by hand (python -m retail_forecasting.model_registry promote --version N)."
         )
     return str(candidate.version), f"alias {settings['candidate']} (registered before the package)"
 

@@ -7,7 +7,7 @@ call returns the new version. At the end of a successful run, :class:`Challenger
 judges it with :func:`retail_forecasting.aws.quality_gate.check_registration` (the rule of the
 SageMaker Pipeline's ConditionStep, plus the ratio to the previous challenger) on the run's
 ``rpt_metrics``, and moves ``challenger`` to it only if the gate passes. Promotion to
-``champion`` is a reviewed, manual step: ``python -m retail_forecasting.registry promote
+``champion`` is a reviewed, manual step: ``python -m retail_forecasting.model_registry promote
 --version N``.
 """
 
@@ -96,7 +96,7 @@ class ChallengerAliasHook:
                 logger.warning("Could not tag the failed run in MLflow: %s", exc)
             logger.warning(
                 "%s version %s was registered but the run failed: the alias '%s' did not move. "
-                "To make it the challenger anyway: python -m retail_forecasting.registry promote "
+                "To make it the challenger anyway: python -m retail_forecasting.model_registry promote "
                 "--version %s --alias %s", self._registered.name, self._registered.version, ALIAS,
                 self._registered.version, ALIAS,
             )
@@ -171,7 +171,7 @@ class ChallengerAliasHook:
             client.set_registered_model_alias(registered.name, ALIAS, registered.version)
             logger.info(
                 "Quality gate passed: %s@%s -> version %s (was %s)%s. Promote with: "
-                "python -m retail_forecasting.registry promote --version %s",
+                "python -m retail_forecasting.model_registry promote --version %s",
                 registered.name, ALIAS, registered.version, previous_version or "unset",
                 "".join(f"; {note}" for note in decision.notes), registered.version,
             )
@@ -180,7 +180,7 @@ class ChallengerAliasHook:
             "Quality gate FAILED for %s version %s (run %s): the version stays registered, the "
             "alias '%s' %s.\n%s\nThresholds: evaluation.quality_gate in "
             "conf/base/parameters_evaluation.yml. Check the input data and metrics.json; to make "
-            "this version the challenger on purpose: python -m retail_forecasting.registry "
+            "this version the challenger on purpose: python -m retail_forecasting.model_registry "
             "promote --version %s --alias %s (add --tracking-uri URI for a remote registry).",
             registered.name, registered.version, registered.run_id, ALIAS, stays,
             "\n".join(f"  - {reason}" for reason in decision.reasons),

@@ -1,4 +1,9 @@
-"""Project pipelines."""
+"""Project pipelines: Kedro's registry of pipelines (``kedro registry list``).
+
+Not to be confused with the engine's table of learners
+(:data:`retail_forecasting.forecasting.learners.REGISTRY`) or the MLflow *model* registry
+commands (:mod:`retail_forecasting.model_registry`).
+"""
 from __future__ import annotations
 
 from kedro.framework.project import find_pipelines

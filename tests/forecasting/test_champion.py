@@ -86,7 +86,7 @@ def test_weeks_outside_the_horizon_and_bad_input_are_refused(synthetic_panel, fi
 
 def test_with_an_interval_model_the_pyfunc_returns_non_crossing_quantile_columns(synthetic_panel):
     from retail_forecasting.forecasting.intervals import IntervalParams, calibrate
-    from retail_forecasting.registry import ChampionPyfunc
+    from retail_forecasting.model_registry import ChampionPyfunc
 
     params = IntervalParams(min_bucket_rows=10)
     rng = np.random.default_rng(0)

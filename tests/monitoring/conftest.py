@@ -14,7 +14,7 @@ from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import build_panel
 from retail_forecasting.forecasting.decomposition import DecompositionParams, make_forecaster
 from retail_forecasting.forecasting.features import FeatureParams
-from retail_forecasting.registry import REGISTERED_MODEL, ChampionPyfunc, promote
+from retail_forecasting.model_registry import REGISTERED_MODEL, ChampionPyfunc, promote
 
 SMALL_MODEL = "svd_decomposition"
 

@@ -41,7 +41,7 @@ class Registry:
 
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory) -> Registry:
-    from retail_forecasting.registry import ChampionPyfunc
+    from retail_forecasting.model_registry import ChampionPyfunc
 
     path = tmp_path_factory.mktemp("serving_registry") / "mlflow.db"
     uri = f"sqlite:///{path}"

@@ -20,7 +20,7 @@ from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import build_panel
 from retail_forecasting.forecasting.features import FeatureParams
-from retail_forecasting.registry import ChampionPyfunc
+from retail_forecasting.model_registry import ChampionPyfunc
 
 NAME = "retail_forecasting_champion"
 HORIZON = 39

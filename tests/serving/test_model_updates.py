@@ -87,7 +87,7 @@ def test_serve_refuses_to_start_without_the_alias_and_says_how_to_promote(regist
         done = subprocess.run(command, env={**env, **extra}, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, done.stderr[-2000:]
         assert f"No version of {model_factory.NAME} has the alias 'approved'" in done.stderr
-        assert "python -m retail_forecasting.registry promote --version N --alias approved" in done.stderr
+        assert "python -m retail_forecasting.model_registry promote --version N --alias approved" in done.stderr
 
 
 def test_container_serve_answers_ping_and_invocations_and_follows_the_alias(registry, tmp_path):

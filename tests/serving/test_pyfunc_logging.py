@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from retail_forecasting.datasets import ChampionModelDataset
-from retail_forecasting.registry import ChampionPyfunc
+from retail_forecasting.model_registry import ChampionPyfunc
 
 from . import model_factory
 

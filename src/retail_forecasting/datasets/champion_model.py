@@ -6,7 +6,7 @@ project's code.
   optional MarkDown1..5 (double); output inferred from the model's own forecast of the example,
   so whatever value columns the champion returns (Weekly_Sales, interval columns) are in it;
 - **input example**: the first three series the model knows, at the first week of its horizon
-  (:func:`retail_forecasting.registry.input_example`);
+  (:func:`retail_forecasting.model_registry.input_example`);
 - **code**: the ``retail_forecasting`` package (``code_paths``), so the model loads where the
   project is not installed (``mlflow models serve --env-manager local`` with the pip
   requirements).
@@ -30,7 +30,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 class ChampionModelDataset(MlflowModelTrackingDataset):
     def _save(self, model: Any) -> None:
-        from retail_forecasting.registry import ChampionPyfunc, signature_and_example
+        from retail_forecasting.model_registry import ChampionPyfunc, signature_and_example
 
         added = []
         if isinstance(model, ChampionPyfunc):

@@ -7,7 +7,7 @@ from typing import Any
 from kedro.io import DatasetError
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
 
-from retail_forecasting.registry import RegisteredModelNotFound, check_alias
+from retail_forecasting.model_registry import RegisteredModelNotFound, check_alias
 
 
 class RegisteredModelDataset(MlflowModelRegistryDataset):
@@ -17,7 +17,7 @@ class RegisteredModelDataset(MlflowModelRegistryDataset):
     MLflow's own error for a missing alias is ``Registered model alias champion not found.``;
     this dataset says instead which versions and aliases exist and what to do (promote a
     version, pick another alias with ``--params model_alias=...``, or run ``kedro run`` first
-    when nothing is registered), see :func:`retail_forecasting.registry.check_alias`.
+    when nothing is registered), see :func:`retail_forecasting.model_registry.check_alias`.
 
     Example catalog entry::
 

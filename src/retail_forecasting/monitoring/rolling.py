@@ -21,7 +21,7 @@ from retail_forecasting.pipelines.inference.checks import (
     UNSEEN_DEPARTMENT,
     UNSEEN_DEPARTMENT_FORECAST,
 )
-from retail_forecasting.registry import forecaster_of
+from retail_forecasting.model_registry import forecaster_of
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from retail_forecasting import warehouse
 from retail_forecasting.errors import InputError
-from retail_forecasting.registry import REGISTERED_MODEL
+from retail_forecasting.model_registry import REGISTERED_MODEL
 
 logger = logging.getLogger(__name__)
 

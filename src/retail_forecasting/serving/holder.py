@@ -20,7 +20,7 @@ import mlflow
 import pandas as pd
 
 from retail_forecasting.forecasting.champion import ChampionForecaster
-from retail_forecasting.registry import check_alias, forecaster_of
+from retail_forecasting.model_registry import check_alias, forecaster_of
 from retail_forecasting.serving.forecast import DefaultTable, default_table
 from retail_forecasting.serving.settings import ServingSettings
 

@@ -1,7 +1,7 @@
 """Start the serving API: ``retail-forecasting serve`` / ``make serve`` / the container's ``serve``.
 
 Before uvicorn starts, the registry is asked whether the alias exists; if not, the command
-prints what exists and how to promote a version (``python -m retail_forecasting.registry
+prints what exists and how to promote a version (``python -m retail_forecasting.model_registry
 promote --version N``) and exits with code 2 instead of starting a server with nothing to serve.
 """
 
@@ -21,7 +21,7 @@ def preflight(settings) -> str | None:
     """None when the alias resolves, else the message to print."""
     import mlflow
 
-    from retail_forecasting.registry import check_alias
+    from retail_forecasting.model_registry import check_alias
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.registry_uri)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from retail_forecasting.errors import InputError
-from retail_forecasting.registry import REGISTERED_MODEL, tracking_uri
+from retail_forecasting.model_registry import REGISTERED_MODEL, tracking_uri
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def test_poisoned_run_leaves_the_alias_on_the_previous_version(registry, caplog)
     assert f"Quality gate FAILED for {name} version {bad}" in warning
     assert f"stays on version {good}" in warning
     assert "wmae=7.2e+09" in warning and "wmae=1500" in warning and "1.5" in warning
-    assert f"python -m retail_forecasting.registry promote --version {bad} --alias challenger" in warning
+    assert f"python -m retail_forecasting.model_registry promote --version {bad} --alias challenger" in warning
 
 
 def test_passing_run_moves_the_alias_within_the_ratio(registry):

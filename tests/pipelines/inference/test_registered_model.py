@@ -16,7 +16,7 @@ from retail_forecasting.datasets import RegisteredModelDataset
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.features import FeatureParams
-from retail_forecasting.registry import ChampionPyfunc, forecaster_of
+from retail_forecasting.model_registry import ChampionPyfunc, forecaster_of
 
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -65,7 +65,7 @@ def test_missing_alias_names_what_exists_and_what_to_do(registry):
         dataset.load()
     expected = (
         "No version of alias_missing has the alias 'champion' (versions: 1, 2, 3; aliases present: "
-        "challenger -> version 3). Promote a reviewed version with `python -m retail_forecasting.registry "
+        "challenger -> version 3). Promote a reviewed version with `python -m retail_forecasting.model_registry "
         "promote --version N`, or run with `--params model_alias=challenger`."
     )
     assert str(caught.value) == expected

@@ -10,7 +10,7 @@ from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.pipelines.inference.nodes import forecast_test_weeks
-from retail_forecasting.registry import ChampionPyfunc, signature_and_example
+from retail_forecasting.model_registry import ChampionPyfunc, signature_and_example
 
 
 def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, horizon_weeks):

@@ -24,7 +24,7 @@ from retail_forecasting.forecasting.champion import ChampionForecaster  # noqa: 
 from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
 from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS, DecompositionParams  # noqa: E402
 from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
-from retail_forecasting.registry import ChampionPyfunc  # noqa: E402
+from retail_forecasting.model_registry import ChampionPyfunc  # noqa: E402
 from retail_forecasting.metrics import to_mlflow_metrics  # noqa: E402
 
 logger = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Nodes of the ``inference`` pipeline: the registered champion (an MLflow pyfunc of raw-shaped
-rows, see :mod:`retail_forecasting.registry`) forecasts the future weeks listed in ``test.csv``,
+rows, see :mod:`retail_forecasting.model_registry`) forecasts the future weeks listed in ``test.csv``,
 after the checks of :mod:`.checks` (refusals with file, column, lines and examples; a fixed
 fallback, counted, for departments the model has never seen).
 """
@@ -23,7 +23,7 @@ from retail_forecasting.kaggle.checks import (
 from retail_forecasting.kaggle.schema import FORECAST_INPUT_NAMES, MARKDOWN_COLUMNS
 from retail_forecasting.monitoring.store import registered_version, table_rows
 from retail_forecasting.pipelines.inference import checks
-from retail_forecasting.registry import forecaster_of
+from retail_forecasting.model_registry import forecaster_of
 
 logger = logging.getLogger(__name__)
 
