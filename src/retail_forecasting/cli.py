@@ -6,60 +6,28 @@ of hundreds of lines of traceback boxes, the console shows one short block: what
 where (the message of an :class:`~retail_forecasting.errors.InputError` names the file, line,
 column and values) and what to do. The full traceback is appended to ``logs/run_errors.log``.
 ``kedro run --verbose`` (or ``RETAIL_FORECASTING_VERBOSE=1``) re-raises as before.
+
+The console itself (one line per record unless on a terminal, no library notices a user cannot
+act on) is :mod:`retail_forecasting.console`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import sys
 import traceback
-import warnings
 from pathlib import Path
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
+from retail_forecasting.console import quiet_library_notices
 from retail_forecasting.errors import InputError
 
-# Library warnings a user of this project cannot act on (they concern the libraries' own code):
-# kept out of the console of `kedro run`. Warnings about the user's own choices still show.
-for _message in (
-    r"register_new_resolver\(\) is deprecated",  # omegaconf, called by kedro and kedro-mlflow
-    r".*Add type hints to the `predict` method",  # mlflow, about pyfunc signature inference
-):
-    warnings.filterwarnings("ignore", message=_message, category=UserWarning)
-# Warnings about the project's own code, not the user's run: the model zoo's dataset names
-# (`ensemble.mo_weights`) are namespaces on purpose; the champion's signature has integer Store
-# and Dept columns on purpose (test.csv has no missing keys).
-for _message in (
-    r"One or more dataset names contain '\.' characters",  # kedro, at pipeline construction
-    r"Hint: Inferred schema contains integer column",  # mlflow, when the champion is logged
-):
-    warnings.filterwarnings("ignore", message=_message, category=UserWarning)
-
-
-class _DropMessages(logging.Filter):
-    """Drop a library logger's records that start with one of ``starts``."""
-
-    def __init__(self, *starts: str) -> None:
-        super().__init__()
-        self.starts = starts
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self.starts)
-
-
-# Kedro's parameter validation compares `IngestionParams` with `IngestionParams | None` (the
-# same class) across pipelines; MLflow says how it pickles a pyfunc on every registration.
-logging.getLogger("kedro.validation.type_extractor").addFilter(
-    _DropMessages("Conflicting type requirements"))
-logging.getLogger("mlflow.pyfunc").addFilter(_DropMessages("Passing a Python object as `python_model`"))
-# `--pipeline NAME`, as this project's docs and messages write it, still works in Kedro 1.x, which
-# warns on every use that it prefers `--pipelines` (both take the same names).
-warnings.filterwarnings("ignore", message=r"Option '--pipeline' is deprecated",
-                        category=DeprecationWarning)
+# Library notices a user cannot act on are filtered by retail_forecasting.console (imported by
+# settings.py, before Kedro loads its plugins); importing it here keeps them for a bare import.
+quiet_library_notices()
 
 ERROR_LOG = Path("logs") / "run_errors.log"
 VERBOSE_ENV = "RETAIL_FORECASTING_VERBOSE"
