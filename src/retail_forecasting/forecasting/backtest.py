@@ -10,7 +10,6 @@ last validation week), so every number in the project comes from one code path.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from retail_forecasting.forecasting.baselines import Forecaster
 from retail_forecasting.forecasting.contract import ID_COLUMNS, TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.history import WEEK, History
 from retail_forecasting.metrics import HOLIDAY_WEIGHT, holiday_weights
+from retail_forecasting.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -250,8 +250,8 @@ def cross_validation(
     """
     start = panel[TIME_COLUMN].min()
     folds = []
-    for number, cutoff in enumerate(cutoffs, start=1):
-        began = time.perf_counter()
+    progress = Progress("Backtest fold", len(cutoffs), logger)
+    for cutoff in cutoffs:
         history = History.from_panel(panel, cutoff, observed=observed, start=start)
         window = (panel[TIME_COLUMN] > cutoff) & (panel[TIME_COLUMN] <= cutoff + horizon * WEEK)
         future = panel.loc[window].drop(columns=[TARGET])
@@ -268,11 +268,7 @@ def cross_validation(
                 raise ValueError(f"forecaster {name!r} returned {forecast.shape} values with NaN or wrong length")
             fold[name] = forecast
         folds.append(fold)
-        logger.info(
-            "Backtest fold %d/%d: cutoff %s, %d rows, %d models in %.1f s",
-            number, len(cutoffs), pd.Timestamp(cutoff).date(), len(fold), len(forecasters),
-            time.perf_counter() - began,
-        )
+        progress.done(f"cutoff {pd.Timestamp(cutoff).date()}, {len(fold)} rows, {len(forecasters)} models")
     return pd.concat(folds, ignore_index=True)[[*KEY_COLUMNS, *forecasters]]
 
 

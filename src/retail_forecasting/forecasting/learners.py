@@ -44,6 +44,7 @@ from retail_forecasting.forecasting.features import (
 )
 from retail_forecasting.forecasting.history import WEEK, History
 from retail_forecasting.metrics import holiday_weights, wmae
+from retail_forecasting.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -371,17 +372,14 @@ def tune(
     columns = feature_columns(features)
 
     started, results, grid = time.perf_counter(), [], candidates(params)
+    progress = Progress(f"Tuning {params.kind}", len(grid), logger)
     for candidate in grid:
         began = time.perf_counter()
         model = fit_learner(fit_rows, columns, params, candidate, valid=valid_rows)
         error = wmae(future[TARGET], model.predict(scoring), future["is_holiday"], params.holiday_weight)
         results.append({**candidate, "wmae": float(error), "rounds": model.rounds,
                         "seconds": round(time.perf_counter() - began, 2)})
-        logger.info(
-            "Tuning %s: candidate %d/%d %s -> WMAE %.1f in %.1f s (%.0f s of the %.0f s budget used)",
-            params.kind, len(results), len(grid), candidate, error, results[-1]["seconds"],
-            time.perf_counter() - started, params.time_budget_seconds,
-        )
+        progress.done(f"{candidate} -> WMAE {error:.1f}")
         _check_budget(params, time.perf_counter() - started, len(results), len(grid))
     best = min(results, key=lambda r: r["wmae"])
     chosen = {k: v for k, v in best.items() if k not in ("wmae", "rounds", "seconds")}
