@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 ID_COLUMNS = ["store", "dept"]
 TIME_COLUMN = "date"
+#: one row of the panel: (store, dept, date)
+KEYS = [*ID_COLUMNS, TIME_COLUMN]
 TARGET = "weekly_sales"
 STATIC_COLUMNS = ["store_type", "store_size"]
 MARKDOWNS = [f"markdown{i}" for i in range(1, 6)]
