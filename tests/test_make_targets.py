@@ -40,3 +40,43 @@ def test_make_notebook_installs_the_notebooks_extra_with_jupyterlab():
     assert "jupyterlab" not in {re.split(r"[<>=\[ ]", r, maxsplit=1)[0] for r in extras["test"]}
     assert '-e ".[notebooks]"' in MAKEFILE and "jupyter lab --notebook-dir=notebooks" in MAKEFILE
     assert re.search(r"^jupyter: notebook$", MAKEFILE, flags=re.MULTILINE)
+
+
+README = (PROJECT / "README.md").read_text(encoding="utf-8")
+#: what README.md shows as commands or paths: inline code and fenced blocks
+README_CODE = re.findall(r"`([^`\n]+)`", README) + re.findall(r"```(?:bash)?\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_every_make_target_the_readme_names_exists():
+    targets = set(re.findall(r"^([\w-]+):", MAKEFILE, flags=re.MULTILINE))
+    named = {m for code in README_CODE for m in re.findall(r"\bmake ([\w-]+)", code)}
+    assert named >= {"run", "test", "serve", "viz", "mlflow-ui", "notebook"}
+    assert named <= targets, named - targets
+
+
+def test_every_python_module_and_pipeline_the_readme_names_exists():
+    import importlib.util
+
+    modules = {m for code in README_CODE for m in re.findall(r"python -m (\w[\w.]*)", code)}
+    assert "retail_forecasting.model_registry" in modules
+    assert [m for m in modules if importlib.util.find_spec(m) is None] == []
+    configure_project("retail_forecasting")
+    pipelines = register_pipelines()
+    named = {p for code in README_CODE for p in re.findall(r"--pipelines? ([\w,]+)", code) for p in p.split(",")}
+    named -= {"NAME"}  # a placeholder
+    named |= set(re.findall(r"VIZ_PIPELINE=(\w+)", README))
+    assert {"inference", "ingestion", "modelling"} <= named
+    assert [p for p in named if p not in pipelines] == []
+
+
+def test_every_output_file_the_readme_points_at_is_a_catalog_file():
+    """`data/<layer>/<file>` in the README is where a catalog entry of conf/base writes."""
+    catalog = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT / "conf/base").glob("catalog*.yml"))
+    written = set(re.findall(r"(?:filepath: |duckdb:///)\$\{globals:paths\.data\}/([^\s]+)", catalog))
+    paths = {p for code in README_CODE for p in re.findall(r"\bdata/(\d\d_[\w/]+\.\w+)", code)}
+    assert {"08_reporting/metrics.json", "08_reporting/submission.csv"} <= paths
+    missing = [p for p in paths if p not in written and not any(re.fullmatch(w.replace("{model}", r"\w+"), p) for w in written)]
+    assert missing == [], missing
+    # the figure folders the README sends people to hold figures the catalog writes
+    assert any(w.startswith("08_reporting/eda/") and w.endswith(".png") for w in written)
+    assert any(re.fullmatch(r"08_reporting/[\w]+\.png", w) for w in written)
