@@ -114,6 +114,11 @@ def test_the_notebooks_execute_on_a_tiny_synthetic_run(project_copy, tiny_config
     for name, book in books.items():
         outputs = [o for c in book.cells if c.cell_type == "code" for o in c.outputs]
         assert not [o for o in outputs if o.output_type == "error"], name
+        # the first cell (%load_ext kedro.ipython) is quiet: Kedro's INFO lines, no warning box
+        first = next(c for c in book.cells if c.cell_type == "code")
+        shown = [o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in first.outputs]
+        warned = [text for text in shown if "WARNING" in text or "Warning:" in text]
+        assert warned == [], f"{name}: the first cell shows {len(warned)} warning(s): {warned[:3]}"
         figures = [o for o in outputs if "image/png" in o.get("data", {})]
         assert len(figures) >= MIN_FIGURES.get(name, 1), (
             f"{name} showed {len(figures)} figure(s), expected at least {MIN_FIGURES.get(name, 1)}"
