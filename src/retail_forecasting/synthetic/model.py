@@ -1,157 +1,28 @@
-"""Deterministic synthetic imitation of Kaggle's "Walmart Recruiting - Store Sales Forecasting".
+"""The generative model: calendar, stores, departments, store-week features and weekly sales.
 
-`generate` returns the four Kaggle tables (``train``, ``features``, ``stores``, ``test``) as pandas
-DataFrames with exactly the Kaggle columns and the dtypes ``pandas.read_csv`` gives for the real
-files (``Date`` is a ``YYYY-MM-DD`` string column, ``IsHoliday`` is bool).  `write_kaggle_files`
-writes them atomically in Kaggle's CSV dialect (``TRUE``/``FALSE``, ``NA`` for missing cells,
-trailing ``.0`` dropped from numbers, ``stores.csv`` with bare CR line ends).  `summarize` computes
-the statistics used to compare synthetic and real data (see ``docs/synthetic_data.md``).
-
-The model, in short (all of it vectorised with numpy; the only Python loops run over years,
-holidays, weeks of an AR(1) recursion and fixed-size chunks of series):
-
-* stores: types A/B/C in the real 22/17/6 proportions, type-dependent sizes, regions sharing
-  weather, fuel price, CPI and unemployment;
-* departments: log-normal base levels spanning five orders of magnitude (~$1 to ~$90k a week),
-  ticket sizes, dept-specific yearly seasonality (a few strongly seasonal depts), holiday
-  sensitivity and return rates;
-* weekly sales: level x trend x seasonality x calendar events (built day by day, then summed
-  into Kaggle weeks, which end on the Friday in ``Date``) x AR(1) noise x a small markdown effect;
-  the expected amount is turned into a Poisson number of items sold and returned, so small
-  series have weeks without any sale (no row, as in Kaggle) and occasional negative sales;
-* coverage: not every store has every department, some series open late or close early.
-
-CLI: ``python -m retail_forecasting.synthetic OUT_DIR [--stores N --depts N --weeks N
---future-weeks N --seed N]``.
+Everything is vectorised with numpy; the only Python loops run over years, holidays, weeks of an
+AR(1) recursion and fixed-size chunks of series. Independent random streams are keyed
+``(seed, stream[, chunk])`` so the output depends on the configuration only. Holidays (Kaggle's
+four, Easter through ``dateutil``) come from :mod:`retail_forecasting.calendar`.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
-import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
 import numpy as np
+from dateutil.easter import easter
 import pandas as pd
 
-from retail_forecasting.calendar import (  # noqa: F401  (re-exported: part of this API)
-    FRIDAY as _FRIDAY,
-    holiday_dates,
-    holiday_fridays,
-    week_ending_friday,
-)
+from retail_forecasting.calendar import holiday_dates, holiday_fridays
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
+from retail_forecasting.synthetic.config import SyntheticConfig, DEPT_KIND_SHARES, PAIRS_PER_CHUNK, STREAM_DEPTS, STREAM_FEATURES, STREAM_PAIRS, STREAM_SALES, STREAM_STORES
 
 logger = logging.getLogger(__name__)
-
-TRAIN_COLUMNS = ["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"]
-MARKDOWN_COLUMNS = [f"MarkDown{i}" for i in range(1, 6)]
-FEATURES_COLUMNS = [
-    "Store",
-    "Date",
-    "Temperature",
-    "Fuel_Price",
-    *MARKDOWN_COLUMNS,
-    "CPI",
-    "Unemployment",
-    "IsHoliday",
-]
-STORES_COLUMNS = ["Store", "Type", "Size"]
-TEST_COLUMNS = ["Store", "Dept", "Date", "IsHoliday"]
-FILE_NAMES = {
-    "train": "train.csv",
-    "features": "features.csv",
-    "stores": "stores.csv",
-    "test": "test.csv",
-}
-# decimals written per float column (as in the Kaggle files)
-_DECIMALS = {
-    "Weekly_Sales": 2,
-    "Temperature": 2,
-    "Fuel_Price": 3,
-    **{c: 2 for c in MARKDOWN_COLUMNS},
-    "CPI": 7,
-    "Unemployment": 3,
-}
-_DEPT_KIND_SHARES = (0.69, 0.19, 0.12)  # core, small, tiny departments
-_PAIRS_PER_CHUNK = 4096  # series per vectorised chunk (fixed: the output depends on it)
-_WRITE_ROWS_PER_CHUNK = 250_000
-# independent random streams, keyed (seed, stream[, chunk])
-_STREAM_STORES, _STREAM_DEPTS, _STREAM_FEATURES, _STREAM_PAIRS, _STREAM_SALES = range(5)
-
-
-@dataclass(frozen=True)
-class SyntheticConfig:
-    """Size, calendar and realism knobs of the generator (defaults imitate the Kaggle bundle)."""
-
-    seed: int = 42
-    n_stores: int = 45
-    n_depts: int = 81
-    n_weeks: int = 143  # weeks of sales history (train.csv)
-    n_future_weeks: int = 39  # weeks in test.csv and extra weeks of features.csv
-    start: str = "2010-02-05"  # a Friday
-    # store mix and sizes
-    type_shares: tuple[float, float, float] = (22 / 45, 17 / 45, 6 / 45)  # A, B, C
-    # department ids 1..~1.22*n_depts with gaps (real ids are 1..99 with 18 missing)
-    dept_id_gaps: bool = True
-    # coverage: share of depts present in only a few stores, and of series opening late /
-    # closing early (on top of the weeks without any sale of small series)
-    rare_dept_share: float = 0.06
-    late_start_share: float = 0.01
-    early_end_share: float = 0.01
-    # mean share of items returned (negative sales come from returns exceeding sales)
-    return_rate: float = 0.06
-    noise_sd: float = 0.075  # typical weekly log-noise of a series (AR(1), phi = 0.5)
-    growth: float = 0.0  # yearly log-growth of all-store sales (the real total is ~flat)
-    trend_sd: float = 0.03  # sd of the yearly log-growth of stores, depts and series
-    markdown_effect: float = 0.01  # mean log-uplift of sales per unit of (log) markdown spend
-    level_drift_sd: float = 0.012  # weekly sd of a random-walk drift of each series' level
-    markdown_start: str = "2011-11-11"  # first week with recorded markdowns (empty before)
-    macro_missing_weeks: int = 13  # CPI/Unemployment empty for the last weeks of features.csv
-    stores_line_terminator: str = "\r"  # the real stores.csv ends its lines with a bare CR
-    na_rep: str = "NA"  # missing cells: the real features.csv writes NA ("" for empty cells)
-
-    def __post_init__(self) -> None:
-        """Validate the knobs."""
-        for name in ("n_stores", "n_depts", "n_weeks"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.n_future_weeks < 0 or self.macro_missing_weeks < 0:
-            raise ValueError("n_future_weeks and macro_missing_weeks must be >= 0")
-        if pd.Timestamp(self.start).weekday() != _FRIDAY:
-            raise ValueError(f"start must be a Friday, got {self.start}")
-        shares = np.asarray(self.type_shares, dtype=float)
-        if shares.shape != (3,) or (shares < 0).any() or shares.sum() <= 0:
-            raise ValueError("type_shares must be three non-negative numbers (A, B, C)")
-        if self.stores_line_terminator not in ("\r", "\n", "\r\n"):
-            raise ValueError("stores_line_terminator must be one of CR, LF, CRLF")
-        if any(ch in self.na_rep for ch in ',"\r\n'):
-            raise ValueError("na_rep must not contain commas, quotes or line breaks")
-
-
-# ----------------------------------------------------------------------------------- calendar
-
-
-def easter(year: int) -> date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
 
 
 @dataclass(frozen=True)
@@ -237,9 +108,6 @@ def _build_calendar(cfg: SyntheticConfig) -> _Calendar:
     )
 
 
-# ------------------------------------------------------------------------------------- stores
-
-
 def _type_counts(n: int, shares: Sequence[float]) -> np.ndarray:
     """Split n stores over A/B/C by largest remainder (22/17/6 for 45 with the default shares)."""
     s = np.asarray(shares, dtype=float)
@@ -264,7 +132,7 @@ class _Stores:
 
 def _make_stores(cfg: SyntheticConfig) -> _Stores:
     """Store types, sizes, sales scale, trend and region."""
-    rng = np.random.default_rng([cfg.seed, _STREAM_STORES])
+    rng = np.random.default_rng([cfg.seed, STREAM_STORES])
     n = cfg.n_stores
     type_code = rng.permutation(np.repeat(np.arange(3), _type_counts(n, cfg.type_shares)))
     size_a = 151_000 + 69_000 * rng.beta(2.2, 1.0, n)  # mostly ~200k, 151k-220k
@@ -290,9 +158,6 @@ def _stores_frame(stores: _Stores) -> pd.DataFrame:
     )
 
 
-# -------------------------------------------------------------------------------- departments
-
-
 @dataclass(frozen=True)
 class _Depts:
     """Per-department parameters (arrays indexed by dept position)."""
@@ -314,7 +179,7 @@ class _Depts:
 
 def _make_depts(cfg: SyntheticConfig) -> _Depts:
     """Department scales, prices, seasonality, holiday sensitivity and coverage."""
-    rng = np.random.default_rng([cfg.seed, _STREAM_DEPTS])
+    rng = np.random.default_rng([cfg.seed, STREAM_DEPTS])
     n = cfg.n_depts
     if cfg.dept_id_gaps:
         max_id = max(n, round(n * 99 / 81))
@@ -323,7 +188,7 @@ def _make_depts(cfg: SyntheticConfig) -> _Depts:
         ids = np.arange(1, n + 1)
     # three kinds of department (stratified, so every seed has the same mix): core (~$15k a
     # week in a reference store), small (~$400, lumpy: few but larger tickets), tiny (~$8)
-    kind = rng.permutation(np.repeat(np.arange(3), _type_counts(n, _DEPT_KIND_SHARES)))
+    kind = rng.permutation(np.repeat(np.arange(3), _type_counts(n, DEPT_KIND_SHARES)))
     base = np.choose(
         kind,
         [
@@ -378,9 +243,6 @@ def _make_depts(cfg: SyntheticConfig) -> _Depts:
     )  # fmt: skip
 
 
-# ----------------------------------------------------------------------------------- features
-
-
 def _ar1(rng: np.random.Generator, n_series: int, n_steps: int, phi: float) -> np.ndarray:
     """Standardised AR(1) paths, shape (n_series, n_steps); loops over steps, not series."""
     z = rng.standard_normal((n_steps, n_series))
@@ -425,7 +287,7 @@ class _Features:
 
 def _make_features(cfg: SyntheticConfig, cal: _Calendar, stores: _Stores) -> _Features:
     """features.csv: weather, fuel, markdowns, CPI, unemployment per store and week."""
-    rng = np.random.default_rng([cfg.seed, _STREAM_FEATURES])
+    rng = np.random.default_rng([cfg.seed, STREAM_FEATURES])
     n_s, n_w, n_r = cfg.n_stores, len(cal.fridays), stores.n_regions
     reg = stores.region
     yrs = cal.years
@@ -523,9 +385,6 @@ def _make_features(cfg: SyntheticConfig, cal: _Calendar, stores: _Stores) -> _Fe
     return _Features(frame, promo)
 
 
-# -------------------------------------------------------------------------------------- sales
-
-
 @dataclass(frozen=True)
 class _Pairs:
     """Existing (store, dept) series, sorted by store then dept."""
@@ -540,7 +399,7 @@ class _Pairs:
 
 def _make_pairs(cfg: SyntheticConfig, stores: _Stores, depts: _Depts) -> _Pairs:
     """Which store carries which dept, at which level, and when the series opens/closes."""
-    rng = np.random.default_rng([cfg.seed, _STREAM_PAIRS])
+    rng = np.random.default_rng([cfg.seed, STREAM_PAIRS])
     n_s, n_d, n_w = cfg.n_stores, cfg.n_depts, cfg.n_weeks
     present = rng.random((n_s, n_d)) < depts.prevalence[None, :]
     present &= ~((stores.type_code == 2)[:, None] & depts.big_store_only[None, :])
@@ -645,9 +504,9 @@ def _make_sales(
     season, event = _dept_time_effects(depts, cal, n_w, weight)
     parts = []
     n_pairs = len(pairs.store)
-    for c, lo in enumerate(range(0, n_pairs, _PAIRS_PER_CHUNK)):
-        rng = np.random.default_rng([cfg.seed, _STREAM_SALES, c])
-        idx = np.arange(lo, min(lo + _PAIRS_PER_CHUNK, n_pairs))
+    for c, lo in enumerate(range(0, n_pairs, PAIRS_PER_CHUNK)):
+        rng = np.random.default_rng([cfg.seed, STREAM_SALES, c])
+        idx = np.arange(lo, min(lo + PAIRS_PER_CHUNK, n_pairs))
         parts.append(
             _sales_chunk(
                 rng, idx, pairs, depts, cal, season, event, promo, n_w, cfg.level_drift_sd
@@ -730,218 +589,3 @@ def generate(config: SyntheticConfig = SyntheticConfig()) -> dict[str, pd.DataFr
         time.perf_counter() - t0,
     )
     return out
-
-
-# ------------------------------------------------------------------------------------ writing
-
-
-def _fmt_floats(values: np.ndarray, na_rep: str = "NA") -> list[str]:
-    """Kaggle number style: shortest repr, no trailing '.0', `na_rep` for missing."""
-    return [
-        na_rep if t == "nan" else t[:-2] if t.endswith(".0") else t
-        for t in map(repr, values.tolist())
-    ]
-
-
-def _csv_text(
-    df: pd.DataFrame, lineterminator: str = "\n", final: bool = True, na_rep: str = "NA"
-) -> Iterable[str]:
-    """Yield the CSV text of a frame in chunks (header first)."""
-    yield ",".join(df.columns)
-    for lo in range(0, len(df), _WRITE_ROWS_PER_CHUNK):
-        part = df.iloc[lo : lo + _WRITE_ROWS_PER_CHUNK]
-        cols: list[Iterable[str]] = []
-        for name in df.columns:
-            col = part[name]
-            if name == "IsHoliday":
-                cols.append(np.where(col.to_numpy(bool), "TRUE", "FALSE").tolist())
-            elif name in _DECIMALS:
-                cols.append(_fmt_floats(col.to_numpy(np.float64), na_rep))
-            else:
-                cols.append(col.astype(str).tolist())
-        yield lineterminator + lineterminator.join(map(",".join, zip(*cols)))
-    if final:
-        yield lineterminator
-
-
-def _write_frames(
-    directory: str | os.PathLike[str], frames: dict[str, pd.DataFrame], config: SyntheticConfig
-) -> dict[str, Path]:
-    """Write frames as Kaggle CSVs into a temp dir inside `directory`, then rename into place."""
-    target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".synthetic-tmp-", dir=target))
-    paths: dict[str, Path] = {}
-    try:
-        for key, name in FILE_NAMES.items():
-            df = frames[key]
-            if key == "stores":  # Kaggle's stores.csv: bare CR line ends, none after the last
-                chunks = _csv_text(df, config.stores_line_terminator, final=False)
-            else:
-                chunks = _csv_text(df, na_rep=config.na_rep)
-            with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
-                for text in chunks:
-                    fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for key, name in FILE_NAMES.items():
-            os.replace(tmp / name, target / name)
-            paths[key] = target / name
-        _fsync_dir(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return paths
-
-
-def _fsync_dir(path: Path) -> None:
-    """Persist a directory entry change (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_kaggle_files(
-    directory: str | os.PathLike[str], config: SyntheticConfig = SyntheticConfig()
-) -> dict[str, Path]:
-    """Generate and write train.csv, features.csv, stores.csv, test.csv in Kaggle's CSV format.
-
-    Files are first written to a temp dir inside `directory` and then renamed into place, so a
-    crash never leaves a half-written file.  Returns {"train": path, ...}.
-    """
-    return _write_frames(directory, generate(config), config)
-
-
-# ------------------------------------------------------------------------------------ summary
-
-
-def summarize(
-    train_df: pd.DataFrame,
-    features_df: pd.DataFrame,
-    stores_df: pd.DataFrame,
-    markdown_split: str = "2011-11-01",
-) -> dict[str, Any]:
-    """Statistics used to compare a (synthetic or real) Walmart bundle with another.
-
-    * series: distinct (Store, Dept); complete = has a row in every week present in train;
-      coverage = series / (stores in train x depts in train);
-    * scale: percentiles of the per-series mean sales, their p90/p10 ratio, dept means range;
-    * holiday_uplift = mean Weekly_Sales on IsHoliday rows / on the other rows;
-      thanksgiving_uplift = mean weekly total on flagged November weeks / mean weekly total;
-      christmas_peak = per year with >= 4 December weeks, the December week with the largest
-      total (and that total / mean weekly total);
-    * negative share of rows; markdown non-null share (5 columns pooled) before/after the split.
-    """
-    tr = train_df
-    dates = pd.to_datetime(tr["Date"])
-    n_weeks = dates.nunique()
-    n_stores, n_depts = tr["Store"].nunique(), tr["Dept"].nunique()
-    grouped = tr.groupby(["Store", "Dept"])
-    rows_per_series = grouped.size()
-    series_mean = grouped["Weekly_Sales"].mean()
-    dept_mean = tr.groupby("Dept")["Weekly_Sales"].mean()
-    p10, p50, p90 = series_mean.quantile([0.1, 0.5, 0.9]).to_numpy()
-    sales = tr["Weekly_Sales"].to_numpy(np.float64)
-    hol = tr["IsHoliday"].to_numpy(bool)
-
-    weekly = tr.groupby(dates)["Weekly_Sales"].sum()
-    weekly_hol = tr.groupby(dates)["IsHoliday"].first()
-    avg_week = weekly.mean()
-    tg = weekly[weekly_hol.to_numpy(bool) & (weekly.index.month == 11)]
-    peaks: dict[int, str] = {}
-    peak_ratio: list[float] = []
-    dec = weekly[weekly.index.month == 12]
-    for year, wk in dec.groupby(dec.index.year):
-        if len(wk) >= 4:
-            peaks[int(year)] = wk.idxmax().strftime("%Y-%m-%d")
-            peak_ratio.append(float(wk.max() / avg_week))
-
-    fdates = pd.to_datetime(features_df["Date"])
-    before = (fdates < pd.Timestamp(markdown_split)).to_numpy()
-    md_notna = features_df[MARKDOWN_COLUMNS].notna().to_numpy()
-
-    def share(mask: np.ndarray) -> float:
-        return float(md_notna[mask].mean()) if mask.any() else float("nan")
-
-    macro_na = features_df[["CPI", "Unemployment"]].isna().all(axis=1).groupby(fdates).all()
-    tail = int((macro_na[::-1].cumprod()).sum())
-
-    return {
-        "train_rows": int(len(tr)),
-        "stores": int(n_stores),
-        "depts": int(n_depts),
-        "weeks": int(n_weeks),
-        "series": int(len(rows_per_series)),
-        "complete_series": int((rows_per_series == n_weeks).sum()),
-        "complete_share": float((rows_per_series == n_weeks).mean()),
-        "coverage": float(len(rows_per_series) / (n_stores * n_depts)),
-        "series_mean_p10": float(p10),
-        "series_mean_p50": float(p50),
-        "series_mean_p90": float(p90),
-        "series_mean_p90_p10": float(p90 / p10) if p10 else float("nan"),
-        "dept_mean_min": float(dept_mean.min()),
-        "dept_mean_median": float(dept_mean.median()),
-        "dept_mean_max": float(dept_mean.max()),
-        "total_sales": float(sales.sum()),
-        "holiday_uplift": float(sales[hol].mean() / sales[~hol].mean()),
-        "thanksgiving_uplift": float(tg.mean() / avg_week) if len(tg) else float("nan"),
-        "christmas_peak": peaks,
-        "christmas_peak_ratio": float(np.mean(peak_ratio)) if peak_ratio else float("nan"),
-        "negative_rows": int((sales < 0).sum()),
-        "negative_share": float((sales < 0).mean()),
-        "markdown_notna_before": share(before),
-        "markdown_notna_after": share(~before),
-        "macro_missing_tail_weeks": tail,
-        "features_rows": int(len(features_df)),
-        "store_types": {str(k): int(v) for k, v in stores_df["Type"].value_counts().items()},
-        "size_by_type": {
-            str(k): (int(v.min()), int(v.max())) for k, v in stores_df.groupby("Type")["Size"]
-        },
-    }
-
-
-# ---------------------------------------------------------------------------------------- CLI
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point: write the four CSVs and print a one-line summary."""
-    defaults = SyntheticConfig()
-    parser = argparse.ArgumentParser(
-        prog="python -m retail_forecasting.synthetic",
-        description="Write a synthetic Walmart (Kaggle) bundle: train/features/stores/test.csv.",
-    )
-    parser.add_argument("out_dir", type=Path, help="directory to write the CSV files into")
-    parser.add_argument("--stores", type=int, default=defaults.n_stores)
-    parser.add_argument("--depts", type=int, default=defaults.n_depts)
-    parser.add_argument("--weeks", type=int, default=defaults.n_weeks)
-    parser.add_argument("--future-weeks", type=int, default=defaults.n_future_weeks)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--start", default=defaults.start, help="first Friday (YYYY-MM-DD)")
-    args = parser.parse_args(argv)
-    try:
-        config = SyntheticConfig(
-            seed=args.seed,
-            n_stores=args.stores,
-            n_depts=args.depts,
-            n_weeks=args.weeks,
-            n_future_weeks=args.future_weeks,
-            start=args.start,
-        )
-    except ValueError as exc:
-        parser.error(str(exc))
-    t0 = time.perf_counter()
-    frames = generate(config)
-    paths = _write_frames(args.out_dir, frames, config)
-    rows = " ".join(f"{paths[k].name}={len(frames[k]):,}" for k in FILE_NAMES)
-    print(f"wrote {rows} rows to {args.out_dir} in {time.perf_counter() - t0:.2f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
