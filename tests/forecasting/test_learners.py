@@ -169,3 +169,36 @@ def test_subsample_is_seeded_and_bounded():
     rows = subsample(frame, params)
     assert len(rows) == 1000 and rows.equals(subsample(frame, params)) and rows["x"].is_monotonic_increasing
     assert len(subsample(frame, params.model_copy(update={"max_train_rows": None}))) == 5000
+
+
+def test_a_fractional_sample_is_stratified_by_department_and_grows_with_the_data():
+    depts = np.repeat([1, 2, 3], [5000, 3000, 2000])
+    frame = pd.DataFrame({"dept": depts, "x": np.arange(len(depts))})
+    params = LearnerParams(kind="ridge", train_fraction=0.1, max_train_rows=None)
+    rows = subsample(frame, params)
+    assert rows["dept"].value_counts().to_dict() == {1: 500, 2: 300, 3: 200}  # each dept its share
+    assert rows.equals(subsample(frame, params)) and rows["x"].is_monotonic_increasing
+    # twice the data, twice the sample; a department's draw does not depend on the others
+    double = pd.concat([frame, frame.assign(dept=frame["dept"] + 10)], ignore_index=True)
+    assert len(subsample(double, params)) == 2 * len(rows)
+    alone = subsample(frame[frame["dept"] == 2].reset_index(drop=True), params)
+    np.testing.assert_array_equal(alone["x"], rows.loc[rows["dept"] == 2, "x"])
+    # max_train_rows caps the total by lowering the fraction, still per department
+    capped = subsample(frame, params.model_copy(update={"max_train_rows": 1000}))
+    assert capped["dept"].value_counts().to_dict() == {1: 500, 2: 300, 3: 200}
+    capped = subsample(frame, params.model_copy(update={"max_train_rows": 1500}))
+    assert capped["dept"].value_counts().to_dict() == {1: 500, 2: 300, 3: 200}
+    capped = subsample(frame, params.model_copy(update={"train_fraction": 0.5, "max_train_rows": 2000}))
+    assert capped["dept"].value_counts().to_dict() == {1: 1000, 2: 600, 3: 400}
+
+
+@pytest.mark.parametrize("sampling", [{"max_train_rows": 1000}, {"train_fraction": 0.2, "max_train_rows": None}])
+def test_features_are_built_for_the_sampled_rows_only_and_equal_the_full_frames(synthetic_panel, sampling):
+    weeks = np.sort(synthetic_panel["date"].unique())
+    history = History.from_panel(synthetic_panel, pd.Timestamp(weeks[-HORIZON - 1]), observed=OBSERVED)
+    params = LearnerParams(kind="ridge", **sampling)
+    full = training_frame(history, synthetic_panel, FEATURES, HORIZON)
+    sampled = learners.learner_training_frame(history, synthetic_panel, FEATURES, HORIZON, params)
+    assert 0 < len(sampled) < len(full)
+    pd.testing.assert_frame_equal(sampled, subsample(full, params).reset_index(drop=True))
+    assert (sampled[feature_columns(FEATURES)].dtypes != np.float64).all()  # float32 features

@@ -66,7 +66,14 @@ class LearnerParams(BaseModel):
     rounds: int = Field(300, ge=1, description="boosting rounds (upper bound when early stopping)")
     early_stopping_rounds: int = Field(20, ge=1)
     inner_validation_weeks: int = Field(8, ge=1, description="early-stopping tail before the cutoff")
-    max_train_rows: int | None = Field(60_000, ge=1000, description="seeded subsample of each fit")
+    max_train_rows: int | None = Field(
+        60_000, ge=1000, description="at most this many rows per fit (seeded sample); None: no cap"
+    )
+    train_fraction: float | None = Field(
+        None, gt=0, le=1,
+        description="share of the training rows each fit uses, drawn per department (stratified, "
+        "seeded): the sample grows in proportion to the data. None: max_train_rows rows at random",
+    )
     holiday_weight: float = Field(5.0, gt=0, description="training weight of holiday weeks (as in WMAE)")
     categorical_features: list[str] = ["store", "dept", "store_type_code"]
     threads: int = Field(2, ge=1)
@@ -255,12 +262,50 @@ MODELS: tuple[str, ...] = tuple(REGISTRY)
 # ---------------------------------------------------------------------------- fitting
 
 
+def sample_positions(keys: pd.DataFrame, params: LearnerParams) -> np.ndarray:
+    """Sorted positions of the rows a fit uses, from the rows' ``dept`` (and their number).
+
+    With ``train_fraction``: each department keeps ``round(fraction * its rows)`` rows, drawn
+    with a generator seeded by (``seed``, department) — the sample grows with the data, every
+    department keeps its share, and a department's draw does not depend on the others (so a
+    partitioned engine draws the same rows). ``max_train_rows``, if set, caps the total by
+    lowering the fraction. Without ``train_fraction``: ``max_train_rows`` rows drawn at random
+    (seeded), all rows if fewer.
+    """
+    n = len(keys)
+    if params.train_fraction is None:
+        if params.max_train_rows is None or n <= params.max_train_rows:
+            return np.arange(n)
+        return np.sort(np.random.default_rng(params.seed).choice(n, params.max_train_rows, replace=False))
+    fraction = params.train_fraction
+    if params.max_train_rows is not None and fraction * n > params.max_train_rows:
+        fraction = params.max_train_rows / n
+    if fraction >= 1:
+        return np.arange(n)
+    dept = keys["dept"].to_numpy()
+    order = np.argsort(dept, kind="stable")
+    values, starts, counts = np.unique(dept[order], return_index=True, return_counts=True)
+    chosen = []
+    for value, start, count in zip(values, starts, counts, strict=True):
+        take = int(round(fraction * count))
+        if take:
+            rng = np.random.default_rng([params.seed, int(value)])
+            chosen.append(order[start + rng.choice(count, take, replace=False)])
+    return np.sort(np.concatenate(chosen)) if chosen else np.arange(0)
+
+
 def subsample(frame: pd.DataFrame, params: LearnerParams) -> pd.DataFrame:
-    """A seeded random subset of at most ``max_train_rows`` rows (all rows if fewer)."""
-    if params.max_train_rows is None or len(frame) <= params.max_train_rows:
-        return frame
-    keep = np.random.default_rng(params.seed).choice(len(frame), params.max_train_rows, replace=False)
-    return frame.iloc[np.sort(keep)]
+    """The rows of an already built training frame a fit uses (:func:`sample_positions`)."""
+    positions = sample_positions(frame, params)
+    return frame if len(positions) == len(frame) else frame.iloc[positions]
+
+
+def learner_training_frame(
+    history: History, panel: pd.DataFrame, features: FeatureParams, horizon: int, params: LearnerParams
+) -> pd.DataFrame:
+    """The training frame of one fit: the sampled rows only, features built for them alone
+    (equal to ``subsample(training_frame(...), params)`` up to the index)."""
+    return training_frame(history, panel, features, horizon, select=lambda keys: sample_positions(keys, params))
 
 
 def fit_learner(
@@ -321,7 +366,7 @@ class LearnerForecaster:
     def __call__(self, history: History, future: pd.DataFrame) -> np.ndarray:
         if self.panel is None:
             raise RuntimeError("call with_panel(panel) before backtesting a learner")
-        train = subsample(training_frame(history, self.panel, self.features, self.horizon), self.params)
+        train = learner_training_frame(history, self.panel, self.features, self.horizon, self.params)
         model = fit_learner(train, feature_columns(self.features), self.params, self.hyperparameters, self.rounds)
         return model.predict(forecast_frame(history, future, self.features, self.horizon))
 
@@ -362,7 +407,7 @@ def tune(
     """
     cutoff = pd.Timestamp(cutoff)
     history = History.from_panel(panel, cutoff, observed=features.covariates.observed, start=panel[TIME_COLUMN].min())
-    train = subsample(training_frame(history, panel, features, horizon), params)
+    train = learner_training_frame(history, panel, features, horizon, params)
     window = (panel[TIME_COLUMN] > cutoff) & (panel[TIME_COLUMN] <= cutoff + horizon * WEEK)
     future = panel.loc[window]
     scoring = forecast_frame(history, future, features, horizon)
@@ -423,6 +468,8 @@ __all__ = [
     "candidates",
     "fit_learner",
     "grid_points",
+    "learner_training_frame",
+    "sample_positions",
     "subsample",
     "tune",
 ]
