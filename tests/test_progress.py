@@ -44,6 +44,13 @@ def test_a_step_logs_each_item_with_its_time_elapsed_and_an_estimate_of_what_is_
     assert progress.remaining() == 0
 
 
+def test_an_estimate_under_a_second_is_left_out():
+    clock = Clock()
+    progress = Progress("Backtest fold", 3, clock=clock)
+    clock.now += 0.2
+    assert progress.done() == "Backtest fold 1/3 (0.2 s; 0:00 elapsed)"
+
+
 def _pipeline(*names):
     return SimpleNamespace(nodes=[SimpleNamespace(name=n) for n in names])
 

@@ -103,7 +103,7 @@ class NodeProgressHook:
         self._node_started[node.name] = now
         timing = f"{clock_time(now - self._pipeline_started)} elapsed"
         left = self._left()
-        if left is not None:
+        if left is not None and left >= 1:  # "about 0:00 left" says nothing
             timing += f", about {clock_time(left)} left"
         last = self._previous.get(node.name)
         if last is not None and float(last) >= SLOW_NODE_SECONDS:

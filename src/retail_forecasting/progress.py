@@ -72,7 +72,7 @@ class Progress:
         self.count += 1
         left = self.remaining()
         timing = f"{took:.1f} s; {clock_time(self.elapsed)} elapsed"
-        if self.count < self.total and left is not None:
+        if self.count < self.total and left is not None and left >= 1:  # not "about 0:00 left"
             timing += f", about {clock_time(left)} left"
         line = (
             f"{self.what} {self.count}/{self.total}"
