@@ -24,7 +24,6 @@ from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.pipelines.baselines.nodes import backtest_baselines, forecast_test_window
 from retail_forecasting.pipelines.feature_engineering.nodes import build_model_input, build_panel
-from retail_forecasting.kaggle import validation
 from retail_forecasting.pipelines.ingestion import nodes as ingestion
 from retail_forecasting.synthetic import write_kaggle_files
 
@@ -32,9 +31,9 @@ from retail_forecasting.synthetic import write_kaggle_files
 def splits_from(directory: Path, horizon: int) -> tuple[pd.DataFrame, ...]:
     """Validated splits straight from the CSVs (the same nodes as the ingestion pipeline)."""
     params = ingestion.IngestionParams()
-    stores = validation.validate_stores(pd.read_csv(directory / "stores.csv"), params)
-    features = validation.validate_store_features(pd.read_csv(directory / "features.csv"), stores, params)
-    sales = validation.validate_sales(pd.read_csv(directory / "train.csv"), stores, features, params)
+    stores = ingestion.validate_stores(pd.read_csv(directory / "stores.csv"), params)
+    features = ingestion.validate_store_features(pd.read_csv(directory / "features.csv"), stores, params)
+    sales = ingestion.validate_sales(pd.read_csv(directory / "train.csv"), stores, features, params)
     view = sales.merge(stores, on="store").merge(
         features.drop(columns="is_holiday"), on=["store", "date"], how="left"
     )

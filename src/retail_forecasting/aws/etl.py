@@ -39,16 +39,14 @@ from sqlalchemy import Connection, Engine, create_engine, text
 
 from retail_forecasting import warehouse
 from retail_forecasting.kaggle.schema import FILE_NAMES
-from retail_forecasting.kaggle.validation import (
-    validate_sales,
-    validate_store_features,
-    validate_stores,
-)
 from retail_forecasting.pipelines.ingestion.nodes import (
     IngestionParams,
     build_input_manifest,
     clean_sales,
     prepare_warehouse_batch,
+    validate_sales,
+    validate_store_features,
+    validate_stores,
     verify_warehouse_load,
 )
 

@@ -1,16 +1,16 @@
 """``stores.csv``, ``features.csv`` and ``train.csv`` validated into the panel's names and dtypes.
 
 The ingestion pipeline's first three nodes (``validate_stores``, ``validate_store_features``,
-``validate_sales``), also run by the Glue job and the ETL Lambdas
-(:mod:`retail_forecasting.aws.etl`) and by the benchmarks. ``params`` is the ingestion
-parameters (:class:`retail_forecasting.pipelines.ingestion.nodes.IngestionParams`); only their
-``plausibility`` bounds are read here.
+``validate_sales`` in :mod:`retail_forecasting.pipelines.ingestion.nodes`) are thin wrappers that
+pass these the ``plausibility`` bounds of the ingestion parameters (``ingestion.plausibility``);
+the Glue job, the ETL Lambdas (:mod:`retail_forecasting.aws.etl`) and the benchmarks run those
+nodes.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -31,16 +31,13 @@ from retail_forecasting.kaggle.checks import (
 )
 from retail_forecasting.kaggle.schema import COVARIATE_COLUMNS
 
-if TYPE_CHECKING:
-    from retail_forecasting.pipelines.ingestion.nodes import IngestionParams
-
 logger = logging.getLogger(__name__)
 
 __all__ = ["Bounds", "validate_sales", "validate_store_features", "validate_stores"]
 
 
 
-def validate_stores(raw_stores: pd.DataFrame, params: IngestionParams) -> pd.DataFrame:
+def validate_stores(raw_stores: pd.DataFrame, plausibility: Mapping[str, Bounds]) -> pd.DataFrame:
     """Validate ``stores.csv`` and return the store dimension (store, store_type, store_size)."""
     file = file_name(raw_stores, "stores.csv")
     keys = ["Store"]
@@ -60,14 +57,14 @@ def validate_stores(raw_stores: pd.DataFrame, params: IngestionParams) -> pd.Dat
     bad_size = stores["store_size"] <= 0
     if bad_size.any():
         fail(file, "Size", "are not positive", raw_stores, bad_size, keys + ["Size"])
-    plausible(raw_stores, file, "Size", stores["store_size"], params.plausibility, keys)
+    plausible(raw_stores, file, "Size", stores["store_size"], plausibility, keys)
     no_duplicates(raw_stores, file, keys)
     logger.info("stores.csv valid: %d stores", len(stores))
     return stores.sort_values("store", ignore_index=True)
 
 
 def validate_store_features(
-    raw_features: pd.DataFrame, int_stores: pd.DataFrame, params: IngestionParams
+    raw_features: pd.DataFrame, int_stores: pd.DataFrame, plausibility: Mapping[str, Bounds]
 ) -> pd.DataFrame:
     """Validate ``features.csv`` (store-week covariates) against the store dimension."""
     file = file_name(raw_features, "features.csv")
@@ -83,7 +80,7 @@ def validate_store_features(
     )
     for column in COVARIATE_COLUMNS:
         features[column.lower()] = as_number(raw_features, file, column, keys)
-        plausible(raw_features, file, column, features[column.lower()], params.plausibility, keys)
+        plausible(raw_features, file, column, features[column.lower()], plausibility, keys)
     features["is_holiday"] = as_bool(raw_features, file, "IsHoliday", keys)
     no_duplicates(raw_features, file, keys)
     unknown = ~features["store"].isin(int_stores["store"])
@@ -98,12 +95,12 @@ def validate_sales(
     raw_train: pd.DataFrame,
     int_stores: pd.DataFrame,
     int_store_features: pd.DataFrame,
-    params: IngestionParams,
+    plausibility: Mapping[str, Bounds],
 ) -> pd.DataFrame:
     """Validate ``train.csv`` and its consistency with stores and features.
 
     Checks columns and types, at least one row, finite and plausible sales
-    (``params.plausibility``), Friday dates, duplicate (Store, Dept, Date) keys, stores missing
+    (``plausibility``, the ingestion parameters' bounds), Friday dates, duplicate (Store, Dept, Date) keys, stores missing
     from ``stores.csv`` and ``IsHoliday`` agreeing with ``features.csv`` for the same store-week.
     """
     file = file_name(raw_train, "train.csv")
@@ -123,8 +120,8 @@ def validate_sales(
     bad_dept = sales["dept"] <= 0
     if bad_dept.any():
         fail(file, "Dept", "are not positive department ids", raw_train, bad_dept, keys)
-    plausible(raw_train, file, "Weekly_Sales", sales["weekly_sales"], params.plausibility, keys)
-    plausible_for_department(raw_train, file, sales, params.plausibility.get("Weekly_Sales"), keys)
+    plausible(raw_train, file, "Weekly_Sales", sales["weekly_sales"], plausibility, keys)
+    plausible_for_department(raw_train, file, sales, plausibility.get("Weekly_Sales"), keys)
     no_duplicates(raw_train, file, keys)
     unknown = ~sales["store"].isin(int_stores["store"])
     if unknown.any():

@@ -1,8 +1,8 @@
 """Ingestion nodes: validate the raw Kaggle files, clean, fingerprint, load the warehouse,
 check the load and split the analytics view chronologically.
 
-The validators and their checks live in :mod:`retail_forecasting.kaggle` (shared with the Glue
-job, the Lambdas, inference and serving); they are imported here as the pipeline's nodes.
+The validators and their checks live in :mod:`retail_forecasting.kaggle` (shared with
+inference and serving); the ``validate_*`` nodes here hand them the ingestion parameters' bounds.
 
 Pure functions: frames and parameters in, frames and dicts out. The warehouse I/O happens in
 the ``warehouse`` dataset (``retail_forecasting.datasets.WarehouseDataset``, defined in
@@ -19,25 +19,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.errors import RawDataError
+from retail_forecasting.kaggle import validation
 from retail_forecasting.kaggle.checks import Bounds, default_bounds
-from retail_forecasting.kaggle.validation import (
-    validate_sales,
-    validate_store_features,
-    validate_stores,
-)
 from retail_forecasting.warehouse import STAGING_COLUMNS, LoadPolicy, WarehouseBatch
 
 logger = logging.getLogger(__name__)
 
-# RawDataError lives in retail_forecasting.errors; the three validators (the pipeline's first
-# nodes) in retail_forecasting.kaggle.validation, shared with the Glue job and the Lambdas
-__all__ = [
-    "IngestionParams",
-    "RawDataError",
-    "validate_sales",
-    "validate_store_features",
-    "validate_stores",
-]
+__all__ = ["RawDataError", "IngestionParams"]  # RawDataError lives in retail_forecasting.errors
 
 
 class IngestionParams(BaseModel):
@@ -51,6 +39,32 @@ class IngestionParams(BaseModel):
     #: how a batch changes the warehouse; pydantic validates the dataclass's own fields
     load: LoadPolicy = Field(default_factory=LoadPolicy)
     plausibility: dict[str, Bounds] = Field(default_factory=default_bounds)
+
+
+# --------------------------------------------------------------------------- validation
+# The checks live in retail_forecasting.kaggle.validation; these nodes give them the bounds.
+
+
+def validate_stores(raw_stores: pd.DataFrame, params: IngestionParams) -> pd.DataFrame:
+    """Validate ``stores.csv``: the store dimension (store, store_type, store_size)."""
+    return validation.validate_stores(raw_stores, params.plausibility)
+
+
+def validate_store_features(
+    raw_features: pd.DataFrame, int_stores: pd.DataFrame, params: IngestionParams
+) -> pd.DataFrame:
+    """Validate ``features.csv`` (store-week covariates) against the store dimension."""
+    return validation.validate_store_features(raw_features, int_stores, params.plausibility)
+
+
+def validate_sales(
+    raw_train: pd.DataFrame,
+    int_stores: pd.DataFrame,
+    int_store_features: pd.DataFrame,
+    params: IngestionParams,
+) -> pd.DataFrame:
+    """Validate ``train.csv`` and its consistency with stores and features."""
+    return validation.validate_sales(raw_train, int_stores, int_store_features, params.plausibility)
 
 
 # --------------------------------------------------------------------------- cleaning
