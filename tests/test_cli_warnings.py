@@ -162,3 +162,14 @@ def test_kedro_run_into_a_file_is_one_line_per_record_with_no_library_warning(pr
     steps = [line for line in records if "retail_forecasting.node_progress: Node " in line]
     assert steps and steps[0].split("Node ", 1)[1].startswith("1/") and "elapsed" in steps[0]
     assert not [line for line in lines if "Loading data from" in line or "Running node:" in line]
+
+
+def test_run_help_names_this_projects_default_environment():
+    from click.testing import CliRunner
+
+    from retail_forecasting.cli import cli
+
+    shown = CliRunner().invoke(cli, ["run", "--help"], terminal_width=200).output
+    env_help = shown.split("--env TEXT", 1)[1].split("\n  -", 1)[0]
+    assert "Defaults to `base`" in env_help and "`local`" not in env_help
+    assert "--verbose" in shown and "--pipeline TEXT" in shown  # Kedro's options are all there

@@ -13,6 +13,7 @@ act on) is :mod:`retail_forecasting.console`'s.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import sys
@@ -91,6 +92,21 @@ def _run(verbose: bool = False, **kwargs):
     return result
 
 
+def _this_projects_options(params: list[click.Parameter]) -> list[click.Parameter]:
+    """Kedro's ``run`` options, with the help of ``--env`` naming this project's default
+    environment (``base``, settings.py) instead of Kedro's generic ``local``."""
+    options = []
+    for param in params:
+        if param.name == "env" and isinstance(param, click.Option):
+            param = copy.copy(param)
+            param.help = (
+                "Kedro configuration environment name. Defaults to `base` in this project "
+                "(embedded warehouse, no credentials); the others: conf/README.md."
+            )
+        options.append(param)
+    return options
+
+
 @click.group(name="retail-forecasting")
 def cli() -> None:
     """Project commands of retail-forecasting."""
@@ -102,7 +118,7 @@ run = click.Command(
     name="run",
     callback=_run,
     params=[
-        *kedro_run.params,
+        *_this_projects_options(kedro_run.params),
         click.Option(
             ["--verbose", "-v"],
             is_flag=True,
