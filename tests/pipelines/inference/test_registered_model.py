@@ -76,7 +76,7 @@ def test_missing_alias_names_what_exists_and_what_to_do(registry):
 def test_missing_other_alias_names_it_in_the_promote_command(registry):
     versions(registry, "other_alias", 2, {"champion": 1})
     with pytest.raises(DatasetError, match=r"aliases present: champion -> version 1\)\. Promote a reviewed "
-                                           r"version with `python -m retail_forecasting\.registry promote "
+                                           r"version with `python -m retail_forecasting\.model_registry promote "
                                            r"--version N --alias challenger`, or run with "
                                            r"`--params model_alias=champion`\.$"):
         RegisteredModelDataset(model_name="other_alias", alias="challenger").load()
@@ -85,7 +85,7 @@ def test_missing_other_alias_names_it_in_the_promote_command(registry):
 def test_no_alias_at_all_says_promote(registry):
     versions(registry, "no_alias", 2, {})
     with pytest.raises(DatasetError, match=r"\(versions: 1, 2; aliases present: none\)\. Promote a reviewed "
-                                           r"version with `python -m retail_forecasting\.registry promote "
+                                           r"version with `python -m retail_forecasting\.model_registry promote "
                                            r"--version N`\.$"):
         RegisteredModelDataset(model_name="no_alias", alias="champion").load()
 
