@@ -53,6 +53,13 @@ parameters otherwise: the backtest design adapts to H) and every other system on
 weeks; with several horizons they run one after another and a horizon x system Markdown table
 (every member of our zoo listed too, with the backtest design used) is printed at the end.
 
+``--peer-cache DIR`` keeps each reference system's forecasts, seconds and peak memory in DIR
+(``h<H>_<system>.*``) and reuses them on the next call (they are deterministic), so ours can be
+rerun alone; ``--peers-only`` fills the cache without running ours (e.g. while ours runs elsewhere):
+
+    python benchmarks/compare_systems.py --data-dir DIR --horizon 13,26,39,52 --peer-cache peers --peers-only
+    python benchmarks/compare_systems.py --data-dir DIR --horizon 13,26,39,52 --peer-cache peers --markdown table.md
+
 Prediction intervals (issue #12), at ``LEVELS`` (80 and 95 %) on the same rows:
 
 - ours: the champion's ``intervals`` in ``metrics.json`` (split-conformal quantiles of scaled
@@ -380,6 +387,30 @@ def run_child(command: list[str], log_path: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024  # KiB on Linux
 
 
+def run_peer(system: str, horizon: int, data_dir: str, tmp: Path, cache: str | None) -> tuple[float, float, Path]:
+    """Fit+predict one reference system in its child process; returns (seconds, peak MiB, the
+    path stem of its forecasts and info). With ``cache`` (``--peer-cache``) the outputs and the
+    child's seconds and peak are kept in that directory as ``h<H>_<system>.*`` and reused on a
+    later call (the reference systems are deterministic): ours can be rerun without refitting them."""
+    out = (Path(cache) if cache else tmp) / (f"h{horizon}_{system}" if cache else system)
+    run_file = Path(f"{out}.run.json")
+    if cache and run_file.exists() and Path(f"{out}.parquet").exists():
+        record = json.loads(run_file.read_text())
+        if record.get("data_dir") == data_dir:
+            print(f"{system}: reusing {out}.parquet (--peer-cache; measured {record['when']})", flush=True)
+            return record["seconds"], record["peak_mib"], out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, str(Path(__file__).resolve()), "--data-dir", data_dir,
+               "--horizon", str(horizon), "--system", system, "--out", str(out)]
+    print(f"{system}: running", flush=True)
+    seconds, peak = run_child(command, tmp / f"{system}.log")
+    if cache:
+        run_file.write_text(json.dumps({"seconds": seconds, "peak_mib": peak, "data_dir": data_dir,
+                                        "load_average": os.getloadavg(),
+                                        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}))
+    return seconds, peak, out
+
+
 MEMBERS = ("svd_decomposition", "ridge", "lightgbm", "catboost", "xgboost", "ensemble")
 
 
@@ -439,11 +470,7 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
 
         theirs: dict[str, float] = {}
         for system in [s for s in args.systems.split(",") if s]:
-            out = Path(tmp) / system
-            command = [sys.executable, str(Path(__file__).resolve()), "--data-dir", data_dir,
-                       "--horizon", str(horizon), "--system", system, "--out", str(out)]
-            print(f"{system}: running", flush=True)
-            seconds, peak = run_child(command, Path(tmp) / f"{system}.log")
+            seconds, peak, out = run_peer(system, horizon, data_dir, Path(tmp), args.peer_cache)
             info = json.loads(Path(f"{out}.json").read_text())
             forecasts = pd.read_parquet(f"{out}.parquet")
             forecasts["ds"] = pd.to_datetime(forecasts["ds"])
@@ -572,6 +599,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=argparse.SUPPRESS)
     parser.add_argument("--system", choices=SYSTEMS, help=argparse.SUPPRESS)  # child mode
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--peer-cache", help="keep the reference systems' forecasts, seconds and peak memory in "
+                        "this directory and reuse them when present (they are deterministic)")
+    parser.add_argument("--peers-only", action="store_true",
+                        help="with --peer-cache: only fit the reference systems into the cache (no kedro, no table)")
     parser.add_argument("--markdown", help="also write the horizon x system table (Markdown) to this file")
     parser.add_argument("--kedro", default=str(Path(sys.executable).with_name("kedro")),
                         help="the project's kedro (default: next to this Python), so the other systems can "
@@ -584,6 +615,14 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+    if args.peers_only:
+        if not args.peer_cache:
+            raise SystemExit("--peers-only fills --peer-cache: give both")
+        for horizon in horizons:
+            with tempfile.TemporaryDirectory(prefix="compare_systems_") as tmp:
+                for system in [s for s in args.systems.split(",") if s]:
+                    run_peer(system, horizon, data_dir, Path(tmp), args.peer_cache)
+        return
     if args.skip_kedro and len(horizons) > 1:
         raise SystemExit("--skip-kedro reads one metrics.json: give one --horizon")
     results = [compare(horizon, data_dir, args) for horizon in horizons]
