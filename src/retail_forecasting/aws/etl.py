@@ -1,5 +1,6 @@
 """The event-driven ETL of the original project (S3 -> Glue -> RDS, with Lambdas around it),
-over the ingestion pipeline's own functions.
+over the ingestion pipeline's own functions. "The original project" is the pre-Kedro Walmart
+ETL this project re-implements (docs/architecture.md).
 
 The Kedro ``ingestion`` pipeline loads the warehouse in one transaction (staging + upsert).
 On AWS the same work can also run when files land in S3, as the original project did:

@@ -1,4 +1,6 @@
-"""Baselines: the seasonal naive forecast of the validation and test windows, and its scores."""
+"""Baselines: the five baselines and their hybrid (:mod:`retail_forecasting.forecasting.baselines`),
+scored on the rolling-origin backtest and forecasting the test window: the bar every model must
+clear."""
 
 from .pipeline import create_pipeline
 

@@ -21,6 +21,7 @@ from retail_forecasting.forecasting.backtest import KEY_COLUMNS, overall, score 
 from retail_forecasting.aws.quality_gate import GateConfig  # noqa: E402
 from retail_forecasting.forecasting.baselines import COMPONENTS, BaselineParams  # noqa: E402
 from retail_forecasting.forecasting.champion import ChampionForecaster  # noqa: E402
+from retail_forecasting.forecasting.contract import KEYS  # noqa: E402
 from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
 from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS, DecompositionParams  # noqa: E402
 from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
@@ -29,7 +30,6 @@ from retail_forecasting.metrics import to_mlflow_metrics  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
-KEYS = ["store", "dept", "date"]
 SALES_UNIT = 1e6  # figures show millions of USD
 
 
@@ -48,7 +48,8 @@ def assemble_test_forecasts(baseline_forecasts: pd.DataFrame, *learner_forecasts
 
 
 def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[str, Any]) -> dict[str, Any]:
-    """The original project's rule, on the backtest (never on the test window): the best learner
+    """The original project's rule (the pre-Kedro ETL and models this project re-implements,
+    docs/architecture.md), on the backtest (never on the test window): the best learner
     (lowest backtest WMAE, the ensemble included) is champion only if it beats the best baseline
     on both WMAE and RMSE; otherwise the best baseline is."""
     baselines = baseline_summary["models"]

@@ -1,4 +1,6 @@
-"""Modelling: one global LightGBM regressor, its validation report and its test forecast."""
+"""Modelling: the model zoo (the statistical ``svd_decomposition`` and the learners ``ridge``,
+``lightgbm``, ``catboost``, ``xgboost``), each tuned, backtested and forecasting the test window
+under its own namespace, then the ``ensemble`` weighting them (see :mod:`.pipeline`)."""
 
 from .pipeline import create_pipeline
 

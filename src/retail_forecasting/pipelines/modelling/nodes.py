@@ -26,6 +26,7 @@ from retail_forecasting.forecasting.backtest import (
     score,
 )
 from retail_forecasting.forecasting import decomposition
+from retail_forecasting.forecasting.contract import KEYS
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.ensemble import EnsembleParams, cross_fitted_forecasts, fit_weights
 from retail_forecasting.forecasting.features import FeatureParams, feature_columns, origin_before
@@ -40,7 +41,6 @@ from retail_forecasting.forecasting.learners import (
 
 logger = logging.getLogger(__name__)
 
-KEYS = ["store", "dept", "date"]
 
 
 def _history(feat_panel: pd.DataFrame) -> pd.DataFrame:
