@@ -200,3 +200,32 @@ def test_scores_are_the_textbook_formulas():
     assert totals["80"]["interval_score_weighted"] == pytest.approx((5 * 60 + 10 + 110) / 7)
     assert totals["80"]["below"] == pytest.approx(1 / 3) and totals["80"]["above"] == pytest.approx(1 / 3)
     assert set(table["segment"]) == {"overall", "step", "is_holiday", "store_type"}
+
+
+def test_each_store_type_gets_its_own_spread_and_covers_near_nominal():
+    """Type C's errors twice type A's, B's like the pool: pooled quantiles over-cover A and
+    under-cover C; with by_store_type every type lands near nominal, on rows it never saw."""
+    rng = np.random.default_rng(3)
+    n = 90_000
+    types = rng.choice(np.array(["A", "B", "C"]), n, p=[0.5, 0.3, 0.2])
+    sd = np.select([types == "A", types == "C"], [1.0, 2.0], 1.4)
+    steps = rng.integers(1, 14, n)
+    residual = rng.normal(0, 1, n) * sd
+    fit, check = np.arange(n) < n // 2, np.arange(n) >= n // 2
+    on, off = IntervalParams(step_bucket_weeks=13), IntervalParams(step_bucket_weeks=13, by_store_type=False)
+    coverage = {}
+    for name, params in (("on", on), ("off", off)):
+        model = calibrate(residual[fit], np.ones(fit.sum()), steps[fit], np.zeros(fit.sum(), dtype=int), params, 13,
+                          store_type=types[fit])
+        assert bool(model.type_ratio) is (name == "on")
+        values = model.apply(np.zeros(check.sum()), np.ones(check.sum()), steps[check], store_type=types[check])
+        assert (np.diff(values, axis=1) >= 0).all()
+        inside = (residual[check, None] >= values[:, [0, 1]]) & (residual[check, None] <= values[:, [4, 3]])
+        coverage[name] = {t: inside[types[check] == t].mean(axis=0) for t in ("A", "B", "C")}  # (95 %, 80 %)
+        if name == "on":
+            assert IntervalModel.from_dict(model.as_dict()).type_ratio.keys() == model.type_ratio.keys()
+            unseen = model.apply(np.zeros(1), np.ones(1), np.array([1]), store_type=np.array(["D"]))
+            np.testing.assert_allclose(unseen, model.apply(np.zeros(1), np.ones(1), np.array([1])))
+    for t in ("A", "B", "C"):
+        np.testing.assert_allclose(coverage["on"][t], [0.95, 0.80], atol=0.015)
+    assert coverage["off"]["A"][1] > 0.85 and coverage["off"]["C"][1] < 0.70

@@ -184,6 +184,7 @@ class ChampionForecaster:
         if self.intervals is not None:
             scale, floor = series_scale(self.history, rows, self.intervals.params)
             quantiles = self.intervals.frame(out["Weekly_Sales"].to_numpy(), scale, steps, rows["date"],
-                                             rows["is_holiday"].to_numpy(), floor, prefix=QUANTILE_PREFIX)
+                                             rows["is_holiday"].to_numpy(), floor, prefix=QUANTILE_PREFIX,
+                                             store_type=rows["store_type"].to_numpy())
             out = pd.concat([out, quantiles.set_axis(out.index)], axis=1)
         return out

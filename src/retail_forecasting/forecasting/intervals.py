@@ -18,8 +18,12 @@ champion are treated alike:
    the bucket's pooled quantiles times that group's spread relative to the other weeks'.
    The quantiles are asymmetric (each level is its own empirical quantile). Where the errors
    grow with the step they must not shrink: upper quantiles are made non-decreasing and lower
-   ones non-increasing in the step by weighted isotonic regression (``monotone``).
-3. **Apply** (:meth:`IntervalModel.apply`): ``forecast + scale * q(step, group)``, floored at
+   ones non-increasing in the step by weighted isotonic regression (``monotone``). With
+   ``by_store_type``, each store type's quantiles are those of the step and group times the
+   type's own spread relative to all rows' (per quantile, over every step: the types share the
+   calendar, so this is the one difference left; a type with under ``min_bucket_rows`` rows, or
+   one not seen in calibration, keeps the pooled quantiles).
+3. **Apply** (:meth:`IntervalModel.apply`): ``forecast + scale * q(step, group) * r(store type)``, floored at
    the lowest sales the series showed up to the cutoff (0 if it never went negative: weekly
    sales are rarely far below zero), then sorted per row, so quantiles never cross.
 4. **Score** (:func:`score_intervals`): coverage, mean width, the interval (Winkler) score and
@@ -67,6 +71,7 @@ class IntervalParams(BaseModel):
         ("11-23", "12-31"), description="weeks ending in this span (MM-DD, inclusive) calibrated apart; null: off"
     )
     min_bucket_rows: int = Field(200, ge=1, description="a group's bucket with fewer rows uses the pooled bucket")
+    by_store_type: bool = Field(True, description="each store type's spread relative to all rows' (per quantile)")
     monotone: bool = Field(True, description="interval never narrower at a later step")
     floor: Literal["history_min", "none"] = Field(
         "history_min", description="lowest value of a quantile: min(0, the series' lowest sales to the cutoff)"
@@ -211,6 +216,8 @@ class IntervalModel:
     table: np.ndarray  # (3 groups, n_buckets, n_quantiles) scaled-residual quantiles
     counts: np.ndarray  # (3 groups, n_buckets) calibration rows
     params: IntervalParams = field(default_factory=IntervalParams)
+    # per store type, the factor on each quantile of ``table`` (by_store_type); others: 1
+    type_ratio: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def levels(self) -> tuple[float, ...]:
@@ -227,26 +234,39 @@ class IntervalModel:
         step: np.ndarray,
         group: np.ndarray | None = None,
         floor: np.ndarray | None = None,
+        store_type: np.ndarray | None = None,
     ) -> np.ndarray:
-        """(n rows, n quantiles) forecasts: ``point + scale * q[group, bucket(step)]`` (group
-        from :func:`row_groups`; 0 if not given), floored at ``floor``, sorted per row
+        """(n rows, n quantiles) forecasts: ``point + scale * q[group, bucket(step)] *
+        r[store_type]`` (group from :func:`row_groups`, 0 if not given; r = 1 for a store type
+        without its own factor or if not given), floored at ``floor``, sorted per row
         (non-crossing)."""
         point = np.asarray(point, dtype=float)
         group = np.zeros(len(point), dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
-        values = point[:, None] + np.asarray(scale, dtype=float)[:, None] * self.table[group, self.bucket(step)]
+        spread = self.table[group, self.bucket(step)]
+        if store_type is not None and self.type_ratio:
+            spread = spread * self.ratios(store_type)
+        values = point[:, None] + np.asarray(scale, dtype=float)[:, None] * spread
         if floor is not None:
             values = np.maximum(values, np.asarray(floor, dtype=float)[:, None])
         return np.sort(values, axis=1)
+
+    def ratios(self, store_type) -> np.ndarray:
+        """(n rows, n quantiles) store-type factors: 1 for a type without its own."""
+        types = np.asarray(store_type).astype(str)
+        out = np.ones((len(types), len(self.quantiles)))
+        for name, ratio in self.type_ratio.items():
+            out[types == name] = ratio
+        return out
 
     def groups(self, dates, is_holiday) -> np.ndarray:
         """:func:`row_groups` with this model's parameters."""
         return row_groups(dates, is_holiday, self.params)
 
     def frame(self, point: np.ndarray, scale: np.ndarray, step: np.ndarray, dates, is_holiday, floor=None,
-              prefix: str = "q") -> pd.DataFrame:
-        """:meth:`apply` for rows of weeks ``dates`` (holiday flags ``is_holiday``) as a frame
-        with :func:`quantile_columns`."""
-        return pd.DataFrame(self.apply(point, scale, step, self.groups(dates, is_holiday), floor),
+              prefix: str = "q", store_type=None) -> pd.DataFrame:
+        """:meth:`apply` for rows of weeks ``dates`` (holiday flags ``is_holiday``, stores of
+        type ``store_type``) as a frame with :func:`quantile_columns`."""
+        return pd.DataFrame(self.apply(point, scale, step, self.groups(dates, is_holiday), floor, store_type),
                             columns=quantile_columns(self.quantiles, prefix))
 
     def as_dict(self) -> dict[str, Any]:
@@ -258,6 +278,7 @@ class IntervalModel:
             "bucket_weeks": self.bucket_weeks,
             "table": {g: self.table[i].tolist() for i, g in enumerate(groups)},
             "counts": {g: self.counts[i].astype(int).tolist() for i, g in enumerate(groups)},
+            "store_type_ratio": {t: np.asarray(r, dtype=float).tolist() for t, r in sorted(self.type_ratio.items())},
         }
 
     @classmethod
@@ -269,6 +290,7 @@ class IntervalModel:
             table=np.array([data["table"][g] for g in groups], dtype=float),
             counts=np.array([data["counts"][g] for g in groups], dtype=float),
             params=IntervalParams(**data["params"]),
+            type_ratio={t: np.asarray(r, dtype=float) for t, r in data.get("store_type_ratio", {}).items()},
         )
 
 
@@ -294,10 +316,11 @@ def calibrate(
     group: np.ndarray,
     params: IntervalParams,
     horizon: int | None = None,
+    store_type: np.ndarray | None = None,
 ) -> IntervalModel:
     """The :class:`IntervalModel` of backtest rows: ``residual = actual - forecast``, the
-    series' ``scale`` at the row's cutoff, its horizon ``step`` and calibration ``group``
-    (:func:`row_groups`)."""
+    series' ``scale`` at the row's cutoff, its horizon ``step``, calibration ``group``
+    (:func:`row_groups`) and, with ``by_store_type``, its ``store_type``."""
     z = np.asarray(residual, dtype=float) / np.asarray(scale, dtype=float)
     step = np.asarray(step, dtype=np.int64)
     group = np.asarray(group, dtype=np.int64)
@@ -332,7 +355,14 @@ def calibrate(
             for j, q in enumerate(quantiles):
                 if q != 0.5:
                     table[g, :, j] = _isotonic(table[g, :, j], counts[g] + 1e-9 * (counts[g] == 0), increasing=q > 0.5)
-    return IntervalModel(quantiles, params.step_bucket_weeks, table, counts, params)
+    type_ratio = {}
+    if params.by_store_type and store_type is not None:
+        types = np.asarray(store_type).astype(str)
+        for name in sorted(set(types)):
+            mine = types == name
+            if mine.sum() >= params.min_bucket_rows and (~mine).any():
+                type_ratio[name] = _ratio(np.quantile(z[mine], quantiles), pooled_all, quantiles)
+    return IntervalModel(quantiles, params.step_bucket_weeks, table, counts, params, type_ratio)
 
 
 def _group_ratio(z: np.ndarray, group: np.ndarray, g: int, quantiles: Sequence[float]) -> np.ndarray | None:
@@ -340,7 +370,11 @@ def _group_ratio(z: np.ndarray, group: np.ndarray, g: int, quantiles: Sequence[f
     None if either has no rows."""
     if not (group == g).any() or not (group == 0).any():
         return None
-    mine, other = np.quantile(z[group == g], quantiles), np.quantile(z[group == 0], quantiles)
+    return _ratio(np.quantile(z[group == g], quantiles), np.quantile(z[group == 0], quantiles), quantiles)
+
+
+def _ratio(mine: np.ndarray, other: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Per quantile |mine| / |other| (1 at the median and where ``other`` is 0)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(np.abs(other) > 1e-12, np.abs(mine) / np.abs(other), 1.0)
     return np.where(np.asarray(quantiles) == 0.5, 1.0, ratio)
@@ -348,20 +382,22 @@ def _group_ratio(z: np.ndarray, group: np.ndarray, g: int, quantiles: Sequence[f
 
 def calibrate_frame(frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None) -> IntervalModel:
     """:func:`calibrate` on a backtest frame with ``actual``, ``<model>``, ``scale``, ``step``,
-    ``date`` and ``is_holiday`` columns (:func:`attach_scales`)."""
+    ``date`` and ``is_holiday`` columns (:func:`attach_scales`), and ``store_type`` if any."""
     return calibrate(
         frame["actual"].to_numpy(dtype=float) - frame[model].to_numpy(dtype=float),
         frame["scale"].to_numpy(dtype=float), frame["step"].to_numpy(),
         row_groups(frame["date"], frame["is_holiday"], params), params, horizon,
+        frame["store_type"].to_numpy() if "store_type" in frame else None,
     )
 
 
 def apply_frame(interval_model: IntervalModel, frame: pd.DataFrame, model: str, prefix: str = "q") -> pd.DataFrame:
     """Quantile columns for the rows of ``frame`` (``<model>``, ``scale``, ``floor``, ``step``,
-    ``date``, ``is_holiday``), in its order and index."""
+    ``date``, ``is_holiday``, and ``store_type`` if any), in its order and index."""
     out = interval_model.frame(
         frame[model].to_numpy(dtype=float), frame["scale"].to_numpy(dtype=float), frame["step"].to_numpy(),
         frame["date"], frame["is_holiday"].to_numpy(), frame["floor"].to_numpy(dtype=float), prefix,
+        frame["store_type"].to_numpy() if "store_type" in frame else None,
     )
     out.index = frame.index
     return out

@@ -87,7 +87,7 @@ def calibrate_intervals(
     tables, summary = [], {}
     totals = _totals(frame, models)
     total_params = params.model_copy(update={"by_holiday": False, "peak_season": None, "step_bucket_weeks": horizon_weeks,
-                                             "min_bucket_rows": 1, "monotone": False})
+                                             "min_bucket_rows": 1, "monotone": False, "by_store_type": False})
     for model in models:
         fitted["models"][model] = calibrate_frame(frame, model, params, horizon_weeks).as_dict()
         fitted[TOTAL][model] = calibrate_frame(totals, model, total_params, horizon_weeks).as_dict()
