@@ -19,9 +19,15 @@ nothing is known (NaN). Forecasts are made and scored only for the rows that exi
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from retail_forecasting.forecasting.history import History
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,17 @@ MARKDOWNS = [f"markdown{i}" for i in range(1, 6)]
 DYNAMIC_COLUMNS = ["is_holiday", *MARKDOWNS, "temperature", "fuel_price", "cpi", "unemployment"]
 PANEL_COLUMNS = [*ID_COLUMNS, TIME_COLUMN, TARGET, *STATIC_COLUMNS, *DYNAMIC_COLUMNS]
 SPLITS = ("train", "validation", "test")
+
+
+class Forecaster(Protocol):
+    """Anything that forecasts: the history known at a cutoff and the rows to forecast (the
+    panel's rows after the cutoff, without their target) -> one forecast per row, in order.
+
+    Baselines, the statistical model, fitted learners and the ensemble all are Forecasters;
+    :func:`retail_forecasting.forecasting.backtest.cross_validation` calls them at each cutoff.
+    """
+
+    def __call__(self, history: History, future: pd.DataFrame, /) -> np.ndarray: ...
 
 
 class CovariateRoles(BaseModel):
