@@ -111,7 +111,8 @@ def test_monitoring_lambda_writes_checks_and_alerts_only_when_a_threshold_is_cro
     # the same function as the Kedro node: same checks for the same warehouse
     from retail_forecasting.monitoring import service
 
-    again = checks.evaluate(read_sql(engine, service.SCORED_SQL), read_sql(engine, service.SALES_SQL),
+    everything = read_sql(engine, "SELECT * FROM retailds.vw_forecast_vs_actual WHERE actual IS NOT NULL")
+    again = checks.evaluate(everything, read_sql(engine, service.SALES_SQL),
                             read_sql(engine, service.STORE_FEATURES_SQL),
                             aws.read_json("retail/08_reporting/monitoring/backtest_promise.json"), checks.MonitoringParams())
     assert sorted(map(tuple, again.alerts[["check_name", "scope"]].to_numpy())) == \

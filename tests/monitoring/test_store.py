@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from retail_forecasting import warehouse
 from retail_forecasting.errors import InputError
@@ -128,3 +128,42 @@ def test_retention_keeps_the_newest_origins_in_the_same_transaction(engine):
     with pytest.raises(ValueError, match="go together"):
         write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert,
                     retention_file=retention)
+
+
+def test_the_warehouse_score_sums_give_the_scores_of_every_stored_forecast(engine):
+    """sql/11 aggregates where the rows are; its sums make the same scores as the pandas path over
+    every row (two versions, two origins, a holiday week, bands on one version only), and sql/09 and
+    sql/10 return the newest week's forecasts and the latest forecast of each past week."""
+    from retail_forecasting.monitoring import checks
+
+    def query(name):
+        (statement,) = warehouse.split_sql((SQL / name).read_text())
+        return read_sql(engine, statement)
+
+    origin = WEEKS[0] - pd.Timedelta(weeks=1)
+    banded = forecasts(origin, WEEKS, value=90.0, version="3")
+    banded["q0_025"], banded["q0_1"], banded["q0_9"], banded["q0_975"] = 50.0, 95.0, 150.0, 300.0
+    write(engine, banded)
+    write(engine, forecasts(WEEKS[0], WEEKS[1:], value=120.0, version="3"))
+    write(engine, forecasts(origin, WEEKS, value=210.0, version="4"))
+    with engine.begin() as conn:  # week 2 a holiday for store 2
+        conn.execute(text("UPDATE retailds.fact_sales_weekly SET is_holiday = TRUE "
+                          f"WHERE store_id = 2 AND week_date = '{WEEKS[1]:%Y-%m-%d}'"))
+    promise = {"by_step": [{"step": 1, "wmae": 10.0}, {"step": 2, "wmae": 20.0}]}
+    everything = checks.normalise_scored(read_sql(engine, "SELECT * FROM retailds.vw_forecast_vs_actual "
+                                                          "WHERE actual IS NOT NULL"))
+    assert len(everything) == 2 * 8 + 4 and everything["is_holiday"].any()
+    expected = checks.score_forecasts(everything, promise, holiday_weight=5.0)
+    got = checks.scores_from_sums(query("11_monitoring_score_sums.sql"), promise, holiday_weight=5.0)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    assert set(got["segment"]) == {"overall", "week", "step", "store_type", "dept"}
+    assert got.loc[got["model_version"] == "3", "coverage_80"].notna().all()
+    assert got.loc[got["model_version"] == "4", "coverage_80"].isna().all()
+
+    week = query("09_monitoring_week_forecasts.sql")
+    assert set(week["date"]) == {WEEKS[1]} and len(week) == 3 * 4  # 3 batches cover it, 4 series each
+    assert (week.loc[(week["store"] == 1) & (week["dept"] == 2), "actual"] == 0).all()  # no row that week: 0
+    latest = query("10_monitoring_report_forecasts.sql")
+    assert not latest.duplicated(["model_version", "store", "dept", "date"]).any()
+    assert set(latest.loc[(latest["model_version"] == "3") & (latest["date"] == WEEKS[1]), "step"]) == {1}
+    assert set(latest.loc[latest["model_version"] == "4", "step"]) == {1, 2}

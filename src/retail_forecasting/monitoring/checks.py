@@ -147,40 +147,84 @@ def normalise_scored(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def score_forecasts(scored: pd.DataFrame, promise: dict[str, Any], holiday_weight: float = HOLIDAY_WEIGHT) -> pd.DataFrame:
-    """Scores of the stored forecasts whose actuals arrived (rows of ``vw_forecast_vs_actual``
-    with ``actual``), per model version and segment: ``week`` (each week, all steps), ``step``,
-    ``store_type``, ``dept`` and ``overall``; WMAE, MAE, bias, the promised WMAE of the same rows
-    (each row's step) and their ratio, and the interval coverage where quantiles exist."""
-    columns = ["model_version", "segment", "segment_value", "n", "wmae", "mae", "bias", "promised_wmae",
-               "ratio", "coverage_80", "coverage_95"]
+#: Columns of the additive score sums: one row per model version, horizon step, holiday flag
+#: and segment value (``week``: the date as YYYY-MM-DD, ``store_type``, ``dept``); the warehouse
+#: computes the same rows (:data:`retail_forecasting.monitoring.store.SCORE_SUMS_SQL`).
+SUM_COLUMNS = ["model_version", "step", "is_holiday", "segment", "segment_value", "n", "abs_err", "err",
+               "n80", "in80", "n95", "in95"]
+SEGMENTS = ("overall", "week", "step", "store_type", "dept")
+
+
+def score_sums(scored: pd.DataFrame) -> pd.DataFrame:
+    """The additive sums :func:`scores_from_sums` turns into scores, from rows of
+    ``vw_forecast_vs_actual`` with their actual: per model version, step, holiday flag and value
+    of each segment (``week``, ``store_type``, ``dept``), the row count, the sums of absolute
+    and signed errors, and how many rows have a band and how many actuals fall inside it."""
     if scored.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=SUM_COLUMNS)
     frame = scored.assign(
-        _err=scored["forecast"] - scored["actual"],
-        _w=holiday_weights(scored["is_holiday"].fillna(False).astype(bool), holiday_weight),
-        _promised=promised_wmae(promise, scored["step"]),
+        is_holiday=scored["is_holiday"].fillna(False).astype(bool),
         week=scored["date"].dt.strftime("%Y-%m-%d"),
-        overall="all",
+        _err=scored["forecast"] - scored["actual"],
+        _n80=scored["q0_1"].notna(), _n95=scored["q0_025"].notna(),
+        _in80=(scored["actual"] >= scored["q0_1"]) & (scored["actual"] <= scored["q0_9"]),
+        _in95=(scored["actual"] >= scored["q0_025"]) & (scored["actual"] <= scored["q0_975"]),
     )
     frame["_abs"] = frame["_err"].abs()
-    frame["_wabs"] = frame["_w"] * frame["_abs"]
-    frame["_wprom"] = frame["_w"] * frame["_promised"]
-    frame["_in80"] = ((frame["actual"] >= frame["q0_1"]) & (frame["actual"] <= frame["q0_9"])).where(frame["q0_1"].notna())
-    frame["_in95"] = ((frame["actual"] >= frame["q0_025"]) & (frame["actual"] <= frame["q0_975"])).where(frame["q0_025"].notna())
     parts = []
-    for segment in ("overall", "week", "step", "store_type", "dept"):
-        g = frame.groupby(["model_version", segment], observed=True)
-        agg = g.agg(n=("_err", "size"), w=("_w", "sum"), wabs=("_wabs", "sum"), wprom=("_wprom", "sum"),
-                    abs=("_abs", "sum"), bias=("_err", "mean"),
-                    coverage_80=("_in80", "mean"), coverage_95=("_in95", "mean")).reset_index()
-        parts.append(pd.DataFrame({
-            "model_version": agg["model_version"], "segment": segment, "segment_value": agg[segment].astype(str),
-            "n": agg["n"], "wmae": agg["wabs"] / agg["w"], "mae": agg["abs"] / agg["n"], "bias": agg["bias"],
-            "promised_wmae": agg["wprom"] / agg["w"], "ratio": agg["wabs"] / agg["wprom"],
-            "coverage_80": agg["coverage_80"], "coverage_95": agg["coverage_95"],
-        }))
-    return pd.concat(parts, ignore_index=True)[columns]
+    for segment in ("week", "store_type", "dept"):
+        keys = ["model_version", "step", "is_holiday", segment]
+        agg = frame.groupby(keys, observed=True).agg(
+            n=("_err", "size"), abs_err=("_abs", "sum"), err=("_err", "sum"), n80=("_n80", "sum"),
+            in80=("_in80", "sum"), n95=("_n95", "sum"), in95=("_in95", "sum")).reset_index()
+        parts.append(agg.assign(segment=segment, segment_value=agg[segment].astype(str)))
+    return pd.concat(parts, ignore_index=True)[SUM_COLUMNS]
+
+
+def scores_from_sums(sums: pd.DataFrame, promise: dict[str, Any], holiday_weight: float = HOLIDAY_WEIGHT) -> pd.DataFrame:
+    """Scores per model version and segment (``overall``, ``week``, ``step``, ``store_type``,
+    ``dept``) from :func:`score_sums` rows (or the warehouse's, same columns): WMAE, MAE, bias, the
+    promised WMAE of the same rows (each row's step) and their ratio, and the band coverage where
+    quantiles exist. Sums are additive, so a week's rows are scored once whatever their number."""
+    columns = ["model_version", "segment", "segment_value", "n", "wmae", "mae", "bias", "promised_wmae",
+               "ratio", "coverage_80", "coverage_95"]
+    sums = sums.dropna(subset=["segment_value"])
+    if sums.empty:
+        return pd.DataFrame(columns=columns)
+    numbers = ["n", "abs_err", "err", "n80", "in80", "n95", "in95"]
+    frame = sums.assign(model_version=sums["model_version"].astype(str), step=sums["step"].astype("int64"),
+                        **{c: pd.to_numeric(sums[c]).astype(float) for c in numbers})
+    weight = np.where(frame["is_holiday"].fillna(False).astype(bool), holiday_weight, 1.0)
+    frame["w"] = frame["n"] * weight
+    frame["wabs"] = frame["abs_err"] * weight
+    frame["wprom"] = frame["w"] * promised_wmae(promise, frame["step"])
+    week = frame[frame["segment"] == "week"]
+    views = {"overall": week.assign(segment_value="all"), "week": week,
+             "step": week.assign(segment_value=week["step"].astype(str)),
+             "store_type": frame[frame["segment"] == "store_type"], "dept": frame[frame["segment"] == "dept"]}
+    parts = []
+    for segment in SEGMENTS:
+        agg = views[segment].groupby(["model_version", "segment_value"])[
+            ["n", "w", "wabs", "wprom", "abs_err", "err", "n80", "in80", "n95", "in95"]].sum().reset_index()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts.append(pd.DataFrame({
+                "model_version": agg["model_version"], "segment": segment, "segment_value": agg["segment_value"],
+                "n": agg["n"].astype("int64"), "wmae": agg["wabs"] / agg["w"], "mae": agg["abs_err"] / agg["n"],
+                "bias": agg["err"] / agg["n"], "promised_wmae": agg["wprom"] / agg["w"], "ratio": agg["wabs"] / agg["wprom"],
+                "coverage_80": (agg["in80"] / agg["n80"]).where(agg["n80"] > 0),
+                "coverage_95": (agg["in95"] / agg["n95"]).where(agg["n95"] > 0),
+            }))
+    out = pd.concat(parts, ignore_index=True)[columns]
+    # numeric order of steps (and dates, departments) within a segment, as a groupby gave
+    order = out["segment_value"].map(lambda v: (0, float(v), "") if v.replace(".", "", 1).isdigit() else (1, 0.0, v))
+    out = out.assign(_s=out["segment"].map({s: i for i, s in enumerate(SEGMENTS)}), _o=order)
+    return out.sort_values(["model_version", "_s", "_o"], kind="stable").drop(columns=["_s", "_o"]).reset_index(drop=True)
+
+
+def score_forecasts(scored: pd.DataFrame, promise: dict[str, Any], holiday_weight: float = HOLIDAY_WEIGHT) -> pd.DataFrame:
+    """Scores of the stored forecasts whose actuals arrived (rows of ``vw_forecast_vs_actual``
+    with ``actual``): :func:`scores_from_sums` of :func:`score_sums`."""
+    return scores_from_sums(score_sums(scored), promise, holiday_weight)
 
 
 # ------------------------------------------------------------------------------ checks
@@ -360,7 +404,8 @@ class MonitoringResult:
 
 
 def monitored_version(forecasts: pd.DataFrame) -> str | None:
-    """The model version whose forecasts are monitored: the one of the newest origin."""
+    """The model version whose forecasts are monitored: the one of the newest origin (of the
+    newest week's forecasts: the forecast made the week before)."""
     if forecasts.empty:
         return None
     newest = forecasts.sort_values(["origin", "created_at"]).iloc[-1]
@@ -368,12 +413,17 @@ def monitored_version(forecasts: pd.DataFrame) -> str | None:
 
 
 def evaluate(scored: pd.DataFrame, sales: pd.DataFrame, store_features: pd.DataFrame, promise: dict[str, Any],
-             params: MonitoringParams, now: pd.Timestamp | None = None) -> MonitoringResult:
+             params: MonitoringParams, now: pd.Timestamp | None = None,
+             sums: pd.DataFrame | None = None) -> MonitoringResult:
     """Every check of one monitoring run, for the newest week of actuals in ``sales``.
 
-    ``scored``: rows of ``vw_forecast_vs_actual`` whose actual arrived; ``sales``: the analytics
-    view (store, dept, date, weekly_sales, ...); ``store_features``: ``store_features_weekly``
-    (store, date, covariates, markdowns); ``promise``: :func:`backtest_promise`.
+    ``scored``: rows of ``vw_forecast_vs_actual`` whose actual arrived: at least every stored
+    forecast of the newest week (``sql/09_monitoring_week_forecasts.sql``: what the checks read),
+    all of them when ``sums`` is not given; ``sums``: the score sums of every stored forecast
+    with its actual (``sql/11_monitoring_score_sums.sql``, or :func:`score_sums`), from which the
+    scores are made; ``sales``: the analytics view (store, dept, date, weekly_sales, ...);
+    ``store_features``: ``store_features_weekly`` (store, date, covariates, markdowns);
+    ``promise``: :func:`backtest_promise`.
     """
     sales = sales.assign(date=pd.to_datetime(sales["date"]).astype("datetime64[ns]"))
     store_features = store_features.assign(date=pd.to_datetime(store_features["date"]).astype("datetime64[ns]"))
@@ -394,14 +444,14 @@ def evaluate(scored: pd.DataFrame, sales: pd.DataFrame, store_features: pd.DataF
     _drift_checks(checks, sales, store_features, params, week)
     checked_at = (pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)).floor("s")
     frame = pd.DataFrame(checks.rows).assign(model_version=version, as_of_week=week, checked_at=checked_at)
-    scores = score_forecasts(scored, promise, params.holiday_weight)
+    scores = scores_from_sums(score_sums(scored) if sums is None else sums, promise, params.holiday_weight)
     alerts = frame[frame["status"] == ALERT]
     overall = scores[(scores["segment"] == "overall") & (scores["model_version"] == version)]
     summary = {
         "as_of_week": f"{week:%Y-%m-%d}", "model_version": version, "promise_model": promise.get("model"),
         "status": ALERT if len(alerts) else OK, "checks": int(len(frame)), "alerts": int(len(alerts)),
         "alert_checks": [f"{r.check_name}[{r.scope}]" for r in alerts.itertuples()],
-        "forecasts_scored": int(len(mine)),
+        "forecasts_scored": int(overall["n"].iloc[0]) if len(overall) else 0,
         "overall": overall.drop(columns=["model_version", "segment", "segment_value"]).iloc[0].to_dict() if len(overall) else None,
         "checked_at": f"{checked_at:%Y-%m-%dT%H:%M:%S}",
     }

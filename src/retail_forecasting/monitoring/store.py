@@ -144,8 +144,9 @@ def read_sql(engine: Engine, sql: str, params: dict[str, Any] | None = None) -> 
 
 
 class WarehouseQueryDataset(AbstractDataset[None, pd.DataFrame]):
-    """Read-only: the rows of ``sql`` on the warehouse (:func:`read_sql`), like kedro-datasets'
-    ``pandas.SQLQueryDataset`` but columnar on DuckDB and with the warehouse's readable lock error.
+    """Read-only: the rows of ``sql`` (or of the one query in ``sql_file``) on the warehouse
+    (:func:`read_sql`), like kedro-datasets' ``pandas.SQLQueryDataset`` but columnar on DuckDB
+    and with the warehouse's readable lock error.
 
     Example catalog entry::
 
@@ -155,21 +156,34 @@ class WarehouseQueryDataset(AbstractDataset[None, pd.DataFrame]):
           sql: SELECT * FROM retailds.vw_sales_analytics
     """
 
-    def __init__(self, *, credentials: dict[str, Any], sql: str, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(self, *, credentials: dict[str, Any], sql: str | None = None, sql_file: str | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
         if not credentials or "con" not in credentials:
             raise DatasetError("WarehouseQueryDataset needs credentials with a 'con' SQLAlchemy URL")
+        if (sql is None) == (sql_file is None):
+            raise DatasetError("WarehouseQueryDataset takes one of sql (the query) or sql_file (a file holding it)")
         self._con = credentials["con"]
         self._engine_args = {k: v for k, v in credentials.items() if k != "con"}
         self._sql = sql
+        self._sql_file = sql_file
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"dialect": self._con.split(":", 1)[0], "sql": self._sql}
+        return {"dialect": self._con.split(":", 1)[0], "sql": self._sql, "sql_file": self._sql_file}
+
+    def _query(self) -> str:
+        if self._sql is not None:
+            return self._sql
+        statements = warehouse.split_sql(Path(self._sql_file).read_text(encoding="utf-8"))
+        if len(statements) != 1:
+            raise DatasetError(f"{self._sql_file} must hold exactly one query, not {len(statements)}")
+        return statements[0]
 
     def load(self) -> pd.DataFrame:
+        query = self._query()
         engine = create_engine(self._con, **self._engine_args)
         try:
-            return read_sql(engine, self._sql)
+            return read_sql(engine, query)
         except Exception as exc:
             warehouse.raise_if_locked(exc)
             raise

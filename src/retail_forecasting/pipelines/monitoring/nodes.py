@@ -27,12 +27,15 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame.assign(**{c: pd.to_datetime(frame[c]).astype("datetime64[ns]") for c in columns if c in frame})
 
 
-def monitor(scored: pd.DataFrame, sales: pd.DataFrame, store_features: pd.DataFrame, promise: dict[str, Any],
-            forecast_summary: dict[str, Any], params: MonitoringParams):
-    """Every check of the newest week; the checks for the warehouse and as CSV, the scores, the
-    summary, MLflow metrics and the alerts file. Alerts make ``kedro run`` exit with code 3."""
-    result = checks.evaluate(scored, _dates(sales, "date"),
-                             _dates(store_features, "date"), promise, params)
+def monitor(week_forecasts: pd.DataFrame, score_sums: pd.DataFrame, sales: pd.DataFrame,
+            store_features: pd.DataFrame, promise: dict[str, Any], forecast_summary: dict[str, Any],
+            params: MonitoringParams):
+    """Every check of the newest week (``week_forecasts``: its stored forecasts) and the scores
+    of every stored forecast with its actual (``score_sums``, aggregated in the warehouse); the
+    checks for the warehouse and as CSV, the scores, the summary, MLflow metrics and the alerts
+    file. Alerts make ``kedro run`` exit with code 3."""
+    result = checks.evaluate(week_forecasts, _dates(sales, "date"),
+                             _dates(store_features, "date"), promise, params, sums=score_sums)
     payload = checks.alerts_payload(result)
     alerts.signal(payload)
     step = int(result.summary["as_of_week"].replace("-", ""))
@@ -59,7 +62,9 @@ def plot_monitoring(scores: pd.DataFrame, checks_frame: pd.DataFrame, summary: d
 def write_planner_report(sales: pd.DataFrame, latest: pd.DataFrame, scored: pd.DataFrame, scores: pd.DataFrame,
                          checks_frame: pd.DataFrame, summary: dict[str, Any], promise: dict[str, Any],
                          params: MonitoringParams) -> str:
-    """The self-contained HTML planner's report of this run."""
+    """The self-contained HTML planner's report of this run. ``scored``: past forecasts with their
+    actuals, of which the report shows the latest made before each week (``mon_report_forecasts``
+    holds only those)."""
     figures = report.planner_figures(_dates(sales, "date"), checks.normalise_scored(latest),
                                      checks.normalise_scored(scored), summary, params)
     figures["rolling_accuracy"], figures["store_deviation"] = plot_monitoring(scores, checks_frame, summary, promise, params)

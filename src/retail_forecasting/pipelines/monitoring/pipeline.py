@@ -23,8 +23,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.monitor,
-                ["mon_scored_forecasts", "fc_recent_sales", "fc_store_features", "mon_backtest_promise",
-                 "fc_forecast_summary", "params:monitoring"],
+                ["mon_week_forecasts", "mon_score_sums", "fc_recent_sales", "fc_store_features",
+                 "mon_backtest_promise", "fc_forecast_summary", "params:monitoring"],
                 ["mon_checks_table", "mon_checks", "mon_scores", "mon_summary", "mon_mlflow_metrics", "mon_alerts"],
                 name="monitor",
             ),
@@ -36,7 +36,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.write_planner_report,
-                ["fc_recent_sales", "fc_forecast_table", "mon_scored_forecasts", "mon_scores", "mon_checks",
+                ["fc_recent_sales", "fc_forecast_table", "mon_report_forecasts", "mon_scores", "mon_checks",
                  "mon_summary", "mon_backtest_promise", "params:monitoring"],
                 "mon_planner_report",
                 name="write_planner_report",
