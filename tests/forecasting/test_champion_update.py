@@ -89,3 +89,23 @@ def test_update_applies_corrections_and_adds_new_stores(synthetic_panel, split):
         model.update(late.drop(columns="weekly_sales"))
     with pytest.raises(ValueError, match="weekly grid"):
         model.update(late.head(1).assign(date=late["date"].iloc[0] + pd.Timedelta(days=1)))
+
+
+def test_an_interval_model_pickled_before_store_type_factors_still_forecasts():
+    """A champion registered before ``IntervalModel.type_ratio`` existed (3d9e8df) unpickles
+    without it; the weekly re-forecast of such a registered model must keep working, with the
+    intervals it was calibrated with (no store-type factors)."""
+    import pickle
+
+    from retail_forecasting.forecasting.intervals import IntervalParams, calibrate
+
+    rng = np.random.default_rng(0)
+    steps = rng.integers(1, 14, 2000)
+    model = calibrate(rng.normal(0, 1, 2000), np.ones(2000), steps, np.zeros(2000, bool),
+                      IntervalParams(min_bucket_rows=10), 13)
+    point, scale, step = np.full(3, 100.0), np.ones(3), np.array([1, 5, 13])
+    expected = model.apply(point, scale, step)  # no store-type factors
+    del model.__dict__["type_ratio"]  # the state of an object pickled before the field existed
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.type_ratio == {}
+    np.testing.assert_allclose(restored.apply(point, scale, step, store_type=np.array(["A", "B", "C"])), expected)

@@ -219,6 +219,11 @@ class IntervalModel:
     # per store type, the factor on each quantile of ``table`` (by_store_type); others: 1
     type_ratio: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def __setstate__(self, state: dict) -> None:
+        # models registered before by_store_type (3d9e8df) were pickled without type_ratio:
+        # they keep forecasting, with no store-type factors (what they were calibrated with)
+        self.__dict__.update({"type_ratio": {}, **state})
+
     @property
     def levels(self) -> tuple[float, ...]:
         return self.params.levels
