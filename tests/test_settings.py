@@ -12,18 +12,32 @@ from retail_forecasting.warehouse.credentials import postgres_credentials_from_e
 
 
 def test_db_variables_build_the_postgres_url():
-    env = {"DB_HOST": "db.example", "DB_PORT": "6543", "DB_NAME": "retailds",
-           "DB_USER": "etl", "DB_PASSWORD": "p@ss:word"}
+    env = {
+        "DB_HOST": "db.example",
+        "DB_PORT": "6543",
+        "DB_NAME": "retailds",
+        "DB_USER": "etl",
+        "DB_PASSWORD": "p@ss:word",
+    }
     url = make_url(postgres_credentials_from_env(env)["con"])
     assert (url.drivername, url.host, url.port, url.database) == (
-        "postgresql+psycopg2", "db.example", 6543, "retailds")
+        "postgresql+psycopg2",
+        "db.example",
+        6543,
+        "retailds",
+    )
     assert (url.username, url.password) == ("etl", "p@ss:word")  # special characters escaped
 
 
 def test_unset_db_variables_take_local_defaults():
     url = make_url(postgres_credentials_from_env({})["con"])
     assert (url.host, url.port, url.database, url.username, url.password) == (
-        "127.0.0.1", 5432, "retailds", "postgres", None)
+        "127.0.0.1",
+        5432,
+        "retailds",
+        "postgres",
+        None,
+    )
 
 
 def test_bad_port_is_a_clear_error():
@@ -67,10 +81,16 @@ def test_warehouse_credentials_come_from_the_resolver_unless_an_environment_defi
     monkeypatch.setenv("DB_HOST", "from-env")
 
     def credentials() -> dict:
-        return OmegaConfigLoader(str(conf), env="local", base_env="base", default_run_env="base",
-                                 custom_resolvers=CUSTOM_RESOLVERS)["credentials"]
+        return OmegaConfigLoader(
+            str(conf),
+            env="local",
+            base_env="base",
+            default_run_env="base",
+            custom_resolvers=CUSTOM_RESOLVERS,
+        )["credentials"]
 
     assert make_url(credentials()["warehouse_db"]["con"]).host == "from-env"
     (conf / "local/credentials.yml").write_text(
-        "warehouse_db:\n  con: postgresql+psycopg2://u:p@from-file:5432/retailds\n")
+        "warehouse_db:\n  con: postgresql+psycopg2://u:p@from-file:5432/retailds\n"
+    )
     assert make_url(credentials()["warehouse_db"]["con"]).host == "from-file"

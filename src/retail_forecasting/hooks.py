@@ -31,7 +31,10 @@ ALIAS = "challenger"
 #: ``to_mlflow_metrics({"test": scores})``): where the previous challenger's scores are read
 PREVIOUS_METRIC = "test.champion.{metric}"
 TAG_STATUS, TAG_REASONS, TAG_NOTES, TAG_PREVIOUS = (
-    "quality_gate", "quality_gate_reasons", "quality_gate_notes", "quality_gate_previous_challenger"
+    "quality_gate",
+    "quality_gate_reasons",
+    "quality_gate_notes",
+    "quality_gate_previous_challenger",
 )
 _TAG_LIMIT = 5000
 
@@ -96,9 +99,13 @@ class ChallengerAliasHook:
                 logger.warning("Could not tag the failed run in MLflow: %s", exc)
             logger.warning(
                 "%s version %s was registered but the run failed: the alias '%s' did not move. "
-                "To make it the challenger anyway: python -m retail_forecasting.model_registry promote "
-                "--version %s --alias %s", self._registered.name, self._registered.version, ALIAS,
-                self._registered.version, ALIAS,
+                "To make it the challenger anyway: python -m retail_forecasting.model_registry "
+                "promote --version %s --alias %s",
+                self._registered.name,
+                self._registered.version,
+                ALIAS,
+                self._registered.version,
+                ALIAS,
             )
 
     @hook_impl
@@ -113,12 +120,19 @@ class ChallengerAliasHook:
         version = getattr(info, "registered_model_version", None)
         name = self._model_name
         if version is None or name is None:
-            logger.warning("%s was not registered (tracking off?): no challenger alias set", dataset_name)
+            logger.warning(
+                "%s was not registered (tracking off?): no challenger alias set", dataset_name
+            )
             return
         self._run_id = info.run_id
         self._registered = _Registered(name=name, version=str(version), run_id=info.run_id)
-        logger.info("Registered %s version %s; the quality gate decides on the alias '%s' when "
-                    "the run ends", name, version, ALIAS)
+        logger.info(
+            "Registered %s version %s; the quality gate decides on the alias '%s' when "
+            "the run ends",
+            name,
+            version,
+            ALIAS,
+        )
 
     # ------------------------------------------------------------------ the gate
 
@@ -159,21 +173,30 @@ class ChallengerAliasHook:
         config = self._gate_config()
         previous_version, previous = self._previous_challenger(client, config)
         if self._metrics is None:
-            missing = (f"{METRICS_DATASET} (metrics.json) was not produced by this run: "
-                       "nothing to judge the model on")
+            missing = (
+                f"{METRICS_DATASET} (metrics.json) was not produced by this run: "
+                "nothing to judge the model on"
+            )
             decision = GateDecision(passed=False, reasons=(missing,))
         else:
             decision = check_registration(self._metrics, previous, config)
         self._record(decision, previous_version)
-        stays = (f"stays on version {previous_version}" if previous_version
-                 else "stays unset (no version had it)")
+        stays = (
+            f"stays on version {previous_version}"
+            if previous_version
+            else "stays unset (no version had it)"
+        )
         if decision.passed:
             client.set_registered_model_alias(registered.name, ALIAS, registered.version)
             logger.info(
                 "Quality gate passed: %s@%s -> version %s (was %s)%s. Promote with: "
                 "python -m retail_forecasting.model_registry promote --version %s",
-                registered.name, ALIAS, registered.version, previous_version or "unset",
-                "".join(f"; {note}" for note in decision.notes), registered.version,
+                registered.name,
+                ALIAS,
+                registered.version,
+                previous_version or "unset",
+                "".join(f"; {note}" for note in decision.notes),
+                registered.version,
             )
             return
         logger.warning(
@@ -182,9 +205,14 @@ class ChallengerAliasHook:
             "conf/base/parameters_evaluation.yml. Check the input data and metrics.json; to make "
             "this version the challenger on purpose: python -m retail_forecasting.model_registry "
             "promote --version %s --alias %s (add --tracking-uri URI for a remote registry).",
-            registered.name, registered.version, registered.run_id, ALIAS, stays,
+            registered.name,
+            registered.version,
+            registered.run_id,
+            ALIAS,
+            stays,
             "\n".join(f"  - {reason}" for reason in decision.reasons),
-            registered.version, ALIAS,
+            registered.version,
+            ALIAS,
         )
 
     def _record(self, decision: GateDecision, previous_version: str | None) -> None:
@@ -202,7 +230,9 @@ class ChallengerAliasHook:
             tags[TAG_NOTES] = "; ".join(decision.notes)
         for key, value in tags.items():
             client.set_tag(registered.run_id, key, value[:_TAG_LIMIT])
-        client.set_model_version_tag(registered.name, registered.version, TAG_STATUS, decision.status)
+        client.set_model_version_tag(
+            registered.name, registered.version, TAG_STATUS, decision.status
+        )
 
     def _close_leftover_run(self) -> None:
         """Pop this run off MLflow's active-run stack only once kedro-mlflow has ended it
@@ -252,7 +282,9 @@ class FlatParamsHook:
             return
         flat: dict[str, Any] = {}
         for name, value in inputs.items():
-            if name.startswith("params:") and not isinstance(value, (dict, list, str, int, float, bool)):
+            if name.startswith("params:") and not isinstance(
+                value, (dict, list, str, int, float, bool)
+            ):
                 flat.update(flatten_params(name.removeprefix("params:"), value))
         if flat:
             mlflow.log_params({k: str(v)[:6000] for k, v in flat.items()})

@@ -5,8 +5,8 @@ pyfunc model registered under :data:`REGISTERED_MODEL`; the alias ``challenger``
 version only if the run's champion passes the quality gate
 (:class:`retail_forecasting.hooks.ChallengerAliasHook`). After review, promote it:
 
-    python -m retail_forecasting.model_registry promote --version N     # alias champion -> version N
-    python -m retail_forecasting.model_registry list                    # versions and aliases
+    python -m retail_forecasting.model_registry promote --version N  # alias champion -> version N
+    python -m retail_forecasting.model_registry list                 # versions and aliases
 
 The model takes raw-shaped rows (Kaggle ``test.csv``: Store, Dept, Date, IsHoliday, optionally
 MarkDown1..5) for weeks 1..horizon after the last week of the data it was built from, and
@@ -18,7 +18,8 @@ levels are ``intervals.levels``; a model registered before has no quantile colum
     forecasts = model.predict(pd.read_csv("test.csv"))
 
 Three "registries", three things: :mod:`retail_forecasting.pipeline_registry` is Kedro's
-registry of *pipelines* (``kedro registry list``); :data:`retail_forecasting.forecasting.learners.REGISTRY`
+registry of *pipelines* (``kedro registry list``);
+:data:`retail_forecasting.forecasting.learners.REGISTRY`
 is the engine's table of *learners* (name -> fit/predict functions); this module is about the
 MLflow *model* registry (registered versions of the champion and their aliases).
 (``retail_forecasting.registry`` is this module's old name, kept for models pickled under it.)
@@ -60,9 +61,14 @@ def input_example(forecaster: ChampionForecaster, n_series: int = 3) -> pd.DataF
     week = forecaster.forecast_weeks()[0]
     series = forecaster.known_series().head(n_series)
     holiday = week.date() in holiday_fridays(week.year).values()
-    return pd.DataFrame({"Store": series["store"].astype("int64").to_numpy(),
-                         "Dept": series["dept"].astype("int64").to_numpy(),
-                         "Date": week.strftime("%Y-%m-%d"), "IsHoliday": holiday})
+    return pd.DataFrame(
+        {
+            "Store": series["store"].astype("int64").to_numpy(),
+            "Dept": series["dept"].astype("int64").to_numpy(),
+            "Date": week.strftime("%Y-%m-%d"),
+            "IsHoliday": holiday,
+        }
+    )
 
 
 def signature_and_example(model: ChampionPyfunc) -> tuple[Any, pd.DataFrame]:
@@ -72,9 +78,15 @@ def signature_and_example(model: ChampionPyfunc) -> tuple[Any, pd.DataFrame]:
     from mlflow.types.schema import ColSpec, Schema
 
     example = input_example(model.forecaster)
-    inputs = Schema([ColSpec("long", "Store"), ColSpec("long", "Dept"), ColSpec("string", "Date"),
-                     ColSpec("boolean", "IsHoliday"),
-                     *[ColSpec("double", f"MarkDown{i}", required=False) for i in range(1, 6)]])
+    inputs = Schema(
+        [
+            ColSpec("long", "Store"),
+            ColSpec("long", "Dept"),
+            ColSpec("string", "Date"),
+            ColSpec("boolean", "IsHoliday"),
+            *[ColSpec("double", f"MarkDown{i}", required=False) for i in range(1, 6)],
+        ]
+    )
     signature = infer_signature(example, model.predict(None, example))
     signature.inputs = inputs
     return signature, example
@@ -121,13 +133,16 @@ def check_alias(alias: str | None, name: str = REGISTERED_MODEL) -> str | None:
             raise
         model = None
     versions = (
-        sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'")) if model else []
+        sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
+        if model
+        else []
     )
     if not versions:
         raise RegisteredModelNotFound(
             f"No model is registered as {name} in the MLflow registry {mlflow.get_registry_uri()}: "
             f"run `kedro run` first (its evaluation pipeline registers the champion), then promote "
-            f"a reviewed version with `python -m retail_forecasting.model_registry promote --version N` "
+            "a reviewed version with `python -m retail_forecasting.model_registry promote "
+            f"--version N` "
             f"or run inference with `--params model_alias=challenger`."
         )
     if alias is None:
@@ -179,8 +194,13 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(str(exc)) from None
         client = mlflow.MlflowClient()
         aliases = _aliases_by_version(client, REGISTERED_MODEL)
-        for v in sorted(client.search_model_versions(f"name='{REGISTERED_MODEL}'"), key=lambda v: int(v.version)):
-            print(f"version {v.version}  aliases {sorted(aliases.get(str(v.version), []))}  run {v.run_id}")
+        for v in sorted(
+            client.search_model_versions(f"name='{REGISTERED_MODEL}'"), key=lambda v: int(v.version)
+        ):
+            print(
+                f"version {v.version}  aliases {sorted(aliases.get(str(v.version), []))}  "
+                f"run {v.run_id}"
+            )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Not to be confused with the engine's table of learners
 (:data:`retail_forecasting.forecasting.learners.REGISTRY`) or the MLflow *model* registry
 commands (:mod:`retail_forecasting.model_registry`).
 """
+
 from __future__ import annotations
 
 from kedro.framework.project import find_pipelines
@@ -23,5 +24,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     """
     pipelines = find_pipelines(raise_errors=True)
     # (Kedro may load only the requested pipelines: an on-demand run then has an empty default)
-    pipelines["__default__"] = sum((p for name, p in pipelines.items() if name not in ON_DEMAND), Pipeline([]))
+    pipelines["__default__"] = sum(
+        (p for name, p in pipelines.items() if name not in ON_DEMAND), Pipeline([])
+    )
     return pipelines

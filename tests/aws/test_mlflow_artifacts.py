@@ -23,7 +23,8 @@ def tracking_db(tmp_path_factory):
 def tracking(aws, tracking_db):
     mlflow.set_tracking_uri(f"sqlite:///{tracking_db}")
     experiment = mlflow.create_experiment(
-        f"artifacts-{aws.bucket}", artifact_location=f"s3://{aws.bucket}/mlflow")
+        f"artifacts-{aws.bucket}", artifact_location=f"s3://{aws.bucket}/mlflow"
+    )
     yield experiment
     while mlflow.active_run():
         mlflow.end_run()
@@ -32,7 +33,8 @@ def tracking(aws, tracking_db):
 def artifact(filepath: str, run_id: str | None = None):
     return MlflowArtifactDataset(
         dataset={"type": "json.JSONDataset", "filepath": filepath},
-        artifact_path="reports", run_id=run_id,
+        artifact_path="reports",
+        run_id=run_id,
     )
 
 
@@ -93,7 +95,8 @@ def test_artifact_of_a_given_run_is_fetched_to_s3(aws, tracking, tmp_path):
     with mlflow.start_run(experiment_id=tracking) as run:
         mlflow.log_artifact(str(source), "reports")
     dataset = MlflowRemoteArtifactDataset(
-        artifact(f"s3://{aws.bucket}/retail/old.json", run_id=run.info.run_id))
+        artifact(f"s3://{aws.bucket}/retail/old.json", run_id=run.info.run_id)
+    )
     assert dataset.load() == {"from": "mlflow"}
     assert aws.read_json("retail/old.json") == {"from": "mlflow"}
 
@@ -103,8 +106,10 @@ def test_datasets_from_factory_patterns_get_the_type_too(aws, tmp_path):
         "{model}.rpt_tuning": {
             "type": "retail_forecasting.aws.mlflow_artifacts.MlflowRemoteArtifactDataset",
             "artifact_path": "tuning/{model}",
-            "dataset": {"type": "json.JSONDataset",
-                        "filepath": f"s3://{aws.bucket}/retail/{{model}}/tuning.json"},
+            "dataset": {
+                "type": "json.JSONDataset",
+                "filepath": f"s3://{aws.bucket}/retail/{{model}}/tuning.json",
+            },
         },
     }
     catalog = DataCatalog.from_config(config)
@@ -123,10 +128,15 @@ def test_the_environment_picks_the_artifact_type_through_globals(monkeypatch):
     conf = str(find_project_root(Path(__file__).parent) / "conf")
     types = {}
     for env in ("base", "sagemaker"):
-        catalog = OmegaConfigLoader(conf, env=env, base_env="base", default_run_env="base",
-                                    custom_resolvers=CUSTOM_RESOLVERS)["catalog"]
-        types[env] = {catalog[name]["type"] for name in ("rpt_metrics", "{model}.mdl_tuning")
-}
+        catalog = OmegaConfigLoader(
+            conf,
+            env=env,
+            base_env="base",
+            default_run_env="base",
+            custom_resolvers=CUSTOM_RESOLVERS,
+        )["catalog"]
+        types[env] = {catalog[name]["type"] for name in ("rpt_metrics", "{model}.mdl_tuning")}
     assert types["base"] == {"kedro_mlflow.io.artifacts.MlflowArtifactDataset"}
     assert types["sagemaker"] == {
-        "retail_forecasting.aws.mlflow_artifacts.MlflowRemoteArtifactDataset"}
+        "retail_forecasting.aws.mlflow_artifacts.MlflowRemoteArtifactDataset"
+    }

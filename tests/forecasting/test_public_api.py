@@ -17,7 +17,11 @@ def test_every_public_name_resolves():
 
 
 def test_the_contract_alone_imports_no_learner_library():
-    code = ("import sys; import retail_forecasting.forecasting.contract; "
-            "print(any(m in sys.modules for m in ('lightgbm', 'catboost', 'xgboost')))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = (
+        "import sys; import retail_forecasting.forecasting.contract; "
+        "print(any(m in sys.modules for m in ('lightgbm', 'catboost', 'xgboost')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"

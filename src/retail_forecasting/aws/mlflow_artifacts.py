@@ -72,8 +72,11 @@ class MlflowRemoteArtifactDataset(AbstractDataset):
             from kedro_mlflow.io.artifacts import MlflowArtifactDataset
 
             wrapped = MlflowArtifactDataset(
-                dataset=dataset, run_id=run_id, artifact_path=artifact_path,
-                credentials=credentials, metadata=metadata,
+                dataset=dataset,
+                run_id=run_id,
+                artifact_path=artifact_path,
+                credentials=credentials,
+                metadata=metadata,
             )
         self._wrapped = wrapped
         self._remote = is_remote_mlflow_artifact(wrapped)
@@ -147,9 +150,7 @@ class MlflowRemoteArtifactDataset(AbstractDataset):
         if dataset.run_id:  # fetch the artifact of that run and put it where the catalog says
             remote = self._remote_path(versioned_load=True)
             name = PurePosixPath(remote).name
-            artifact = (
-                f"{dataset.artifact_path}/{name}" if dataset.artifact_path else name
-            )
+            artifact = f"{dataset.artifact_path}/{name}" if dataset.artifact_path else name
             with tempfile.TemporaryDirectory(prefix="mlflow-artifact-") as tmp:
                 local = mlflow.artifacts.download_artifacts(
                     run_id=dataset.run_id, artifact_path=artifact, dst_path=tmp

@@ -2,7 +2,8 @@
 
 :func:`retail_forecasting.warehouse.credentials.warehouse_credentials` decides where the
 credentials come from and calls this module when ``RDS_SECRET_NAME`` is set. The original
-project (the PostgreSQL ETL this one re-implements, see ``docs/architecture.md``) read the RDS connection either from ``DB_*`` variables or from a Secrets
+project (the PostgreSQL ETL this one re-implements, see ``docs/architecture.md``) read the RDS
+connection either from ``DB_*`` variables or from a Secrets
 Manager secret; so does this one. The secret is a JSON object. Both the format RDS writes for a
 managed secret (``username``, ``password`` and, for secrets made by the console,
 ``host``, ``port``, ``dbname``) and the project's own variable names (``DB_HOST``, ``DB_PORT``,

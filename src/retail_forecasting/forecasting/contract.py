@@ -67,15 +67,15 @@ class CovariateRoles(BaseModel):
         both = set(self.known_in_advance) & set(self.observed)
         unknown = (set(self.known_in_advance) | set(self.observed)) - set(DYNAMIC_COLUMNS)
         if both:
-            raise ValueError(f"covariates tagged both known_in_advance and observed: {sorted(both)}")
+            raise ValueError(
+                f"covariates tagged both known_in_advance and observed: {sorted(both)}"
+            )
         if unknown:
             raise ValueError(f"unknown covariates {sorted(unknown)}; choose from {DYNAMIC_COLUMNS}")
         return self
 
 
-def build_panel(
-    train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame
-) -> pd.DataFrame:
+def build_panel(train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     """Stack the chronological splits into the panel contract, with a ``split`` column.
 
     Raises ``ValueError`` on missing columns, duplicate (store, dept, date) keys or splits
@@ -115,7 +115,10 @@ def report_gaps(panel: pd.DataFrame) -> pd.DataFrame:
     logger.info(
         "Panel: %d rows, %d series, %d weeks; %d series have gaps (%d missing weeks in total, "
         "treated as zero sales)",
-        len(panel), len(stats), int(weeks.max()) + 1 if len(panel) else 0,
-        int((stats["missing_weeks"] > 0).sum()), int(stats["missing_weeks"].sum()),
+        len(panel),
+        len(stats),
+        int(weeks.max()) + 1 if len(panel) else 0,
+        int((stats["missing_weeks"] > 0).sum()),
+        int(stats["missing_weeks"].sum()),
     )
     return stats

@@ -43,7 +43,6 @@ def default_bounds() -> dict[str, Bounds]:
     }
 
 
-
 def file_name(frame: pd.DataFrame, default: str) -> str:
     source = frame.attrs.get("source") or {}
     return source.get("path") or default
@@ -60,8 +59,9 @@ def examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> str:
     return "; ".join(lines)
 
 
-def fail(file: str, column: str, problem: str, frame: pd.DataFrame, mask: pd.Series,
-          columns: list[str]) -> None:
+def fail(
+    file: str, column: str, problem: str, frame: pd.DataFrame, mask: pd.Series, columns: list[str]
+) -> None:
     count = int(mask.sum())
     raise RawDataError(
         f"{file}, column {column!r}: {count} row(s) {problem}. "
@@ -85,8 +85,9 @@ def required_not_null(frame: pd.DataFrame, file: str, columns: list[str], keys: 
             fail(file, column, "are empty", frame, mask, keys + [column])
 
 
-def as_number(frame: pd.DataFrame, file: str, column: str, keys: list[str],
-               integer: bool = False) -> pd.Series:
+def as_number(
+    frame: pd.DataFrame, file: str, column: str, keys: list[str], integer: bool = False
+) -> pd.Series:
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() & frame[column].notna()
     if bad.any():
@@ -139,8 +140,14 @@ def not_empty(frame: pd.DataFrame, file: str) -> None:
         )
 
 
-def plausible(frame: pd.DataFrame, file: str, column: str, values: pd.Series,
-               bounds: dict[str, Bounds], keys: list[str]) -> None:
+def plausible(
+    frame: pd.DataFrame,
+    file: str,
+    column: str,
+    values: pd.Series,
+    bounds: dict[str, Bounds],
+    keys: list[str],
+) -> None:
     """Refuse values outside ``bounds[column]`` (``ingestion.plausibility``)."""
     rule = bounds.get(column)
     if rule is None:
@@ -149,17 +156,30 @@ def plausible(frame: pd.DataFrame, file: str, column: str, values: pd.Series,
     if rule.min is not None:
         low = values < rule.min
         if low.any():
-            fail(file, column, f"are below the plausible minimum {rule.min:g} {hint}",
-                  frame, low, keys + [column])
+            fail(
+                file,
+                column,
+                f"are below the plausible minimum {rule.min:g} {hint}",
+                frame,
+                low,
+                keys + [column],
+            )
     if rule.max is not None:
         high = values > rule.max
         if high.any():
-            fail(file, column, f"are above the plausible maximum {rule.max:g} {hint}",
-                  frame, high, keys + [column])
+            fail(
+                file,
+                column,
+                f"are above the plausible maximum {rule.max:g} {hint}",
+                frame,
+                high,
+                keys + [column],
+            )
 
 
-def plausible_for_department(frame: pd.DataFrame, file: str, sales: pd.DataFrame,
-                              rule: Bounds | None, keys: list[str]) -> None:
+def plausible_for_department(
+    frame: pd.DataFrame, file: str, sales: pd.DataFrame, rule: Bounds | None, keys: list[str]
+) -> None:
     """Refuse sales far beyond the rest of their department (a robust, batch-relative cap)."""
     if rule is None or rule.max_dept_ratio is None:
         return
@@ -168,7 +188,12 @@ def plausible_for_department(frame: pd.DataFrame, file: str, sales: pd.DataFrame
     limit = rule.max_dept_ratio * reference.clip(lower=rule.dept_ratio_floor)
     outlier = size > limit
     if outlier.any():
-        fail(file, "Weekly_Sales",
-              f"are more than {rule.max_dept_ratio:g}x the 99th percentile of their department "
-              "(ingestion.plausibility.Weekly_Sales.max_dept_ratio)", frame, outlier,
-              keys + ["Weekly_Sales"])
+        fail(
+            file,
+            "Weekly_Sales",
+            f"are more than {rule.max_dept_ratio:g}x the 99th percentile of their department "
+            "(ingestion.plausibility.Weekly_Sales.max_dept_ratio)",
+            frame,
+            outlier,
+            keys + ["Weekly_Sales"],
+        )

@@ -20,7 +20,11 @@ FILE_NAMES = {
 MARKDOWN_COLUMNS = [f"MarkDown{i}" for i in range(1, 6)]
 #: the store-week covariates of features.csv (besides its keys and IsHoliday)
 COVARIATE_COLUMNS = [
-    "Temperature", "Fuel_Price", *MARKDOWN_COLUMNS, "CPI", "Unemployment",
+    "Temperature",
+    "Fuel_Price",
+    *MARKDOWN_COLUMNS,
+    "CPI",
+    "Unemployment",
 ]
 
 STORES_COLUMNS = ["Store", "Type", "Size"]
@@ -46,7 +50,9 @@ PANEL_NAMES = {
 
 #: the columns of a forecast request (test.csv plus the optional planned markdowns), Kaggle ->
 #: panel names: what the champion model's pyfunc, inference and serving take
-FORECAST_INPUT_NAMES = {column: PANEL_NAMES[column] for column in (*TEST_COLUMNS, *MARKDOWN_COLUMNS)}
+FORECAST_INPUT_NAMES = {
+    column: PANEL_NAMES[column] for column in (*TEST_COLUMNS, *MARKDOWN_COLUMNS)
+}
 
 
 def to_panel_names(frame: pd.DataFrame) -> pd.DataFrame:

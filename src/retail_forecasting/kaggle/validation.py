@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["Bounds", "validate_sales", "validate_store_features", "validate_stores"]
 
 
-
 def validate_stores(raw_stores: pd.DataFrame, plausibility: Mapping[str, Bounds]) -> pd.DataFrame:
     """Validate ``stores.csv`` and return the store dimension (store, store_type, store_size)."""
     file = file_name(raw_stores, "stores.csv")
@@ -90,7 +89,6 @@ def validate_store_features(
     return features.sort_values(["store", "date"], ignore_index=True)
 
 
-
 def validate_sales(
     raw_train: pd.DataFrame,
     int_stores: pd.DataFrame,
@@ -100,7 +98,8 @@ def validate_sales(
     """Validate ``train.csv`` and its consistency with stores and features.
 
     Checks columns and types, at least one row, finite and plausible sales
-    (``plausibility``, the ingestion parameters' bounds), Friday dates, duplicate (Store, Dept, Date) keys, stores missing
+    (``plausibility``, the ingestion parameters' bounds), Friday dates, duplicate (Store, Dept,
+    Date) keys, stores missing
     from ``stores.csv`` and ``IsHoliday`` agreeing with ``features.csv`` for the same store-week.
     """
     file = file_name(raw_train, "train.csv")
@@ -135,13 +134,20 @@ def validate_sales(
     if uncovered.any():
         logger.warning(
             "%s: %d sales rows have no store-week in features.csv (covariates will be empty), "
-            "e.g. %s", file, int(uncovered.sum()), examples(raw_train, uncovered.to_numpy(), keys)
+            "e.g. %s",
+            file,
+            int(uncovered.sum()),
+            examples(raw_train, uncovered.to_numpy(), keys),
         )
     conflict = ~uncovered & (joined["features_is_holiday"] != joined["is_holiday"])
     if conflict.any():
         fail(
-            file, "IsHoliday", "disagree with features.csv for the same Store and Date",
-            raw_train, conflict.to_numpy(), keys + ["IsHoliday"],
+            file,
+            "IsHoliday",
+            "disagree with features.csv for the same Store and Date",
+            raw_train,
+            conflict.to_numpy(),
+            keys + ["IsHoliday"],
         )
     logger.info(
         "train.csv valid: %d rows, %d series, %s .. %s",

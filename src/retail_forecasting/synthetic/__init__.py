@@ -26,7 +26,8 @@ CLI: ``python -m retail_forecasting.synthetic OUT_DIR [--stores N --depts N --we
 
 The package, by role: :mod:`.config` (:class:`SyntheticConfig`), :mod:`.model` (the generative
 model and :func:`generate`), :mod:`.files` (:func:`write_kaggle_files`), :mod:`.summary`
-(:func:`summarize`), :mod:`.cli`. The Kaggle columns come from :mod:`retail_forecasting.kaggle.schema`,
+(:func:`summarize`), :mod:`.cli`. The Kaggle columns come from
+:mod:`retail_forecasting.kaggle.schema`,
 the holidays (Easter through ``dateutil``) from :mod:`retail_forecasting.calendar`.
 
 Runtime parameters: a ``kedro run`` generates the bundle (once per configuration, into

@@ -1,4 +1,5 @@
-"""``python -m retail_forecasting.synthetic OUT_DIR [--stores N --depts N --weeks N --future-weeks N --seed N]``."""
+"""The command line: ``python -m retail_forecasting.synthetic OUT_DIR [--stores N --depts N
+--weeks N --future-weeks N --seed N]``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from retail_forecasting.kaggle.schema import FILE_NAMES
 from retail_forecasting.synthetic.config import SyntheticConfig
-from retail_forecasting.synthetic.model import generate
 from retail_forecasting.synthetic.files import write_frames
+from retail_forecasting.synthetic.model import generate
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,6 @@ import pandas as pd
 
 from retail_forecasting.calendar import FRIDAY as _FRIDAY
 
-
 DEPT_KIND_SHARES = (0.69, 0.19, 0.12)  # core, small, tiny departments
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS, FILE_NAMES
+from retail_forecasting.kaggle.schema import FILE_NAMES, MARKDOWN_COLUMNS
 from retail_forecasting.synthetic.config import SyntheticConfig
 from retail_forecasting.synthetic.model import generate
-
 
 # decimals written per float column (as in the Kaggle files)
 _DECIMALS = {
@@ -55,7 +54,7 @@ def _csv_text(
                 cols.append(_fmt_floats(col.to_numpy(np.float64), na_rep))
             else:
                 cols.append(col.astype(str).tolist())
-        yield lineterminator + lineterminator.join(map(",".join, zip(*cols)))
+        yield lineterminator + lineterminator.join(map(",".join, zip(*cols, strict=True)))
     if final:
         yield lineterminator
 
@@ -104,11 +103,12 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_kaggle_files(
-    directory: str | os.PathLike[str], config: SyntheticConfig = SyntheticConfig()
+    directory: str | os.PathLike[str], config: SyntheticConfig | None = None
 ) -> dict[str, Path]:
     """Generate and write train.csv, features.csv, stores.csv, test.csv in Kaggle's CSV format.
 
     Files are first written to a temp dir inside `directory` and then renamed into place, so a
     crash never leaves a half-written file.  Returns {"train": path, ...}.
     """
+    config = config or SyntheticConfig()
     return write_frames(directory, generate(config), config)

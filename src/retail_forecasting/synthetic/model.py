@@ -15,12 +15,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from dateutil.easter import easter
 import pandas as pd
+from dateutil.easter import easter
 
 from retail_forecasting.calendar import holiday_dates, holiday_fridays
 from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
-from retail_forecasting.synthetic.config import SyntheticConfig, DEPT_KIND_SHARES, PAIRS_PER_CHUNK, STREAM_DEPTS, STREAM_FEATURES, STREAM_PAIRS, STREAM_SALES, STREAM_STORES
+from retail_forecasting.synthetic.config import (
+    DEPT_KIND_SHARES,
+    PAIRS_PER_CHUNK,
+    STREAM_DEPTS,
+    STREAM_FEATURES,
+    STREAM_PAIRS,
+    STREAM_SALES,
+    STREAM_STORES,
+    SyntheticConfig,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -336,8 +345,10 @@ def _make_features(cfg: SyntheticConfig, cal: _Calendar, stores: _Stores) -> _Fe
     quarter = np.arange(n_w) // 13
     n_q = quarter[-1] + 1
     u_level = rng.uniform(4.5, 11.5, n_r)
-    u_path = u_level[:, None] - 0.45 * (np.arange(n_q) / 4.0) + np.cumsum(
-        rng.normal(0.0, 0.18, (n_r, n_q)), axis=1
+    u_path = (
+        u_level[:, None]
+        - 0.45 * (np.arange(n_q) / 4.0)
+        + np.cumsum(rng.normal(0.0, 0.18, (n_r, n_q)), axis=1)
     )
     unemp = np.clip(u_path[reg][:, quarter] + rng.normal(0.0, 0.35, (n_s, 1)), 3.0, 15.0)
 
@@ -508,9 +519,7 @@ def _make_sales(
         rng = np.random.default_rng([cfg.seed, STREAM_SALES, c])
         idx = np.arange(lo, min(lo + PAIRS_PER_CHUNK, n_pairs))
         parts.append(
-            _sales_chunk(
-                rng, idx, pairs, depts, cal, season, event, promo, n_w, cfg.level_drift_sd
-            )
+            _sales_chunk(rng, idx, pairs, depts, cal, season, event, promo, n_w, cfg.level_drift_sd)
         )
     pi = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
     wi = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
@@ -562,7 +571,7 @@ def _date_column(date_str: np.ndarray, week_idx: np.ndarray) -> pd.api.extension
     return pd.array(strings.cast(pa.large_string()), dtype="str")
 
 
-def generate(config: SyntheticConfig = SyntheticConfig()) -> dict[str, pd.DataFrame]:
+def generate(config: SyntheticConfig | None = None) -> dict[str, pd.DataFrame]:
     """Return {"train", "features", "stores", "test"} DataFrames shaped like the Kaggle CSVs.
 
     Columns and dtypes are those ``pandas.read_csv`` gives for the Kaggle files: Store/Dept/Size
@@ -570,6 +579,7 @@ def generate(config: SyntheticConfig = SyntheticConfig()) -> dict[str, pd.DataFr
     missing cells).  Rows are sorted like Kaggle's (Store, Dept, Date).  Same config, same data.
     """
     t0 = time.perf_counter()
+    config = config or SyntheticConfig()
     cal = _build_calendar(config)
     stores = _make_stores(config)
     depts = _make_depts(config)

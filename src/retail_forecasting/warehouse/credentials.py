@@ -75,7 +75,11 @@ def warehouse_credentials(environ: Mapping[str, str] | None = None) -> dict[str,
     if not name:
         logger.debug("Warehouse credentials taken from DB_* environment variables")
         return postgres_credentials_from_env(env)
-    from retail_forecasting.aws.secrets import db_variables_from_secret, fetch_secret, region_from_env
+    from retail_forecasting.aws.secrets import (
+        db_variables_from_secret,
+        fetch_secret,
+        region_from_env,
+    )
 
     region = region_from_env(env)
     secret = fetch_secret(name, region)

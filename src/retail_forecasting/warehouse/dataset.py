@@ -56,8 +56,9 @@ def ensure_postgres_database(con: str, engine_args: dict[str, Any] | None = None
         engine.dispose()
 
     admin_db = os.environ.get(ADMIN_DB_ENV) or "postgres"
-    admin = create_engine(url.set(database=admin_db), isolation_level="AUTOCOMMIT",
-                          **(engine_args or {}))
+    admin = create_engine(
+        url.set(database=admin_db), isolation_level="AUTOCOMMIT", **(engine_args or {})
+    )
     try:
         with admin.connect() as conn:
             name = conn.dialect.identifier_preparer.quote(url.database)
@@ -68,7 +69,8 @@ def ensure_postgres_database(con: str, engine_args: dict[str, Any] | None = None
             return False
         raise WarehouseUnavailable(
             f"The PostgreSQL database {url.database!r} does not exist on {where}, and user "
-            f"{url.username!r} could not create it ({detail[0] if detail else exc}). Create it once "
+            f"{url.username!r} could not create it ({detail[0] if detail else exc}). "
+            "Create it once "
             f"(createdb -h {url.host or 'localhost'} -p {url.port or 5432} -U <admin> "
             f"{url.database}, or CREATE DATABASE {url.database}; in psql) or set DB_NAME to an "
             "existing database, then run again; nothing was written."
@@ -87,7 +89,8 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
     dict of frames gets the default policy), creates the schema from ``schema_files`` if needed
     and runs the bulk load and :func:`~retail_forecasting.warehouse.apply_staged` in a single
     transaction. A refused load (empty batch, surprise shrink, another load running) raises
-    its :class:`~retail_forecasting.errors.InputError` and writes nothing. ``load()`` returns the row counts of the tables and the
+    its :class:`~retail_forecasting.errors.InputError` and writes nothing. ``load()`` returns the
+    row counts of the tables and the
     analytics view, for the post-load validation node.
 
     Example catalog entry::

@@ -143,9 +143,7 @@ def bulk_load(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     elif dialect == "duckdb":
         _insert_duckdb(conn, table, frame)
     else:  # any other SQLAlchemy dialect: batched multi-row INSERTs
-        frame.to_sql(
-            table, conn, schema=SCHEMA, if_exists="append", index=False, chunksize=10_000
-        )
+        frame.to_sql(table, conn, schema=SCHEMA, if_exists="append", index=False, chunksize=10_000)
 
 
 def check_batch(batch: Mapping[str, pd.DataFrame]) -> None:
@@ -225,13 +223,17 @@ def lock_warehouse(conn: Connection) -> None:
     got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
     if got.scalar_one():
         return
-    holders = conn.execute(
-        text(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND ((classid::bigint << 32) | objid::bigint) = :k"
-        ),
-        {"k": ADVISORY_LOCK_KEY},
-    ).scalars().all()
+    holders = (
+        conn.execute(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND ((classid::bigint << 32) | objid::bigint) = :k"
+            ),
+            {"k": ADVISORY_LOCK_KEY},
+        )
+        .scalars()
+        .all()
+    )
     raise RunLocked(
         f"Another load into this warehouse is in progress (PostgreSQL backend PID "
         f"{', '.join(map(str, holders)) or 'unknown'}). Nothing was written. Wait for it to "
@@ -254,13 +256,13 @@ def describe_lock_error(exc: BaseException) -> str | None:
     )
 
 
-
 def raise_if_locked(exc: BaseException) -> None:
     """Raise :class:`RunLocked` (from ``exc``) when ``exc`` is DuckDB's file-lock error; the
     one translation every warehouse reader and writer uses."""
     locked = describe_lock_error(exc)
     if locked:
         raise RunLocked(locked) from exc
+
 
 @dataclass(frozen=True)
 class DeletionPlan:
@@ -343,7 +345,11 @@ def check_shrink(plan: DeletionPlan, policy: LoadPolicy) -> None:
         )
     if plan.vanishing_stores:
         shown = ", ".join(map(str, plan.vanishing_stores[:10]))
-        more = "" if len(plan.vanishing_stores) <= 10 else f" and {len(plan.vanishing_stores) - 10} more"
+        more = (
+            ""
+            if len(plan.vanishing_stores) <= 10
+            else f" and {len(plan.vanishing_stores) - 10} more"
+        )
         problems.append(f"every sales row of {len(plan.vanishing_stores)} store(s) ({shown}{more})")
     if problems:
         raise LoadRefused(
@@ -377,7 +383,9 @@ def apply_staged(conn: Connection, upsert_file: str | Path, policy: LoadPolicy) 
         run_sql_files(conn, [Path(upsert_file).with_name(MIRROR_DELETE_FILE)])
         logger.warning(
             "Mirror load deleted %d fact rows (%s) and %d store-week rows absent from the batch",
-            plan.facts_deleted, plan.facts_deleted_by_store, plan.features_deleted,
+            plan.facts_deleted,
+            plan.facts_deleted_by_store,
+            plan.features_deleted,
         )
     clear_staging(conn)
     return relation_counts(conn)

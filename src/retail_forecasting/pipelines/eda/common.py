@@ -15,9 +15,6 @@ import pandas as pd
 from retail_forecasting.forecasting.contract import ID_COLUMNS as SERIES
 from retail_forecasting.forecasting.contract import SPLITS, TARGET
 
-
-
-
 SALES_UNIT = 1e6  # figures show millions of USD
 
 
@@ -73,8 +70,15 @@ class EdaParameters:
     #: Store-week covariates checked for missing values and correlated with sales.
     covariates: list[str] = field(
         default_factory=lambda: [
-            "temperature", "fuel_price", "markdown1", "markdown2", "markdown3", "markdown4",
-            "markdown5", "cpi", "unemployment",
+            "temperature",
+            "fuel_price",
+            "markdown1",
+            "markdown2",
+            "markdown3",
+            "markdown4",
+            "markdown5",
+            "cpi",
+            "unemployment",
         ]
     )
     #: Period of the missing-covariates table: ``month`` or ``quarter``.

@@ -7,14 +7,23 @@ are in USD as in the Kaggle data; figures show millions (or thousands) of USD.
 
 from __future__ import annotations
 
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from retail_forecasting.pipelines.eda.common import EdaParameters, HOLIDAY_COLORS, HOLIDAY_ORDER, MARKDOWN_TOTAL, PRE_CHRISTMAS, SALES_UNIT, column_label, as_parameters, with_dates
+from retail_forecasting.pipelines.eda.common import (
+    HOLIDAY_COLORS,
+    HOLIDAY_ORDER,
+    MARKDOWN_TOTAL,
+    PRE_CHRISTMAS,
+    SALES_UNIT,
+    EdaParameters,
+    as_parameters,
+    column_label,
+    with_dates,
+)
 from retail_forecasting.pipelines.eda.quality import format_percent
 
 # Figures are only saved (MatplotlibDataset), never shown: no GUI backend, also headless.
@@ -38,8 +47,9 @@ def _finish(fig: Figure, ax_or_axes, title: str | None = None) -> Figure:
 def _holiday_points(ax, weekly: pd.DataFrame, x: str, y: pd.Series, **kwargs) -> None:
     for name in [h for h in HOLIDAY_COLORS if h in set(weekly["holiday"])]:
         mask = weekly["holiday"] == name
-        ax.scatter(weekly.loc[mask, x], y[mask], color=HOLIDAY_COLORS[name], zorder=3,
-                   label=name, **kwargs)
+        ax.scatter(
+            weekly.loc[mask, x], y[mask], color=HOLIDAY_COLORS[name], zorder=3, label=name, **kwargs
+        )
 
 
 def plot_missing_covariates(missing_covariates: pd.DataFrame) -> Figure:
@@ -55,8 +65,15 @@ def plot_missing_covariates(missing_covariates: pd.DataFrame) -> Figure:
     if grid.size <= 400:
         for (i, j), value in np.ndenumerate(grid.to_numpy()):
             if np.isfinite(value):
-                ax.text(j, i, format_percent(value), ha="center", va="center", fontsize=7,
-                        color="white" if value > 60 else "black")
+                ax.text(
+                    j,
+                    i,
+                    format_percent(value),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if value > 60 else "black",
+                )
     fig.colorbar(image, ax=ax, label="Store-weeks without a value (%)", fraction=0.03)
     ax.set_title("Missing covariates by period (share of store-weeks, %)")
     ax.set_xlabel("Period")
@@ -86,8 +103,13 @@ def plot_series_profile(series_profile: pd.DataFrame) -> Figure:
         bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)
         right.hist(positive, bins=bins, color="tab:green", edgecolor="white")
         right.set_xscale("log")
-        right.axvline(scale.median(), color="black", linestyle="--", linewidth=1,
-                      label=f"median {scale.median():,.0f} USD")
+        right.axvline(
+            scale.median(),
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=f"median {scale.median():,.0f} USD",
+        )
     dropped = len(scale) - len(positive)
     if dropped:
         right.plot([], [], " ", label=f"{dropped} series below 1 USD not shown")
@@ -113,8 +135,13 @@ def plot_total_weekly_sales(weekly_sales: pd.DataFrame) -> Figure:
     for name, color in (("validation", "tab:orange"), ("test", "tab:green")):
         dates = weekly.loc[weekly["split"] == name, "date"]
         if len(dates):
-            ax.axvspan(dates.min() - half_week, dates.max() + half_week, color=color,
-                       alpha=0.12, label=f"{name.capitalize()} window")
+            ax.axvspan(
+                dates.min() - half_week,
+                dates.max() + half_week,
+                color=color,
+                alpha=0.12,
+                label=f"{name.capitalize()} window",
+            )
     ax.set_title("Total weekly sales, all stores and departments")
     ax.set_xlabel("Week ending (Friday)")
     ax.set_ylabel("Total weekly sales (million USD)")
@@ -137,11 +164,23 @@ def plot_yearly_overlay(weekly_sales: pd.DataFrame) -> Figure:
         1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.6, 1]}
     )
     for year, group in weekly.groupby("iso_year"):
-        left.plot(group["iso_week"], group["total"], color=_year_color(year), linewidth=1.6,
-                  label=str(year))
+        left.plot(
+            group["iso_week"],
+            group["total"],
+            color=_year_color(year),
+            linewidth=1.6,
+            label=str(year),
+        )
     holidays = weekly.loc[weekly["is_holiday"]]
-    left.scatter(holidays["iso_week"], holidays["total"], facecolors="none", edgecolors="red",
-                 s=60, zorder=3, label="Holiday week (flagged)")
+    left.scatter(
+        holidays["iso_week"],
+        holidays["total"],
+        facecolors="none",
+        edgecolors="red",
+        s=60,
+        zorder=3,
+        label="Holiday week (flagged)",
+    )
     left.set_xlim(0.5, 53.5)
     left.set_xticks([1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 41, 45, 49, 52])
     left.set_xlabel("ISO week of the year")
@@ -154,21 +193,32 @@ def plot_yearly_overlay(weekly_sales: pd.DataFrame) -> Figure:
     for season in seasons:
         group = window.loc[window["christmas_season"] == season]
         peak = group.loc[group["total"].idxmax()]
-        right.plot(group["days_from_christmas"], group["total"], marker="o",
-                   color=_year_color(season),
-                   label=f"{season}: peak week ends {peak['date']:%a %d %b} "
-                   f"({int(peak['days_from_christmas'])} d), {peak['total']:.1f}M")
+        right.plot(
+            group["days_from_christmas"],
+            group["total"],
+            marker="o",
+            color=_year_color(season),
+            label=f"{season}: peak week ends {peak['date']:%a %d %b} "
+            f"({int(peak['days_from_christmas'])} d), {peak['total']:.1f}M",
+        )
         flagged = group.loc[group["holiday"] == "Christmas"]
-        right.scatter(flagged["days_from_christmas"], flagged["total"], facecolors="none",
-                      edgecolors="red", s=90, zorder=3,
-                      label="Christmas holiday week (flagged)" if season == seasons[0] else None)
+        right.scatter(
+            flagged["days_from_christmas"],
+            flagged["total"],
+            facecolors="none",
+            edgecolors="red",
+            s=90,
+            zorder=3,
+            label="Christmas holiday week (flagged)" if season == seasons[0] else None,
+        )
     right.axvline(0, color="red", linestyle="--", linewidth=1, label="25 December")
     right.set_xlabel("Week-ending Friday, days from Christmas Day")
     right.set_ylabel("Total weekly sales (million USD)")
     right.set_title("Christmas season, week by week")
     right.legend(loc="upper left", fontsize=8)
-    return _finish(fig, (left, right),
-                   "Year over year: the Christmas peak moves with the weekly calendar")
+    return _finish(
+        fig, (left, right), "Year over year: the Christmas peak moves with the weekly calendar"
+    )
 
 
 def plot_holiday_uplift(holiday_uplift: pd.DataFrame) -> Figure:
@@ -183,23 +233,31 @@ def plot_holiday_uplift(holiday_uplift: pd.DataFrame) -> Figure:
     for k, year in enumerate(years):
         rows = table.loc[table["year"] == year].set_index("holiday").reindex(holidays)
         x = np.arange(len(holidays)) + (k - (len(years) - 1) / 2) * width
-        bars = ax.bar(x, rows["uplift_pct"], width=width, color=_year_color(year),
-                      label=str(year))
-        ax.bar_label(bars, labels=[f"{v:+.0f}%" if np.isfinite(v) else "" for v in
-                                   rows["uplift_pct"]], fontsize=8, padding=2)
+        bars = ax.bar(x, rows["uplift_pct"], width=width, color=_year_color(year), label=str(year))
+        ax.bar_label(
+            bars,
+            labels=[f"{v:+.0f}%" if np.isfinite(v) else "" for v in rows["uplift_pct"]],
+            fontsize=8,
+            padding=2,
+        )
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(
         np.arange(len(holidays)),
-        [f"{h}\n(not flagged)" if h == PRE_CHRISTMAS else f"{h}\n(holiday week)"
-         for h in holidays],
+        [f"{h}\n(not flagged)" if h == PRE_CHRISTMAS else f"{h}\n(holiday week)" for h in holidays],
     )
     ax.set_xlabel("Holiday week, one bar per year")
     ax.set_ylabel("Total sales vs the year's median week (%)")
     ax.set_title("Holiday uplift: total sales of the week vs the median non-holiday week")
     ax.legend(title="Year", loc="upper left")
     ax.margins(y=0.15)
-    fig.text(0.01, 0.01, "Kaggle's Christmas holiday is the week that contains 25 December, "
-             "after the shopping peak.", fontsize=8, color="dimgray")
+    fig.text(
+        0.01,
+        0.01,
+        "Kaggle's Christmas holiday is the week that contains 25 December, "
+        "after the shopping peak.",
+        fontsize=8,
+        color="dimgray",
+    )
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     ax.grid(axis="y", alpha=0.3)
     return fig
@@ -213,25 +271,35 @@ def plot_store_sales(store_sales: pd.DataFrame) -> Figure:
         store_type=store_sales["store_type"].astype(str),
     )
     types = sorted(stores["store_type"].unique())
-    colors = dict(zip(types, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"],
-                      strict=False))
+    colors = dict(
+        zip(types, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"], strict=False)
+    )
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
 
     groups = [stores.loc[stores["store_type"] == t, "sales"] for t in types]
     left.boxplot(groups, widths=0.5, showfliers=False)
     rng = np.random.default_rng(0)
     for i, (t, values) in enumerate(zip(types, groups, strict=True), start=1):
-        left.scatter(i + rng.uniform(-0.12, 0.12, len(values)), values, color=colors[t],
-                     alpha=0.8, s=22, zorder=3)
-    left.set_xticks(range(1, len(types) + 1),
-                    [f"Type {t}\n({len(g)} stores)" for t, g in zip(types, groups, strict=True)])
+        left.scatter(
+            i + rng.uniform(-0.12, 0.12, len(values)),
+            values,
+            color=colors[t],
+            alpha=0.8,
+            s=22,
+            zorder=3,
+        )
+    left.set_xticks(
+        range(1, len(types) + 1),
+        [f"Type {t}\n({len(g)} stores)" for t, g in zip(types, groups, strict=True)],
+    )
     left.set_ylabel("Mean weekly sales per store (million USD)")
     left.set_title("By store type")
 
     for t in types:
         rows = stores.loc[stores["store_type"] == t]
-        right.scatter(rows["size"], rows["sales"], color=colors[t], s=30, alpha=0.85,
-                      label=f"Type {t}")
+        right.scatter(
+            rows["size"], rows["sales"], color=colors[t], s=30, alpha=0.85, label=f"Type {t}"
+        )
     right.set_xlabel("Store size (thousand sq ft)")
     right.set_ylabel("Mean weekly sales per store (million USD)")
     right.set_title("By store size")
@@ -244,14 +312,17 @@ def plot_top_departments(department_sales: pd.DataFrame, parameters: EdaParamete
     n = as_parameters(parameters).top_departments
     top = department_sales.sort_values("rank").head(n).iloc[::-1]
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(top) + 1.8))
-    bars = ax.barh([f"Dept {d}" for d in top["dept"]], top["total_sales"] / SALES_UNIT,
-                   color="tab:blue")
+    bars = ax.barh(
+        [f"Dept {d}" for d in top["dept"]], top["total_sales"] / SALES_UNIT, color="tab:blue"
+    )
     ax.bar_label(bars, labels=[f"{s:.1f}%" for s in top["share_pct"]], padding=3, fontsize=8)
     ax.set_xlabel("Total sales over the history (million USD); labels: share of all sales")
     ax.margins(x=0.1)
     covered = float(top["share_pct"].sum())
-    ax.set_title(f"Top {len(top)} of {len(department_sales)} departments by total sales: "
-                 f"{covered:.0f}% of all sales")
+    ax.set_title(
+        f"Top {len(top)} of {len(department_sales)} departments by total sales: "
+        f"{covered:.0f}% of all sales"
+    )
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -264,13 +335,20 @@ def plot_markdowns_vs_sales(store_weeks: pd.DataFrame) -> Figure:
     """
     table = with_dates(store_weeks, "date")
     markdowns = [c for c in table.columns if c.startswith("markdown") and c != MARKDOWN_TOTAL]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2),
-                                      gridspec_kw={"width_ratios": [1.5, 1]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.5, 1]}
+    )
     has_any = table[markdowns].notna().any(axis=1) if markdowns else pd.Series(False, table.index)
     if not has_any.any():
         for ax in (left, right):
-            ax.text(0.5, 0.5, "No markdown values in the data", ha="center", va="center",
-                    transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                "No markdown values in the data",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
         return _finish(fig, (left, right), "Markdowns and sales")
 
     since = table.loc[has_any, "date"].min()
@@ -280,36 +358,63 @@ def plot_markdowns_vs_sales(store_weeks: pd.DataFrame) -> Figure:
     colors = plt.cm.tab10(np.arange(len(markdowns)))
     for color, column in zip(colors, markdowns, strict=True):
         values = weekly[column].fillna(0).to_numpy() / SALES_UNIT
-        left.bar(weekly.index, values, bottom=bottom, width=5, color=color, label=column_label(column))
+        left.bar(
+            weekly.index, values, bottom=bottom, width=5, color=color, label=column_label(column)
+        )
         bottom += values
     left.set_ylabel("Markdowns, all stores (million USD)")
     left.set_xlabel("Week ending (Friday)")
     sales_axis = left.twinx()
-    sales_axis.plot(weekly.index, weekly["weekly_sales"] / SALES_UNIT, color="black",
-                    linewidth=1.5, label="Total sales (right axis)")
+    sales_axis.plot(
+        weekly.index,
+        weekly["weekly_sales"] / SALES_UNIT,
+        color="black",
+        linewidth=1.5,
+        label="Total sales (right axis)",
+    )
     sales_axis.set_ylabel("Total weekly sales (million USD)")
     handles, labels = left.get_legend_handles_labels()
     more_handles, more_labels = sales_axis.get_legend_handles_labels()
-    left.legend(handles + more_handles, labels + more_labels, loc="upper center", fontsize=8,
-                ncols=3, bbox_to_anchor=(0.5, -0.2), frameon=False)
+    left.legend(
+        handles + more_handles,
+        labels + more_labels,
+        loc="upper center",
+        fontsize=8,
+        ncols=3,
+        bbox_to_anchor=(0.5, -0.2),
+        frameon=False,
+    )
     left.set_title(f"Weekly totals since markdowns start ({since:%d %b %Y})")
     for label in left.get_xticklabels():
         label.set_rotation(30)
         label.set_ha("right")
 
     points = recent.loc[recent[MARKDOWN_TOTAL] > 0] if MARKDOWN_TOTAL in recent else recent.head(0)
-    for holiday, color, label in ((False, "tab:blue", "Other weeks"),
-                                  (True, "tab:red", "Holiday weeks")):
+    for holiday, color, label in (
+        (False, "tab:blue", "Other weeks"),
+        (True, "tab:red", "Holiday weeks"),
+    ):
         rows = points.loc[points["is_holiday"].astype(bool) == holiday]
-        right.scatter(rows[MARKDOWN_TOTAL] / 1e3, rows["sales_index"], s=8, alpha=0.35,
-                      color=color, label=label)
+        right.scatter(
+            rows[MARKDOWN_TOTAL] / 1e3,
+            rows["sales_index"],
+            s=8,
+            alpha=0.35,
+            color=color,
+            label=label,
+        )
     if len(points) >= 20:
         bins = pd.qcut(np.log10(points[MARKDOWN_TOTAL]), 10, duplicates="drop")
         binned = points.groupby(bins, observed=True).agg(
             x=(MARKDOWN_TOTAL, "median"), y=("sales_index", "median")
         )
-        right.plot(binned["x"] / 1e3, binned["y"], color="black", marker="o",
-                   label="Median per markdown decile")
+        right.plot(
+            binned["x"] / 1e3,
+            binned["y"],
+            color="black",
+            marker="o",
+            label="Median per markdown decile",
+        )
     right.set_xscale("log")
     right.axhline(100, color="gray", linestyle=":", linewidth=1)
     right.set_xlabel("Markdowns of the store-week (thousand USD, log scale)")
@@ -326,15 +431,24 @@ def plot_covariate_correlations(covariate_correlations: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(10, 0.42 * len(table) + 2))
     for offset, column, color, label in (
         (0.2, "spearman_across_stores", "tab:gray", "Across stores (raw store-week sales)"),
-        (-0.2, "spearman_within_store", "tab:blue",
-         "Within store (deviation from the store's mean)"),
+        (
+            -0.2,
+            "spearman_within_store",
+            "tab:blue",
+            "Within store (deviation from the store's mean)",
+        ),
     ):
         values = table[column].astype(float)
         bars = ax.barh(y + offset, values.fillna(0), height=0.38, color=color, label=label)
-        ax.bar_label(bars, labels=[f"{v:+.2f}" if np.isfinite(v) else "n/a" for v in values],
-                     padding=3, fontsize=8)
-    ax.set_yticks(y, [f"{lbl} (n={n:,})" for lbl, n in zip(table["label"], table["store_weeks"],
-                                                          strict=True)])
+        ax.bar_label(
+            bars,
+            labels=[f"{v:+.2f}" if np.isfinite(v) else "n/a" for v in values],
+            padding=3,
+            fontsize=8,
+        )
+    ax.set_yticks(
+        y, [f"{lbl} (n={n:,})" for lbl, n in zip(table["label"], table["store_weeks"], strict=True)]
+    )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1, 1)
     ax.set_xlabel("Spearman correlation with the store's weekly sales")

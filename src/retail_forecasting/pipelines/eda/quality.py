@@ -8,13 +8,21 @@ The checks report, they do not raise: EDA shows the data as it is.
 from __future__ import annotations
 
 import logging
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
 from retail_forecasting.forecasting.contract import ID_COLUMNS as SERIES
 from retail_forecasting.forecasting.contract import KEYS, SPLITS, TARGET
-from retail_forecasting.pipelines.eda.common import EdaParameters, SALES_UNIT, history_of, named_splits, as_parameters, with_dates
+from retail_forecasting.pipelines.eda.common import (
+    SALES_UNIT,
+    EdaParameters,
+    as_parameters,
+    history_of,
+    named_splits,
+    with_dates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +41,14 @@ SCHEMA = {
 
 _KIND_CHECKS = {
     "integer": pd.api.types.is_integer_dtype,
-    "number": lambda dtype: pd.api.types.is_numeric_dtype(dtype)
-    and not pd.api.types.is_bool_dtype(dtype),
+    "number": lambda dtype: (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    ),
     "datetime": pd.api.types.is_datetime64_any_dtype,
     "boolean": pd.api.types.is_bool_dtype,
-    "string": lambda dtype: pd.api.types.is_string_dtype(dtype)
-    or pd.api.types.is_object_dtype(dtype),
+    "string": lambda dtype: (
+        pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
+    ),
 }
 
 
@@ -86,9 +96,7 @@ def profile_series(
         history).
     """
     history = history_of(prm_train, prm_validation, prm_test)
-    history = history.assign(
-        _negative=history[TARGET] < 0, _zero=history[TARGET] == 0
-    )
+    history = history.assign(_negative=history[TARGET] < 0, _zero=history[TARGET] == 0)
     profile = (
         history.groupby(SERIES)
         .agg(
@@ -208,7 +216,10 @@ def check_data_quality(
     counts = table["status"].value_counts()
     logger.info(
         "Data quality: %d checks on %d rows, %d warning(s), %d error(s)",
-        len(table), len(history), counts.get("warning", 0), counts.get("error", 0),
+        len(table),
+        len(history),
+        counts.get("warning", 0),
+        counts.get("error", 0),
     )
     for row in table.loc[table["status"] == "error"].itertuples():
         logger.warning("Data quality error: %s %s: %s", row.check, row.column, row.detail)
@@ -219,8 +230,13 @@ def check_data_quality(
 
 
 def _check(check: str, status: str, value: float, detail: str, column: str = "") -> dict:
-    return {"check": check, "column": column, "status": status, "value": float(value),
-            "detail": detail}
+    return {
+        "check": check,
+        "column": column,
+        "status": status,
+        "value": float(value),
+        "detail": detail,
+    }
 
 
 def _flag(count: float, bad: str = "warning") -> str:
@@ -229,39 +245,64 @@ def _flag(count: float, bad: str = "warning") -> str:
 
 def check_duplicate_keys(history: pd.DataFrame) -> list[dict]:
     duplicates = int(history.duplicated(KEYS).sum())
-    return [_check("duplicate_keys", _flag(duplicates, "error"), duplicates,
-                   f"{duplicates:,} rows repeat a (store, dept, date) key", "store, dept, date")]
+    return [
+        _check(
+            "duplicate_keys",
+            _flag(duplicates, "error"),
+            duplicates,
+            f"{duplicates:,} rows repeat a (store, dept, date) key",
+            "store, dept, date",
+        )
+    ]
 
 
 def check_weeks_end_on_friday(history: pd.DataFrame) -> list[dict]:
     dates = pd.Series(history["date"].unique())
     not_friday = int((dates.dt.day_of_week != 4).sum())
-    return [_check("weeks_end_on_friday", _flag(not_friday, "error"), not_friday,
-                   f"{not_friday:,} distinct dates are not a Friday (Kaggle weeks end on Friday)",
-                   "date")]
+    return [
+        _check(
+            "weeks_end_on_friday",
+            _flag(not_friday, "error"),
+            not_friday,
+            f"{not_friday:,} distinct dates are not a Friday (Kaggle weeks end on Friday)",
+            "date",
+        )
+    ]
 
 
 def check_weekly_calendar(history: pd.DataFrame) -> list[dict]:
     dates = pd.Series(history["date"].unique())
     calendar = pd.date_range(dates.min(), dates.max(), freq="7D")
     absent = calendar.difference(pd.DatetimeIndex(dates))
-    return [_check(
-        "weekly_calendar", _flag(len(absent)), len(absent),
-        f"{len(absent):,} weeks without any row between {dates.min():%Y-%m-%d} and "
-        f"{dates.max():%Y-%m-%d}"
-        + (f": {', '.join(f'{d:%Y-%m-%d}' for d in absent[:5])}" if len(absent) else ""),
-        "date")]
+    return [
+        _check(
+            "weekly_calendar",
+            _flag(len(absent)),
+            len(absent),
+            f"{len(absent):,} weeks without any row between {dates.min():%Y-%m-%d} and "
+            f"{dates.max():%Y-%m-%d}"
+            + (f": {', '.join(f'{d:%Y-%m-%d}' for d in absent[:5])}" if len(absent) else ""),
+            "date",
+        )
+    ]
 
 
 def check_chronological_splits(splits: dict[str, pd.DataFrame]) -> list[dict]:
     bounds = {name: (frame["date"].min(), frame["date"].max()) for name, frame in splits.items()}
     overlaps = [
         f"{a} ends {bounds[a][1]:%Y-%m-%d} >= {b} starts {bounds[b][0]:%Y-%m-%d}"
-        for a, b in zip(SPLITS, SPLITS[1:])
+        for a, b in pairwise(SPLITS)
         if bounds[a][1] >= bounds[b][0]
     ]
-    return [_check("chronological_splits", _flag(len(overlaps), "error"), len(overlaps),
-                   "; ".join(overlaps) or "train < validation < test, no overlap", "date")]
+    return [
+        _check(
+            "chronological_splits",
+            _flag(len(overlaps), "error"),
+            len(overlaps),
+            "; ".join(overlaps) or "train < validation < test, no overlap",
+            "date",
+        )
+    ]
 
 
 def check_series(series_profile: pd.DataFrame, min_series_weeks: int) -> list[dict]:
@@ -272,20 +313,37 @@ def check_series(series_profile: pd.DataFrame, min_series_weeks: int) -> list[di
     late = int(series_profile["starts_late"].sum())
     early = int(series_profile["ends_early"].sum())
     return [
-        _check("series_with_gaps", _flag(len(gaps)), len(gaps),
-               f"{len(gaps):,} of {n_series:,} series miss weeks inside their span "
-               f"({int(gaps['missing_weeks'].sum()):,} missing weeks in all, at most "
-               f"{int(gaps['missing_weeks'].max()) if len(gaps) else 0} in one series)",
-               "store, dept"),
-        _check("short_series", _flag(short), short,
-               f"{short:,} of {n_series:,} series have fewer than {min_series_weeks} observed "
-               "weeks", "store, dept"),
-        _check("series_start_late", _flag(late), late,
-               f"{late:,} series start after the first week of the history (new departments)",
-               "store, dept"),
-        _check("series_end_early", _flag(early), early,
-               f"{early:,} series end before the last week of the history (no recent sales to "
-               "forecast from)", "store, dept"),
+        _check(
+            "series_with_gaps",
+            _flag(len(gaps)),
+            len(gaps),
+            f"{len(gaps):,} of {n_series:,} series miss weeks inside their span "
+            f"({int(gaps['missing_weeks'].sum()):,} missing weeks in all, at most "
+            f"{int(gaps['missing_weeks'].max()) if len(gaps) else 0} in one series)",
+            "store, dept",
+        ),
+        _check(
+            "short_series",
+            _flag(short),
+            short,
+            f"{short:,} of {n_series:,} series have fewer than {min_series_weeks} observed weeks",
+            "store, dept",
+        ),
+        _check(
+            "series_start_late",
+            _flag(late),
+            late,
+            f"{late:,} series start after the first week of the history (new departments)",
+            "store, dept",
+        ),
+        _check(
+            "series_end_early",
+            _flag(early),
+            early,
+            f"{early:,} series end before the last week of the history (no recent sales to "
+            "forecast from)",
+            "store, dept",
+        ),
     ]
 
 
@@ -294,11 +352,16 @@ def check_sales(history: pd.DataFrame) -> list[dict]:
     negative = history[TARGET] < 0
     zero = int((history[TARGET] == 0).sum())
     return [
-        _check("negative_sales", _flag(int(negative.sum())), int(negative.sum()),
-               f"{int(negative.sum()):,} rows with weekly_sales < 0 (returns exceed sales): "
-               f"{100 * negative.mean():.2f}% of "
-               f"rows, in {history.loc[negative, SERIES].drop_duplicates().shape[0]} series, "
-               f"{history.loc[negative, TARGET].sum():,.0f} USD in all", TARGET),
+        _check(
+            "negative_sales",
+            _flag(int(negative.sum())),
+            int(negative.sum()),
+            f"{int(negative.sum()):,} rows with weekly_sales < 0 (returns exceed sales): "
+            f"{100 * negative.mean():.2f}% of "
+            f"rows, in {history.loc[negative, SERIES].drop_duplicates().shape[0]} series, "
+            f"{history.loc[negative, TARGET].sum():,.0f} USD in all",
+            TARGET,
+        ),
         _check("zero_sales", _flag(zero), zero, f"{zero:,} rows with weekly_sales == 0", TARGET),
     ]
 
@@ -307,16 +370,29 @@ def check_missing_values(history: pd.DataFrame) -> list[dict]:
     """Missing keys, target or store attributes (the :data:`SCHEMA` columns)."""
     key_missing = {col: int(history[col].isna().sum()) for col in SCHEMA if col in history}
     bad = {col: n for col, n in key_missing.items() if n}
-    return [_check("missing_values", _flag(sum(bad.values()), "error"), sum(bad.values()),
-                   ", ".join(f"{col}: {n}" for col, n in bad.items()) or "no missing keys, "
-                   "target or store attributes", ", ".join(key_missing))]
+    return [
+        _check(
+            "missing_values",
+            _flag(sum(bad.values()), "error"),
+            sum(bad.values()),
+            ", ".join(f"{col}: {n}" for col, n in bad.items())
+            or "no missing keys, target or store attributes",
+            ", ".join(key_missing),
+        )
+    ]
 
 
 def check_holiday_flag(history: pd.DataFrame) -> list[dict]:
     mixed_holiday = int((history.groupby("date")["is_holiday"].nunique() > 1).sum())
-    return [_check("holiday_flag_per_week", _flag(mixed_holiday, "error"), mixed_holiday,
-                   f"{mixed_holiday:,} weeks whose is_holiday flag differs between rows",
-                   "is_holiday")]
+    return [
+        _check(
+            "holiday_flag_per_week",
+            _flag(mixed_holiday, "error"),
+            mixed_holiday,
+            f"{mixed_holiday:,} weeks whose is_holiday flag differs between rows",
+            "is_holiday",
+        )
+    ]
 
 
 def check_static_store_attributes(history: pd.DataFrame) -> list[dict]:
@@ -324,8 +400,15 @@ def check_static_store_attributes(history: pd.DataFrame) -> list[dict]:
     if not statics:
         return []
     varying = int((history.groupby("store")[statics].nunique() > 1).any(axis=1).sum())
-    return [_check("static_store_attributes", _flag(varying, "error"), varying,
-                   f"{varying:,} stores whose type or size changes over time", ", ".join(statics))]
+    return [
+        _check(
+            "static_store_attributes",
+            _flag(varying, "error"),
+            varying,
+            f"{varying:,} stores whose type or size changes over time",
+            ", ".join(statics),
+        )
+    ]
 
 
 def check_covariates(
@@ -336,19 +419,26 @@ def check_covariates(
     if covariates:
         per_store_week = history.groupby(["store", "date"])[covariates].nunique()
         inconsistent = int((per_store_week > 1).any(axis=1).sum())
-        rows.append(_check("covariates_per_store_week", _flag(inconsistent, "error"), inconsistent,
-                           f"{inconsistent:,} store-weeks whose covariates differ between "
-                           "departments", ", ".join(covariates)))
+        rows.append(
+            _check(
+                "covariates_per_store_week",
+                _flag(inconsistent, "error"),
+                inconsistent,
+                f"{inconsistent:,} store-weeks whose covariates differ between departments",
+                ", ".join(covariates),
+            )
+        )
     for covariate in covariates:
         share = 100.0 * store_weeks[covariate].isna().mean()
         observed = store_weeks.loc[store_weeks[covariate].notna(), "date"]
-        detail = (
-            f"{share:.1f}% of {len(store_weeks):,} store-weeks missing"
-            + (f"; values from {observed.min():%Y-%m-%d} to {observed.max():%Y-%m-%d}"
-               if len(observed) else "; no value at all")
+        detail = f"{share:.1f}% of {len(store_weeks):,} store-weeks missing" + (
+            f"; values from {observed.min():%Y-%m-%d} to {observed.max():%Y-%m-%d}"
+            if len(observed)
+            else "; no value at all"
         )
-        rows.append(_check("missing_covariate", "warning" if share else "ok", share, detail,
-                           covariate))
+        rows.append(
+            _check("missing_covariate", "warning" if share else "ok", share, detail, covariate)
+        )
     return rows
 
 
@@ -395,9 +485,9 @@ def summarize_data_quality(
         f"Checks: {status.get('ok', 0)} ok, {status.get('warning', 0)} warning(s), "
         f"{status.get('error', 0)} error(s)."
     )
-    splits = split_summary.assign(
-        total_sales=split_summary["total_sales"] / SALES_UNIT
-    ).rename(columns={"total_sales": "total sales (million USD)"})
+    splits = split_summary.assign(total_sales=split_summary["total_sales"] / SALES_UNIT).rename(
+        columns={"total_sales": "total sales (million USD)"}
+    )
     quality_checks = quality_checks.assign(column=quality_checks["column"].fillna(""))
 
     findings = quality_checks.loc[quality_checks["status"] != "ok"]

@@ -10,7 +10,18 @@ import numpy as np
 import pandas as pd
 
 from retail_forecasting.forecasting.contract import TARGET
-from retail_forecasting.pipelines.eda.common import EdaParameters, HOLIDAY_BY_MONTH, HOLIDAY_ORDER, MARKDOWN_TOTAL, PRE_CHRISTMAS, SALES_UNIT, history_of, column_label, as_parameters, with_dates
+from retail_forecasting.pipelines.eda.common import (
+    HOLIDAY_BY_MONTH,
+    HOLIDAY_ORDER,
+    MARKDOWN_TOTAL,
+    PRE_CHRISTMAS,
+    SALES_UNIT,
+    EdaParameters,
+    as_parameters,
+    column_label,
+    history_of,
+    with_dates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +62,9 @@ def aggregate_weekly_sales(
     weekly["days_from_christmas"] = (dates - christmas).dt.days.astype("int64")
     logger.info(
         "Aggregated %d weeks (%d holiday weeks), total sales %.1f million USD",
-        len(weekly), int(weekly["is_holiday"].sum()), weekly["total_sales"].sum() / SALES_UNIT,
+        len(weekly),
+        int(weekly["is_holiday"].sum()),
+        weekly["total_sales"].sum() / SALES_UNIT,
     )
     return weekly
 
@@ -79,16 +92,20 @@ def compute_holiday_uplift(weekly_sales: pd.DataFrame) -> pd.DataFrame:
     rows["uplift_pct"] = 100.0 * (rows["total_sales"] / rows["baseline_sales"] - 1)
     order = {name: i for i, name in enumerate(HOLIDAY_ORDER)}
     table = (
-        rows[["holiday", "year", "date", "is_holiday", "total_sales", "baseline_sales",
-              "uplift_pct"]]
+        rows[
+            ["holiday", "year", "date", "is_holiday", "total_sales", "baseline_sales", "uplift_pct"]
+        ]
         .assign(_order=rows["holiday"].map(order).fillna(len(order)))
         .sort_values(["_order", "year"])
         .drop(columns="_order")
         .reset_index(drop=True)
     )
     for name, group in table.groupby("holiday", sort=False):
-        logger.info("Holiday uplift %s: %s", name,
-                    ", ".join(f"{r.year} {r.uplift_pct:+.0f}%" for r in group.itertuples()))
+        logger.info(
+            "Holiday uplift %s: %s",
+            name,
+            ", ".join(f"{r.year} {r.uplift_pct:+.0f}%" for r in group.itertuples()),
+        )
     return table
 
 
@@ -149,7 +166,8 @@ def rank_departments(
     departments["cumulative_share_pct"] = departments["share_pct"].cumsum()
     top = departments.head(5)
     logger.info(
-        "Ranked %d departments; top 5: %s", len(departments),
+        "Ranked %d departments; top 5: %s",
+        len(departments),
         ", ".join(f"{r.dept} ({r.share_pct:.1f}%)" for r in top.itertuples()),
     )
     return departments
@@ -170,8 +188,9 @@ def aggregate_store_weeks(
         markdowns present; empty when none is).
     """
     params = as_parameters(parameters)
-    history = history_of(prm_train, prm_validation, prm_test,
-                       ["store_type", "store_size", *params.covariates])
+    history = history_of(
+        prm_train, prm_validation, prm_test, ["store_type", "store_size", *params.covariates]
+    )
     store_weeks = (
         history.groupby(["store", "date"])
         .agg(
@@ -187,8 +206,9 @@ def aggregate_store_weeks(
     store_weeks.insert(6, "sales_index", 100.0 * store_weeks["weekly_sales"] / store_mean)
     if params.markdowns:
         store_weeks[MARKDOWN_TOTAL] = store_weeks[params.markdowns].sum(axis=1, min_count=1)
-    logger.info("Aggregated %d store-weeks with %d covariates", len(store_weeks),
-                len(params.covariates))
+    logger.info(
+        "Aggregated %d store-weeks with %d covariates", len(store_weeks), len(params.covariates)
+    )
     return store_weeks
 
 
@@ -222,10 +242,16 @@ def correlate_covariates(store_weeks: pd.DataFrame, parameters: EdaParameters) -
         deviation = table[column] - table.groupby("store")[column].transform("mean")
         within, _ = _spearman(deviation, table["sales_index"])
         rows.append(
-            {"covariate": column, "label": column_label(column), "store_weeks": n,
-             "spearman_across_stores": across, "spearman_within_store": within}
+            {
+                "covariate": column,
+                "label": column_label(column),
+                "store_weeks": n,
+                "spearman_across_stores": across,
+                "spearman_within_store": within,
+            }
         )
     correlations = pd.DataFrame(rows)
-    logger.info("Covariate correlations with sales:\n%s",
-                correlations.round(2).to_string(index=False))
+    logger.info(
+        "Covariate correlations with sales:\n%s", correlations.round(2).to_string(index=False)
+    )
     return correlations

@@ -95,8 +95,12 @@ def clean_sales(int_sales: pd.DataFrame, params: IngestionParams) -> tuple[pd.Da
     report["rows_out"] = int(len(cleaned))
     logger.info(
         "Cleaning: %d negative-sales rows (%s): %d clipped, %d dropped; %d -> %d rows",
-        report["negative_sales_rows"], params.negative_sales, report["rows_clipped"],
-        report["rows_dropped"], report["rows_in"], report["rows_out"],
+        report["negative_sales_rows"],
+        params.negative_sales,
+        report["rows_clipped"],
+        report["rows_dropped"],
+        report["rows_in"],
+        report["rows_out"],
     )
     return cleaned, report
 
@@ -151,7 +155,9 @@ def build_input_manifest(
         manifest["warehouse_load"] = warehouse_load_report
     logger.info(
         "Input manifest: %s",
-        ", ".join(f"{k} sha256={(v['sha256'] or '?')[:12]} rows={v['rows']}" for k, v in inputs.items()),
+        ", ".join(
+            f"{k} sha256={(v['sha256'] or '?')[:12]} rows={v['rows']}" for k, v in inputs.items()
+        ),
     )
     return manifest
 
@@ -226,9 +232,22 @@ def verify_warehouse_load(
 
 
 ANALYTICS_COLUMNS = [
-    "store", "dept", "date", "weekly_sales", "is_holiday", "store_type", "store_size",
-    "temperature", "fuel_price", "markdown1", "markdown2", "markdown3", "markdown4", "markdown5",
-    "cpi", "unemployment",
+    "store",
+    "dept",
+    "date",
+    "weekly_sales",
+    "is_holiday",
+    "store_type",
+    "store_size",
+    "temperature",
+    "fuel_price",
+    "markdown1",
+    "markdown2",
+    "markdown3",
+    "markdown4",
+    "markdown5",
+    "cpi",
+    "unemployment",
 ]
 
 
@@ -296,8 +315,14 @@ def split_chronologically(
     }
     logger.info(
         "Chronological split: train %s..%s (%d rows) | validation %s..%s (%d) | test %s..%s (%d)",
-        summary["train"]["start"], summary["train"]["end"], len(train),
-        summary["validation"]["start"], summary["validation"]["end"], len(validation),
-        summary["test"]["start"], summary["test"]["end"], len(test),
+        summary["train"]["start"],
+        summary["train"]["end"],
+        len(train),
+        summary["validation"]["start"],
+        summary["validation"]["end"],
+        len(validation),
+        summary["test"]["start"],
+        summary["test"]["end"],
+        len(test),
     )
     return train, validation, test, summary
