@@ -19,7 +19,7 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
 
 from retail_forecasting.monitoring import alerts
 from retail_forecasting.monitoring.store import read_sql
@@ -33,15 +33,38 @@ SHIFTED_STORE = 2
 SMALL = {"horizon_weeks": HORIZON, "ingestion": {"validation_weeks": 13}}
 
 
+ENV: str | None = None  # the Kedro environment of the test being run (None: base, DuckDB)
+URL: str | None = None  # its warehouse
+
+
 def run(project: Path, pipelines: list[str], **params) -> None:
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, runtime_params=params) as session:
+    with KedroSession.create(project_path=project, env=ENV, runtime_params=params) as session:
         session.run(pipeline_names=pipelines)
 
 
 def query(project: Path, sql: str) -> pd.DataFrame:
     """Rows of the warehouse (same engine settings as the catalog's, so DuckDB shares the file)."""
-    return read_sql(create_engine(f"duckdb:///{project / 'data' / '03_primary' / 'warehouse.duckdb'}"), sql)
+    engine = create_engine(URL or f"duckdb:///{project / 'data' / '03_primary' / 'warehouse.duckdb'}")
+    try:
+        return read_sql(engine, sql)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["base", pytest.param("local", marks=pytest.mark.postgres)])
+def warehouse_env(request, monkeypatch):
+    """The play on DuckDB (base) and on PostgreSQL (`--env local`, a throw-away database)."""
+    global ENV, URL
+    if request.param == "local":
+        url = make_url(request.getfixturevalue("postgres_url"))
+        monkeypatch.delenv("RDS_SECRET_NAME", raising=False)
+        for name, value in {"DB_HOST": url.host, "DB_PORT": str(url.port or 5432), "DB_NAME": url.database,
+                            "DB_USER": url.username, "DB_PASSWORD": url.password or ""}.items():
+            monkeypatch.setenv(name, value)
+        ENV, URL = "local", url.render_as_string(hide_password=False)
+    yield request.param
+    ENV, URL = None, None
 
 
 def write_bundle(folder: Path, full: Path, weeks: list[pd.Timestamp], halve_store: int | None = None,
@@ -62,7 +85,7 @@ def write_bundle(folder: Path, full: Path, weeks: list[pd.Timestamp], halve_stor
 
 
 @pytest.mark.slow
-def test_weekly_cycle_plays_four_weeks_and_alerts_on_a_halved_store(project_copy, tiny_config, tmp_path):
+def test_weekly_cycle_plays_four_weeks_and_alerts_on_a_halved_store(warehouse_env, project_copy, tiny_config, tmp_path):
     started = time.perf_counter()
     full = tmp_path / "full"
     write_kaggle_files(full, SyntheticConfig(**tiny_config))
