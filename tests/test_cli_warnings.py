@@ -40,10 +40,18 @@ def test_library_warnings_about_the_projects_own_code_are_dropped_and_a_users_ar
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         importlib.reload(console)
-        warnings.warn("One or more dataset names contain '.' characters, ...", UserWarning, stacklevel=1)
-        warnings.warn("\x1b[33mHint: Inferred schema contains integer column(s). ...", UserWarning, stacklevel=1)
+        warnings.warn(
+            "One or more dataset names contain '.' characters, ...", UserWarning, stacklevel=1
+        )
+        warnings.warn(
+            "\x1b[33mHint: Inferred schema contains integer column(s). ...",
+            UserWarning,
+            stacklevel=1,
+        )
         warnings.warn("register_new_resolver() is deprecated, use ...", UserWarning, stacklevel=1)
-        warnings.warn("IProgress not found. Please update jupyter and ipywidgets.", UserWarning, stacklevel=1)
+        warnings.warn(
+            "IProgress not found. Please update jupyter and ipywidgets.", UserWarning, stacklevel=1
+        )
         warnings.warn("Parameter 'horizon_weeks' looks wrong", UserWarning, stacklevel=1)
     assert [str(w.message) for w in caught] == ["Parameter 'horizon_weeks' looks wrong"]
 
@@ -62,15 +70,25 @@ def test_library_log_notices_are_dropped_and_other_records_of_those_loggers_are_
     for name in names:
         logging.getLogger(name).addHandler(handler)
     try:
-        assert sum(isinstance(f, console.DropMessages) for f in logging.getLogger("py.warnings").filters) == 1
+        assert (
+            sum(
+                isinstance(f, console.DropMessages)
+                for f in logging.getLogger("py.warnings").filters
+            )
+            == 1
+        )
         logging.getLogger("kedro.validation.type_extractor").warning(
             "Conflicting type requirements for parameter '%s': A vs A | None", "ingestion"
         )
-        logging.getLogger("mlflow.pyfunc").warning("Passing a Python object as `python_model` causes ...")
+        logging.getLogger("mlflow.pyfunc").warning(
+            "Passing a Python object as `python_model` causes ..."
+        )
         logging.getLogger("mlflow.pyfunc").warning("something else")
         # what logging.captureWarnings makes of MLflow's notice about kedro-mlflow's model class
         logging.getLogger("py.warnings").warning(
-            "%s", ".../data_validation.py:187: UserWarning: \x1b[33mAdd type hints to the `predict` method ..."
+            "%s",
+            ".../data_validation.py:187: UserWarning: "
+            "\x1b[33mAdd type hints to the `predict` method ...",
         )
         logging.getLogger("py.warnings").warning("%s", "x.py:1: UserWarning: your data has a gap")
     finally:
@@ -113,7 +131,9 @@ def test_the_plain_handler_writes_a_long_record_on_one_line():
     handler = logging.StreamHandler(stream)
     plain = config["formatters"]["plain"]
     handler.setFormatter(logging.Formatter(fmt=plain["format"], datefmt=plain["datefmt"]))
-    record = logging.LogRecord("retail_forecasting.x", logging.INFO, __file__, 1, "%s", ("word " * 60,), None)
+    record = logging.LogRecord(
+        "retail_forecasting.x", logging.INFO, __file__, 1, "%s", ("word " * 60,), None
+    )
     handler.emit(record)
     assert stream.getvalue().count("\n") == 1 and len(stream.getvalue()) > 300
 
@@ -133,28 +153,53 @@ def test_a_terminal_switches_the_root_to_rich_and_a_file_does_not(monkeypatch):
     assert console.rich_console_on_terminal(io.StringIO()) is False
     assert applied == []
     assert console.rich_console_on_terminal(_Terminal()) is True
-    assert applied[0]["root"]["handlers"] == ["rich"] and applied[0]["handlers"] == config["handlers"]
+    assert (
+        applied[0]["root"]["handlers"] == ["rich"] and applied[0]["handlers"] == config["handlers"]
+    )
     # Kedro's own default configuration (no `plain` handler) is left alone
     applied.clear()
-    monkeypatch.setattr(project.LOGGING, "data", {"version": 1, "handlers": {"rich": {}}, "root": {"handlers": ["rich"]}})
+    monkeypatch.setattr(
+        project.LOGGING,
+        "data",
+        {"version": 1, "handlers": {"rich": {}}, "root": {"handlers": ["rich"]}},
+    )
     assert console.rich_console_on_terminal(_Terminal()) is False and applied == []
 
 
 @pytest.mark.slow
-def test_kedro_run_into_a_file_is_one_line_per_record_with_no_library_warning(project_copy, tiny_config):
+def test_kedro_run_into_a_file_is_one_line_per_record_with_no_library_warning(
+    project_copy, tiny_config
+):
     """`kedro run --pipeline ingestion` with its output in a pipe, as CI or `> run.log` has it."""
-    params = (f"synthetic_seed={tiny_config['seed']},synthetic_stores={tiny_config['n_stores']},"
-              f"synthetic_depts={tiny_config['n_depts']}")
+    params = (
+        f"synthetic_seed={tiny_config['seed']},synthetic_stores={tiny_config['n_stores']},"
+        f"synthetic_depts={tiny_config['n_depts']}"
+    )
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("kedro")), "run", "--pipeline", "ingestion", "--params", params],
-        cwd=project_copy, capture_output=True, text=True, timeout=900, check=False,
+        [
+            str(Path(sys.executable).with_name("kedro")),
+            "run",
+            "--pipeline",
+            "ingestion",
+            "--params",
+            params,
+        ],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
         env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": ""},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     records = [line for line in lines if line[:4].isdigit() and line[4] == "-"]
     # every line is a whole record (date first), except MLflow's own one-line notices
-    strays = [line for line in lines if line not in records and not line.startswith(("20", "Registered model"))]
+    strays = [
+        line
+        for line in lines
+        if line not in records and not line.startswith(("20", "Registered model"))
+    ]
     assert strays == [], strays
     assert not [line for line in lines if " WARNING " in line], result.stdout
     assert "UserWarning" not in result.stdout + result.stderr

@@ -34,7 +34,8 @@ def test_make_viz_opens_a_registered_stage_without_the_whole_dag():
 
 def test_make_notebook_installs_the_notebooks_extra_with_jupyterlab():
     extras = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "optional-dependencies"]
+        "optional-dependencies"
+    ]
     names = {re.split(r"[<>=\[ ]", req, maxsplit=1)[0] for req in extras["notebooks"]}
     assert {"jupyterlab", "ipykernel", "nbconvert"} <= names
     assert "jupyterlab" not in {re.split(r"[<>=\[ ]", r, maxsplit=1)[0] for r in extras["test"]}
@@ -44,7 +45,9 @@ def test_make_notebook_installs_the_notebooks_extra_with_jupyterlab():
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
 #: what README.md shows as commands or paths: inline code and fenced blocks
-README_CODE = re.findall(r"`([^`\n]+)`", README) + re.findall(r"```(?:bash)?\n(.*?)```", README, flags=re.DOTALL)
+README_CODE = re.findall(r"`([^`\n]+)`", README) + re.findall(
+    r"```(?:bash)?\n(.*?)```", README, flags=re.DOTALL
+)
 
 
 def test_every_make_target_the_readme_names_exists():
@@ -62,7 +65,12 @@ def test_every_python_module_and_pipeline_the_readme_names_exists():
     assert [m for m in modules if importlib.util.find_spec(m) is None] == []
     configure_project("retail_forecasting")
     pipelines = register_pipelines()
-    named = {p for code in README_CODE for p in re.findall(r"--pipelines? ([\w,]+)", code) for p in p.split(",")}
+    named = {
+        p
+        for code in README_CODE
+        for p in re.findall(r"--pipelines? ([\w,]+)", code)
+        for p in p.split(",")
+    }
     named -= {"NAME"}  # a placeholder
     named |= set(re.findall(r"VIZ_PIPELINE=(\w+)", README))
     assert {"inference", "ingestion", "modelling"} <= named
@@ -71,11 +79,20 @@ def test_every_python_module_and_pipeline_the_readme_names_exists():
 
 def test_every_output_file_the_readme_points_at_is_a_catalog_file():
     """`data/<layer>/<file>` in the README is where a catalog entry of conf/base writes."""
-    catalog = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT / "conf/base").glob("catalog*.yml"))
-    written = set(re.findall(r"(?:filepath: |duckdb:///)\$\{globals:paths\.data\}/([^\s]+)", catalog))
+    catalog = "\n".join(
+        p.read_text(encoding="utf-8") for p in (PROJECT / "conf/base").glob("catalog*.yml")
+    )
+    written = set(
+        re.findall(r"(?:filepath: |duckdb:///)\$\{globals:paths\.data\}/([^\s]+)", catalog)
+    )
     paths = {p for code in README_CODE for p in re.findall(r"\bdata/(\d\d_[\w/]+\.\w+)", code)}
     assert {"08_reporting/metrics.json", "08_reporting/submission.csv"} <= paths
-    missing = [p for p in paths if p not in written and not any(re.fullmatch(w.replace("{model}", r"\w+"), p) for w in written)]
+    missing = [
+        p
+        for p in paths
+        if p not in written
+        and not any(re.fullmatch(w.replace("{model}", r"\w+"), p) for w in written)
+    ]
     assert missing == [], missing
     # the figure folders the README sends people to hold figures the catalog writes
     assert any(w.startswith("08_reporting/eda/") and w.endswith(".png") for w in written)

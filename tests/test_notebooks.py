@@ -82,7 +82,9 @@ def test_the_notebooks_execute_on_a_tiny_synthetic_run(project_copy, tiny_config
         "synthetic_depts": tiny_config["n_depts"],
     }
     try:
-        with KedroSession.create(project_path=project_copy, runtime_params=runtime_params) as session:
+        with KedroSession.create(
+            project_path=project_copy, runtime_params=runtime_params
+        ) as session:
             session.run(pipeline_name="__default__")
     finally:
         # an MLflow run left active here would take the logging of later sessions in this
@@ -116,7 +118,9 @@ def test_the_notebooks_execute_on_a_tiny_synthetic_run(project_copy, tiny_config
         assert not [o for o in outputs if o.output_type == "error"], name
         # the first cell (%load_ext kedro.ipython) is quiet: Kedro's INFO lines, no warning box
         first = next(c for c in book.cells if c.cell_type == "code")
-        shown = [o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in first.outputs]
+        shown = [
+            o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in first.outputs
+        ]
         warned = [text for text in shown if "WARNING" in text or "Warning:" in text]
         assert warned == [], f"{name}: the first cell shows {len(warned)} warning(s): {warned[:3]}"
         figures = [o for o in outputs if "image/png" in o.get("data", {})]

@@ -21,7 +21,10 @@ class Clock:
         return self.now
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0:00"), (59.6, "1:00"), (125, "2:05"), (3725, "1:02:05"), (-3, "0:00")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0:00"), (59.6, "1:00"), (125, "2:05"), (3725, "1:02:05"), (-3, "0:00")],
+)
 def test_clock_time(seconds, text):
     assert clock_time(seconds) == text
 
@@ -56,7 +59,10 @@ def _pipeline(*names):
 
 
 def _run(hook, clock, project, durations, raw_data_dir=""):
-    run_params = {"project_path": str(project), "runtime_params": {"raw_data_dir": raw_data_dir} if raw_data_dir else {}}
+    run_params = {
+        "project_path": str(project),
+        "runtime_params": {"raw_data_dir": raw_data_dir} if raw_data_dir else {},
+    }
     hook.before_pipeline_run(run_params=run_params, pipeline=_pipeline(*durations))
     for name, seconds in durations.items():
         hook.before_node_run(node=SimpleNamespace(name=name))
@@ -65,7 +71,9 @@ def _run(hook, clock, project, durations, raw_data_dir=""):
     hook.after_pipeline_run()
 
 
-def test_one_line_per_node_and_the_estimate_comes_from_the_last_run_on_the_same_data(tmp_path, caplog):
+def test_one_line_per_node_and_the_estimate_comes_from_the_last_run_on_the_same_data(
+    tmp_path, caplog
+):
     clock = Clock()
     hook = NodeProgressHook(clock=clock)
     durations = {"ingest": 5.0, "lightgbm.tune_model": 40.0, "evaluate": 15.0}
@@ -108,12 +116,16 @@ def test_a_node_never_timed_leaves_the_estimate_out_and_a_broken_file_is_ignored
     hook = NodeProgressHook(clock=clock)
     with caplog.at_level(logging.INFO, logger="retail_forecasting.node_progress"):
         _run(hook, clock, tmp_path, {"a": 1.0, "b": 2.0})
-    assert [r.getMessage() for r in caplog.records][1:3] == ["Node 1/2 a (0:00 elapsed)", "Node 2/2 b (0:01 elapsed)"]
+    assert [r.getMessage() for r in caplog.records][1:3] == [
+        "Node 1/2 a (0:00 elapsed)",
+        "Node 2/2 b (0:01 elapsed)",
+    ]
 
     (tmp_path / TIMINGS_FILE).write_text("{not json", encoding="utf-8")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="retail_forecasting.node_progress"):
         _run(hook, clock, tmp_path, {"a": 1.0})
     assert [r.getMessage() for r in caplog.records][1] == "Node 1/1 a (0:00 elapsed)"
-    assert json.loads((tmp_path / TIMINGS_FILE).read_text(encoding="utf-8")) == {"synthetic": {"a": 1.0}}
-
+    assert json.loads((tmp_path / TIMINGS_FILE).read_text(encoding="utf-8")) == {
+        "synthetic": {"a": 1.0}
+    }

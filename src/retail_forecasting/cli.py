@@ -50,8 +50,9 @@ def log_traceback(exc: BaseException, log_file: Path = ERROR_LOG) -> Path:
     """Append ``exc``'s full traceback, with the time and command, to ``log_file``."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("a", encoding="utf-8") as handle:
-        handle.write(f"\n=== {dt.datetime.now().isoformat(timespec='seconds')} "
-                     f"{' '.join(sys.argv)}\n")
+        handle.write(
+            f"\n=== {dt.datetime.now().isoformat(timespec='seconds')} {' '.join(sys.argv)}\n"
+        )
         handle.write("".join(traceback.format_exception(exc)))
     return log_file
 
@@ -64,7 +65,9 @@ def describe_failure(exc: BaseException, log_file: Path | None) -> str:
         headline, body = "The run stopped on bad input or a refused request:", str(cause)
     else:
         headline = "The run failed with an unexpected error (a bug, or the environment):"
-        body = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        body = (
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        )
     return f"\n{headline}\n\n  {body}\n\n{where} (run with --verbose to see it here).\n"
 
 
@@ -86,8 +89,11 @@ def _run(verbose: bool = False, **kwargs):
 
     code = alerts.exit_code()
     if code:
-        click.echo(f"\nMonitoring raised alerts (see data/08_reporting/monitoring/alerts.json): exit code {code}.\n",
-                   err=True)
+        click.echo(
+            "\nMonitoring raised alerts (see data/08_reporting/monitoring/alerts.json): "
+            f"exit code {code}.\n",
+            err=True,
+        )
         sys.exit(code)
     return result
 

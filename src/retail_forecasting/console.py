@@ -30,16 +30,16 @@ WARNING_FILTERS: tuple[tuple[str, type[Warning], str], ...] = (
         r"register_new_resolver\(\) is deprecated",
         UserWarning,
         (
-            "omegaconf 2.4 deprecates the call that Kedro's config loader and kedro-mlflow make for "
-            "every resolver (4 per command); the project registers its own through settings.py"
+            "omegaconf 2.4 deprecates the call that Kedro's config loader and kedro-mlflow make "
+            "for every resolver (4 per command); the project registers its own through settings.py"
         ),
     ),
     (
         r"One or more dataset names contain '\.' characters",
         UserWarning,
         (
-            "Kedro warns at pipeline construction; the model zoo's dataset names (`lightgbm.mo_...`) "
-            "are namespaces on purpose"
+            "Kedro warns at pipeline construction; the model zoo's dataset names "
+            "(`lightgbm.mo_...`) are namespaces on purpose"
         ),
     ),
     (
@@ -54,16 +54,16 @@ WARNING_FILTERS: tuple[tuple[str, type[Warning], str], ...] = (
         r"Option '--pipeline' is deprecated",
         DeprecationWarning,
         (
-            "Kedro 1.x prefers --pipelines but still takes --pipeline, which this project's docs and "
-            "messages write (both take the same names)"
+            "Kedro 1.x prefers --pipelines but still takes --pipeline, which this project's docs "
+            "and messages write (both take the same names)"
         ),
     ),
     (
         r"IProgress not found",
         Warning,
         (
-            "tqdm, imported by a library in a notebook kernel without ipywidgets: it only means its "
-            "progress bars are text; nothing in the project uses them"
+            "tqdm, imported by a library in a notebook kernel without ipywidgets: it only means "
+            "its progress bars are text; nothing in the project uses them"
         ),
     ),
 )
@@ -74,27 +74,27 @@ LOG_FILTERS: tuple[tuple[str, str, str], ...] = (
         "py.warnings",
         "Add type hints to the `predict` method",
         (
-            "MLflow checks every PythonModel subclass when it is defined; the one without type hints "
-            "is kedro-mlflow's KedroPipelineModel, defined when Kedro loads the plugin (the project's "
-            "own ChampionPyfunc.predict is typed: pd.DataFrame -> pd.DataFrame). MLflow issues it "
-            "inside its own `simplefilter('once')`, which overrides any warnings filter, so it is "
-            "dropped where Kedro's logging receives warnings (logging.captureWarnings)"
+            "MLflow checks every PythonModel subclass when it is defined; the one without type "
+            "hints is kedro-mlflow's KedroPipelineModel, defined when Kedro loads the plugin (the "
+            "project's own ChampionPyfunc.predict is typed: pd.DataFrame -> pd.DataFrame). MLflow "
+            "issues it inside its own `simplefilter('once')`, which overrides any warnings filter,"
+            " so it is dropped where Kedro's logging receives warnings (logging.captureWarnings)"
         ),
     ),
     (
         "kedro.validation.type_extractor",
         "Conflicting type requirements",
         (
-            "Kedro's parameter validation sees `IngestionParams` and `IngestionParams | None` (the "
-            "same class) in two pipelines"
+            "Kedro's parameter validation sees `IngestionParams` and `IngestionParams | None` (the"
+            " same class) in two pipelines"
         ),
     ),
     (
         "mlflow.pyfunc",
         "Passing a Python object as `python_model`",
         (
-            "MLflow says how it pickles a pyfunc on every registration; the champion is pickled with "
-            "its code on purpose (docs/modelling.md)"
+            "MLflow says how it pickles a pyfunc on every registration; the champion is pickled "
+            "with its code on purpose (docs/modelling.md)"
         ),
     ),
 )

@@ -1,4 +1,4 @@
-"""Kedro-level progress: one console line per node, with elapsed time and an estimate of what is left.
+"""Kedro-level progress: one console line per node, with elapsed time and the time left.
 
 :class:`NodeProgressHook` replaces Kedro's three lines per node ("Running node: ...", "Completed
 node: ...", "Completed k out of N tasks"; ``conf/logging.yml`` quiets those loggers) with one

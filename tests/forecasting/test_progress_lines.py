@@ -27,7 +27,11 @@ def test_tuning_logs_a_line_per_candidate_with_the_time_left(synthetic_panel, ca
     with caplog.at_level(logging.INFO, logger="retail_forecasting.forecasting.learners"):
         tune(panel, cutoff, HORIZON, FeatureParams(), params)
     lines = _lines(caplog, "Tuning ridge ")
-    assert [line.split(":", 1)[0] for line in lines] == ["Tuning ridge 1/3", "Tuning ridge 2/3", "Tuning ridge 3/3"]
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "Tuning ridge 1/3",
+        "Tuning ridge 2/3",
+        "Tuning ridge 3/3",
+    ]
     assert "{'alpha': 1.0} -> WMAE" in lines[0] and " elapsed" in lines[0]
     assert lines[-1].endswith("elapsed)")  # the last candidate: nothing left to estimate
 
@@ -42,5 +46,9 @@ def test_a_backtest_logs_a_line_per_fold_with_the_time_left(synthetic_panel, cap
     with caplog.at_level(logging.INFO, logger="retail_forecasting.forecasting.backtest"):
         cross_validation(synthetic_panel, {"zero": last_value}, HORIZON, cutoffs)
     lines = _lines(caplog, "Backtest fold ")
-    assert [line.split(":", 1)[0] for line in lines] == ["Backtest fold 1/3", "Backtest fold 2/3", "Backtest fold 3/3"]
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "Backtest fold 1/3",
+        "Backtest fold 2/3",
+        "Backtest fold 3/3",
+    ]
     assert f"cutoff {cutoffs[0].date()}" in lines[0] and " elapsed" in lines[0]
