@@ -8,7 +8,7 @@ from the ``${warehouse_credentials:}`` resolver (``conf/base/credentials.yml``,
 """
 
 # first: filters library notices a user cannot act on before Kedro loads its plugins
-import retail_forecasting.console  # noqa: F401, I001
+import retail_forecasting.console  # noqa: F401
 from retail_forecasting.hooks import ChallengerAliasHook, FlatParamsHook
 from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 from retail_forecasting.runlock import RunLockHook
