@@ -21,10 +21,16 @@ RUN apt-get update \
 WORKDIR /opt/ml/code
 
 # the package with its runtime dependencies and the `serving` extra (FastAPI, uvicorn,
-# prometheus-client, orjson for `serve`): no `test` extra, no notebooks, no SageMaker SDK
-COPY pyproject.toml README.md ./
+# prometheus-client, orjson for `serve`) at the versions of uv.lock (hash-checked), then the
+# project itself: no `test`, `viz`, `notebooks` or `lint` extra, no SageMaker SDK
+COPY pyproject.toml uv.lock README.md ./
 COPY src ./src
-RUN pip install ".[serving]"
+RUN pip install "uv>=0.13,<0.14" \
+ && uv export --frozen --no-dev --extra serving --no-emit-project -o /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt \
+ && pip install --no-deps . \
+ && pip uninstall -y uv \
+ && rm /tmp/requirements.txt
 
 # the Kedro project around it: configuration (base + sagemaker; no secrets: base's credentials.yml
 # only names the ${warehouse_credentials:} resolver), SQL, telemetry opt-out

@@ -3,13 +3,14 @@
 #   make test   create .venv, install the project with its test extra, run pytest
 #   make serve  serve the registered champion on http://127.0.0.1:8000 (docs at /docs)
 #   make notebook  install the notebooks extra (JupyterLab) and open notebooks/ (= make jupyter)
+#   make lint   ruff check + ruff format --check (src, tests, benchmarks) and mypy on the engine
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test serve viz mlflow-ui notebook jupyter clean-data
+.PHONY: install run test lint serve viz mlflow-ui notebook jupyter clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,17 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# [tool.ruff] and [tool.mypy] in pyproject.toml say what is checked
+LINT_STAMP := $(VENV)/.lint-installed
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lint]"
+	touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 # the approved model (alias champion) of mlflow.db, or MLFLOW_TRACKING_URI; ARGS="--alias challenger --port 8080"
 serve: $(STAMP)
@@ -47,7 +59,12 @@ jupyter: notebook
 VIZ_PIPELINE ?= ingestion
 VIZ_TYPES    ?= nodes
 VIZ_URL       = http://127.0.0.1:4141/?pid=$(VIZ_PIPELINE)&types=$(VIZ_TYPES)
-viz: $(STAMP)
+VIZ_STAMP := $(VENV)/.viz-installed
+$(VIZ_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[viz]"
+	touch $(VIZ_STAMP)
+
+viz: $(VIZ_STAMP)
 	@echo "kedro-viz: open $(VIZ_URL)"
 	@( sleep 20; $(BIN)/python -m webbrowser -t "$(VIZ_URL)" >/dev/null 2>&1 ) &
 	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser

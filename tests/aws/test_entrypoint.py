@@ -132,8 +132,11 @@ def test_dockerfile_is_the_sagemaker_image_without_test_dependencies():
     assert instructions[0] == "FROM python:3.11-slim"
     assert "WORKDIR /opt/ml/code" in instructions
     assert instructions[-1] == 'ENTRYPOINT ["python", "-m", "retail_forecasting.aws.entrypoint"]'
-    installs = [line for line in instructions if "pip install" in line]
-    assert installs == ['RUN pip install ".[serving]"'], "runtime dependencies + what `serve` needs"
+    installs = [line for line in instructions if "pip install" in line or "uv export" in line]
+    # runtime dependencies + what `serve` needs, at the versions of uv.lock; then the project
+    assert any("uv export --frozen --no-dev --extra serving" in line for line in installs), installs
+    assert any("pip install --no-deps ." in line for line in installs), installs
+    assert "COPY pyproject.toml uv.lock README.md ./" in instructions
     assert "EXPOSE 8080" in instructions  # SageMaker hosting's port, the EKS containerPort
     import tomllib
 
