@@ -169,6 +169,8 @@ class ChampionForecaster:
                 f"spans {rows['date'].min().date()}..{rows['date'].max().date()}"
             )
         if self.family == "baseline":
+            if self.baselines is None:  # from_panel refuses it; only a hand-made bundle lacks them
+                raise ValueError(f"the baseline champion {self.name!r} carries no BaselineParams")
             values = make_baselines(self.baselines)[self.name](self.history, rows)
         else:
             values, frame = np.zeros(len(rows)), None  # the learners' features, built once
