@@ -25,13 +25,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import _common
 import boto3
 import fsspec
 
 from retail_forecasting.aws import etl
 from retail_forecasting.monitoring import checks, service
-
-import _common
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,11 @@ import mlflow
 import pandas as pd
 import yaml
 
-from retail_forecasting.forecasting.backtest import BacktestParams, cross_validation, rolling_cutoffs
+from retail_forecasting.forecasting.backtest import (
+    BacktestParams,
+    cross_validation,
+    rolling_cutoffs,
+)
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import build_panel
 from retail_forecasting.forecasting.decomposition import DecompositionParams, make_forecaster

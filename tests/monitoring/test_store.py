@@ -11,7 +11,13 @@ from sqlalchemy import create_engine, text
 
 from retail_forecasting import warehouse
 from retail_forecasting.errors import InputError
-from retail_forecasting.monitoring.store import QUANTILE_COLUMNS, TABLES, WarehouseTableDataset, read_sql, write_table
+from retail_forecasting.monitoring.store import (
+    QUANTILE_COLUMNS,
+    TABLES,
+    WarehouseTableDataset,
+    read_sql,
+    write_table,
+)
 
 SQL = Path(__file__).resolve().parents[2] / "sql"
 SCHEMA_FILES = [SQL / "01_create_schema.sql", SQL / "02_create_analytics_view.sql", SQL / "05_forecasts_and_monitoring.sql"]

@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
-
 from sqlalchemy import create_engine, make_url
 
 from retail_forecasting.monitoring import alerts

@@ -111,7 +111,7 @@ def planner_figures(sales: pd.DataFrame, latest: pd.DataFrame, scored: pd.DataFr
     types = sorted(shown["store_type"].dropna().unique())
     fig, axes = plt.subplots(1, max(len(types), 1), figsize=(4 * max(len(types), 1), 3.5), squeeze=False)
     for ax, t in zip(axes[0], types, strict=False):
-        pick = lambda f: f[f["store_type"] == t] if len(f) else f  # noqa: E731
+        pick = lambda f, t=t: f[f["store_type"] == t] if len(f) else f  # noqa: E731
         _series_panel(ax, pick(shown).groupby("date")["weekly_sales"].sum(), _sum_by_date(pick(past), ["forecast"]),
                       _sum_by_date(pick(latest), q), f"Store type {t}")
     fig.tight_layout()
@@ -130,7 +130,7 @@ def planner_figures(sales: pd.DataFrame, latest: pd.DataFrame, scored: pd.DataFr
         ax.axis("off")
     for ax, (s, d) in zip(axes.flat, worst, strict=False):
         ax.axis("on")
-        key = lambda f: f[(f["store"] == s) & (f["dept"] == d)]  # noqa: E731
+        key = lambda f, s=s, d=d: f[(f["store"] == s) & (f["dept"] == d)]  # noqa: E731
         _series_panel(ax, key(shown).set_index("date")["weekly_sales"], key(past).set_index("date")[["forecast"]],
                       key(latest).set_index("date")[q], f"store {s}, dept {d}: mean |error| {err[(s, d)]:,.0f}")
     if not worst:

@@ -14,14 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from retail_forecasting.calendar import holiday_fridays
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import MARKDOWNS
-from retail_forecasting.monitoring.store import QUANTILES, quantile_column, registered_version, table_rows
+from retail_forecasting.model_registry import forecaster_of
+from retail_forecasting.monitoring.store import (
+    QUANTILES,
+    quantile_column,
+    registered_version,
+    table_rows,
+)
 from retail_forecasting.pipelines.inference.checks import (
     MODEL,
     NEW_SERIES,
     UNSEEN_DEPARTMENT,
     UNSEEN_DEPARTMENT_FORECAST,
 )
-from retail_forecasting.model_registry import forecaster_of
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from retail_forecasting.errors import RawDataError
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.model_registry import ChampionPyfunc
 from retail_forecasting.pipelines.inference import create_pipeline
 from retail_forecasting.pipelines.inference.checks import UNSEEN_DEPARTMENT_FORECAST
-from retail_forecasting.model_registry import ChampionPyfunc
 
 WEEK = pd.Timedelta(weeks=1)
 OUTPUTS = {"int_inference_input": "int_inference_input.parquet", "rpt_submission": "submission.csv",

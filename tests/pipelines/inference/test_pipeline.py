@@ -7,8 +7,8 @@ import pandas as pd
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.features import FeatureParams
-from retail_forecasting.pipelines.inference import create_pipeline
 from retail_forecasting.model_registry import ChampionPyfunc
+from retail_forecasting.pipelines.inference import create_pipeline
 
 WEEK = pd.Timedelta(weeks=1)
 

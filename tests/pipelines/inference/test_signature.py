@@ -9,8 +9,8 @@ import pandas as pd
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.features import FeatureParams
-from retail_forecasting.pipelines.inference.nodes import forecast_test_weeks
 from retail_forecasting.model_registry import ChampionPyfunc, signature_and_example
+from retail_forecasting.pipelines.inference.nodes import forecast_test_weeks
 
 
 def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, horizon_weeks):

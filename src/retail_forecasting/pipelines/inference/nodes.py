@@ -21,9 +21,9 @@ from retail_forecasting.kaggle.checks import (
     required_not_null,
 )
 from retail_forecasting.kaggle.schema import FORECAST_INPUT_NAMES, MARKDOWN_COLUMNS
+from retail_forecasting.model_registry import forecaster_of
 from retail_forecasting.monitoring.store import registered_version, table_rows
 from retail_forecasting.pipelines.inference import checks
-from retail_forecasting.model_registry import forecaster_of
 
 logger = logging.getLogger(__name__)
 
