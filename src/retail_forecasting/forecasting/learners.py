@@ -186,7 +186,8 @@ def _fit_lightgbm(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
                "force_col_wise": True, "verbosity": -1, **hyper}
     categorical = [c for c in params.categorical_features if c in x.columns]
     data = lgb.Dataset(x, label=y, weight=w, categorical_feature=categorical, free_raw_data=True)
-    callbacks, valid_sets = [], []
+    callbacks: list[Callable[..., Any]] = []
+    valid_sets: list[lgb.Dataset] = []
     if valid is not None:
         vx, vy, vw = valid
         valid_sets = [lgb.Dataset(vx, label=vy, weight=vw, reference=data, categorical_feature=categorical)]
