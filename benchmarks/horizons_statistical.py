@@ -10,7 +10,8 @@ coverage, width, interval score, per store type. With ``--peer-cache`` (the dire
 are scored beside it. This is the ensemble's main member, the same numbers the pipeline gives it
 (a whole run per horizon costs minutes; this one seconds):
 
-    python benchmarks/horizons_statistical.py --data-dir ../shared/data/walmart --horizon 13,26,39,52 --peer-cache peers
+    python benchmarks/horizons_statistical.py --data-dir ../shared/data/walmart \
+        --horizon 13,26,39,52 --peer-cache peers
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from retail_forecasting.forecasting import decomposition
 from retail_forecasting.forecasting import intervals as iv
-from retail_forecasting.forecasting.backtest import BacktestParams, cross_validation, rolling_cutoffs
+from retail_forecasting.forecasting.backtest import (
+    BacktestParams,
+    cross_validation,
+    rolling_cutoffs,
+)
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import origin_before
 from retail_forecasting.metrics import score
@@ -44,9 +48,11 @@ def parameters() -> tuple[DecompositionParams, BacktestParams, iv.IntervalParams
     def read(name: str) -> dict:
         return yaml.safe_load((CONF / name).read_text())
 
-    return (DecompositionParams(**read("parameters_modelling.yml")["modelling"][MODEL]),
-            BacktestParams(**read("parameters_baselines.yml")["backtest"]),
-            iv.IntervalParams(**read("parameters_evaluation.yml")["intervals"]))
+    return (
+        DecompositionParams(**read("parameters_modelling.yml")["modelling"][MODEL]),
+        BacktestParams(**read("parameters_baselines.yml")["backtest"]),
+        iv.IntervalParams(**read("parameters_evaluation.yml")["intervals"]),
+    )
 
 
 def run(data_dir: Path, horizon: int) -> dict:
@@ -55,23 +61,46 @@ def run(data_dir: Path, horizon: int) -> dict:
     history = panel[panel["split"] != "test"]
     cutoffs = rolling_cutoffs(history["date"], horizon, backtest)
     tuning = decomposition.tune(history, cutoffs[-1], horizon, model)
-    forecaster = {MODEL: decomposition.make_forecaster(model.with_values(tuning["hyperparameters"]))}
-    cv = iv.attach_scales(history, cross_validation(history, forecaster, horizon, cutoffs), interval_params)
-    test = iv.attach_scales(panel, cross_validation(panel, forecaster, horizon, [origin_before(panel, "test")]),
-                            interval_params)
-    out = {"horizon": horizon, "cutoffs": [f"{c:%Y-%m-%d}" for c in cutoffs], "tuned": tuning["hyperparameters"],
-           "test_window": f"{test['date'].min():%Y-%m-%d}..{test['date'].max():%Y-%m-%d}", "rows": len(test),
-           "test": score(test, actual_col="actual", pred_col=MODEL, holiday_col="is_holiday")}
-    variants = {"intervals": interval_params,
-                "intervals_without_store_type": interval_params.model_copy(update={"by_store_type": False})}
+    forecaster = {
+        MODEL: decomposition.make_forecaster(model.with_values(tuning["hyperparameters"]))
+    }
+    cv = iv.attach_scales(
+        history, cross_validation(history, forecaster, horizon, cutoffs), interval_params
+    )
+    test = iv.attach_scales(
+        panel,
+        cross_validation(panel, forecaster, horizon, [origin_before(panel, "test")]),
+        interval_params,
+    )
+    out = {
+        "horizon": horizon,
+        "cutoffs": [f"{c:%Y-%m-%d}" for c in cutoffs],
+        "tuned": tuning["hyperparameters"],
+        "test_window": f"{test['date'].min():%Y-%m-%d}..{test['date'].max():%Y-%m-%d}",
+        "rows": len(test),
+        "test": score(test, actual_col="actual", pred_col=MODEL, holiday_col="is_holiday"),
+    }
+    variants = {
+        "intervals": interval_params,
+        "intervals_without_store_type": interval_params.model_copy(update={"by_store_type": False}),
+    }
     for name, params in variants.items():
         fitted = iv.calibrate_frame(cv, MODEL, params, horizon)
-        back, _ = iv.score_intervals(cv, iv.cross_fitted(cv, MODEL, params, horizon).to_numpy(), params.quantiles,
-                                     params.levels, segments=())
-        totals, table = iv.score_intervals(test, iv.apply_frame(fitted, test, MODEL).to_numpy(), params.quantiles,
-                                           params.levels)
-        out[name] = {"backtest_cross_fitted": back, "test": totals,
-                     "test_coverage_by_store_type": iv.coverage_by(table, "store_type")}
+        back, _ = iv.score_intervals(
+            cv,
+            iv.cross_fitted(cv, MODEL, params, horizon).to_numpy(),
+            params.quantiles,
+            params.levels,
+            segments=(),
+        )
+        totals, table = iv.score_intervals(
+            test, iv.apply_frame(fitted, test, MODEL).to_numpy(), params.quantiles, params.levels
+        )
+        out[name] = {
+            "backtest_cross_fitted": back,
+            "test": totals,
+            "test_coverage_by_store_type": iv.coverage_by(table, "store_type"),
+        }
     return out
 
 
@@ -84,33 +113,55 @@ def peers(cache: Path, data_dir: Path, horizon: int) -> dict:
     for system in cs.SYSTEMS:
         stem = cache / f"h{horizon}_{system}"
         if Path(f"{stem}.parquet").exists():
-            forecasts = pd.read_parquet(f"{stem}.parquet").assign(ds=lambda f: pd.to_datetime(f["ds"]))
-            scored[system] = {"test": cs.score_forecasts(test, forecasts)[0],
-                              "intervals": cs.score_interval_forecasts(test, forecasts)}
+            forecasts = pd.read_parquet(f"{stem}.parquet").assign(
+                ds=lambda f: pd.to_datetime(f["ds"])
+            )
+            scored[system] = {
+                "test": cs.score_forecasts(test, forecasts)[0],
+                "intervals": cs.score_interval_forecasts(test, forecasts),
+            }
     return scored
 
 
 def show(result: dict) -> None:
     t = result["test"]
-    print(f"\n=== {result['horizon']} weeks: test {result['test_window']} ({result['rows']:,} rows), backtest cutoffs "
-          f"{', '.join(result['cutoffs'])}, tuned {result['tuned']}")
+    print(
+        f"\n=== {result['horizon']} weeks: test {result['test_window']} ({result['rows']:,} rows), "
+        f"backtest cutoffs {', '.join(result['cutoffs'])}, tuned {result['tuned']}"
+    )
     print(f"{MODEL}: WMAE {t['wmae']:.1f}  MAE {t['mae']:.1f}  RMSE {t['rmse']:.1f}")
     for name in ("intervals", "intervals_without_store_type"):
         r = result[name]
-        cells = "  ".join(f"{lv} %: coverage {r['test'][lv]['coverage']:.3f} (backtest {r['backtest_cross_fitted'][lv]['coverage']:.3f})"
-                          f" width {r['test'][lv]['width']:.0f} IS {r['test'][lv]['interval_score']:.0f}" for lv in ("80", "95"))
-        types = {lv: {k: round(v, 3) for k, v in d.items()} for lv, d in r["test_coverage_by_store_type"].items()}
+        test, back = r["test"], r["backtest_cross_fitted"]
+        cells = "  ".join(
+            f"{lv} %: coverage {test[lv]['coverage']:.3f} (backtest {back[lv]['coverage']:.3f})"
+            f" width {test[lv]['width']:.0f} IS {test[lv]['interval_score']:.0f}"
+            for lv in ("80", "95")
+        )
+        types = {
+            lv: {k: round(v, 3) for k, v in d.items()}
+            for lv, d in r["test_coverage_by_store_type"].items()
+        }
         print(f"  {name}: {cells}\n    by store type {types}")
     for system, s in result.get("peers", {}).items():
         ivs = s["intervals"]
-        extra = "" if not ivs else "  " + "  ".join(
-            f"{lv} %: coverage {ivs[lv]['coverage']:.3f} width {ivs[lv]['width']:.0f} IS {ivs[lv]['interval_score']:.0f}"
-            for lv in ("80", "95"))
+        extra = (
+            ""
+            if not ivs
+            else "  "
+            + "  ".join(
+                f"{lv} %: coverage {ivs[lv]['coverage']:.3f} width {ivs[lv]['width']:.0f}"
+                f" IS {ivs[lv]['interval_score']:.0f}"
+                for lv in ("80", "95")
+            )
+        )
         print(f"  {system}: WMAE {s['test']['wmae']:.1f}{extra}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--horizon", default="13,26,39,52")
     parser.add_argument("--peer-cache", type=Path, help="compare_systems' --peer-cache directory")
