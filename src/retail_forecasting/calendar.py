@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
+import pandas as pd
 from dateutil.easter import easter
 
 FRIDAY = 4
@@ -54,8 +56,6 @@ def holiday_fridays(year: int) -> dict[str, date]:
 # --------------------------------------------------------------------------- vectorised helpers
 # These work on the handful of unique weeks of a panel (a loop over weeks, never over series).
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 HOLIDAY_SLUGS = {
     "Super_Bowl": "super_bowl",

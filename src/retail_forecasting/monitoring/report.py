@@ -9,14 +9,15 @@ import io
 from typing import Any
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
+from retail_forecasting.monitoring.checks import ALERT, MonitoringParams
+
+# Figures are rendered to PNG only, never shown: no GUI backend, also headless.
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from retail_forecasting.monitoring.checks import ALERT, MonitoringParams  # noqa: E402
 
 
 def rolling_accuracy_figure(scores: pd.DataFrame, summary: dict[str, Any], threshold: float) -> Figure:

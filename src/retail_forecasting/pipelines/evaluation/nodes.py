@@ -8,25 +8,25 @@ import logging
 from typing import Any
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pydantic import BaseModel, ConfigDict, Field
 
+from retail_forecasting.aws.quality_gate import GateConfig
+from retail_forecasting.forecasting.backtest import KEY_COLUMNS, overall, score
+from retail_forecasting.forecasting.baselines import COMPONENTS, BaselineParams
+from retail_forecasting.forecasting.champion import ChampionForecaster
+from retail_forecasting.forecasting.contract import KEYS
+from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS, DecompositionParams
+from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.forecasting.learners import FittedLearner
+from retail_forecasting.metrics import to_mlflow_metrics
+from retail_forecasting.model_registry import ChampionPyfunc
+
+# Figures are only saved (MatplotlibDataset), never shown: no GUI backend, also headless.
 matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
-
-from retail_forecasting.forecasting.backtest import KEY_COLUMNS, overall, score  # noqa: E402
-from retail_forecasting.aws.quality_gate import GateConfig  # noqa: E402
-from retail_forecasting.forecasting.baselines import COMPONENTS, BaselineParams  # noqa: E402
-from retail_forecasting.forecasting.champion import ChampionForecaster  # noqa: E402
-from retail_forecasting.forecasting.contract import KEYS  # noqa: E402
-from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
-from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS, DecompositionParams  # noqa: E402
-from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
-from retail_forecasting.model_registry import ChampionPyfunc  # noqa: E402
-from retail_forecasting.metrics import to_mlflow_metrics  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
