@@ -144,3 +144,19 @@ def test_interval_verdict_applies_the_ten_percent_target(cs):
     assert cs.print_intervals(rows) == cs.interval_verdict(rows)
     table = cs.interval_markdown([{"horizon": 39, "rows": rows}])
     assert table.count("\n") == 3 and "| 39 | ours: champion (x) |" in table and "0.901" in table
+
+
+def test_peer_cache_runs_a_reference_system_once_then_reuses_it(cs, train_csv, tmp_path, monkeypatch):
+    cache, data_dir = tmp_path / "peers", str(train_csv.resolve())
+    seconds, peak, out = cs.run_peer("seasonal_naive", 5, data_dir, tmp_path, str(cache))
+    assert out == cache / "h5_seasonal_naive" and Path(f"{out}.parquet").exists() and seconds > 0 and peak > 0
+    first = pd.read_parquet(f"{out}.parquet")
+
+    def no_child(*_args, **_kwargs):
+        raise AssertionError("a cached reference system was refitted")
+
+    monkeypatch.setattr(cs, "run_child", no_child)
+    assert cs.run_peer("seasonal_naive", 5, data_dir, tmp_path, str(cache)) == (seconds, peak, out)
+    pd.testing.assert_frame_equal(pd.read_parquet(f"{out}.parquet"), first)
+    with pytest.raises(AssertionError, match="refitted"):  # another horizon is not in the cache
+        cs.run_peer("seasonal_naive", 4, data_dir, tmp_path, str(cache))
