@@ -218,3 +218,22 @@ def test_run_help_names_this_projects_default_environment():
     env_help = shown.split("--env TEXT", 1)[1].split("\n  -", 1)[0]
     assert "Defaults to `base`" in env_help and "`local`" not in env_help
     assert "--verbose" in shown and "--pipeline TEXT" in shown  # Kedro's options are all there
+
+
+def test_an_unknown_pipeline_name_is_said_as_such_and_a_real_import_error_is_not():
+    from retail_forecasting.cli import describe_failure, unknown_pipeline
+
+    kedros = ImportError(
+        "An error occurred while importing the 'retail_forecasting.pipelines.modeling' module."
+    )
+    block = describe_failure(kedros, None)
+    assert "The run did not start" in block and "no pipeline named 'modeling'" in block
+    assert "modelling" in block and "ingestion" in block and "unexpected" not in block
+    # the same words for a pipeline that exists but fails to import: a bug, with its cause
+    broken = ImportError(
+        "An error occurred while importing the 'retail_forecasting.pipelines.modelling' module."
+    )
+    assert unknown_pipeline(broken) is None
+    broken.__cause__ = NameError("x")
+    assert unknown_pipeline(broken) is None
+    assert "unexpected error" in describe_failure(broken, None)

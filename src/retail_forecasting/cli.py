@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -57,12 +59,42 @@ def log_traceback(exc: BaseException, log_file: Path = ERROR_LOG) -> Path:
     return log_file
 
 
+#: Kedro's error for a ``--pipeline``/``--pipelines`` name that no pipeline folder provides
+_MISSING_PIPELINE = re.compile(
+    r"An error occurred while importing the '(\w+)\.pipelines\.(\w+)' module\."
+)
+
+
+def unknown_pipeline(exc: BaseException) -> str | None:
+    """The message for a run of a pipeline name nothing registers, or None for any other error.
+
+    Kedro says "An error occurred while importing the 'retail_forecasting.pipelines.<name>'
+    module", which reads like a bug; a genuine import error inside an existing pipeline keeps
+    its cause (``__cause__``) and is not this case.
+    """
+    match = _MISSING_PIPELINE.fullmatch(str(exc).strip())
+    if not isinstance(exc, ImportError) or exc.__cause__ is not None or match is None:
+        return None
+    package, name = match.groups()
+    folder = Path(importlib.import_module(f"{package}.pipelines").__file__ or ".").parent
+    names = sorted(path.parent.name for path in folder.glob("*/pipeline.py"))
+    if name in names:
+        return None
+    return (
+        f"There is no pipeline named '{name}'. The pipelines: __default__ (the default), "
+        f"{', '.join(names)} (also: kedro registry list)."
+    )
+
+
 def describe_failure(exc: BaseException, log_file: Path | None) -> str:
     """The short block printed for a failed run."""
     cause = find_input_error(exc)
+    missing = unknown_pipeline(exc)
     where = f"Full traceback: {log_file}" if log_file else "No traceback was kept"
     if cause is not None:
         headline, body = "The run stopped on bad input or a refused request:", str(cause)
+    elif missing is not None:
+        headline, body = "The run did not start:", missing
     else:
         headline = "The run failed with an unexpected error (a bug, or the environment):"
         body = (
