@@ -229,3 +229,12 @@ def test_each_store_type_gets_its_own_spread_and_covers_near_nominal():
     for t in ("A", "B", "C"):
         np.testing.assert_allclose(coverage["on"][t], [0.95, 0.80], atol=0.015)
     assert coverage["off"]["A"][1] > 0.85 and coverage["off"]["C"][1] < 0.70
+
+
+def test_a_model_pickled_before_the_store_type_factor_still_applies():
+    model = calibrate(np.linspace(-1, 1, 500), np.ones(500), np.ones(500, dtype=int), np.zeros(500, dtype=int),
+                      IntervalParams(step_bucket_weeks=1), 1, store_type=np.array(["A", "B"] * 250))
+    old = IntervalModel.__new__(IntervalModel)
+    old.__dict__.update({k: v for k, v in model.__dict__.items() if k != "type_ratio"})  # as unpickled
+    np.testing.assert_allclose(old.apply(np.zeros(2), np.ones(2), np.ones(2), store_type=np.array(["A", "B"])),
+                               model.apply(np.zeros(2), np.ones(2), np.ones(2)))

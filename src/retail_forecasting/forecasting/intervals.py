@@ -248,7 +248,8 @@ class IntervalModel:
         point = np.asarray(point, dtype=float)
         group = np.zeros(len(point), dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
         spread = self.table[group, self.bucket(step)]
-        if store_type is not None and self.type_ratio:
+        # a model pickled before the store-type factor existed has no type_ratio: pooled quantiles
+        if store_type is not None and getattr(self, "type_ratio", None):
             spread = spread * self.ratios(store_type)
         values = point[:, None] + np.asarray(scale, dtype=float)[:, None] * spread
         if floor is not None:
