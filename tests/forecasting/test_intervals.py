@@ -238,3 +238,20 @@ def test_a_model_pickled_before_the_store_type_factor_still_applies():
     old.__dict__.update({k: v for k, v in model.__dict__.items() if k != "type_ratio"})  # as unpickled
     np.testing.assert_allclose(old.apply(np.zeros(2), np.ones(2), np.ones(2), store_type=np.array(["A", "B"])),
                                model.apply(np.zeros(2), np.ones(2), np.ones(2)))
+
+
+def test_the_off_peak_scale_leaves_out_the_changes_around_the_peak_season():
+    dates = pd.date_range("2010-11-05", periods=12, freq="7D")  # Nov 5 .. Jan 21
+    sales = [10, 20, 10, 20, 300, 500, 900, 200, 10, 20, 10, 20]  # peak weeks: Nov 26 .. Dec 31
+    panel = pd.DataFrame({"store": 1, "dept": 1, "date": dates, "weekly_sales": sales})
+    history = History.from_panel(panel, dates[-1])
+    rows = pd.DataFrame({"store": [1], "dept": [1]})
+    off_peak = series_scale(history, rows, IntervalParams(scale="abs_diff_off_peak"))[0][0]
+    every = series_scale(history, rows, IntervalParams(scale="abs_diff"))[0][0]
+    assert IntervalParams().scale == "abs_diff_off_peak"
+    # kept: Nov 5->12->19 and Jan 7->14->21 (every |change| 10); Nov 19->26 into the peak and
+    # Dec 31->Jan 7 out of it are left out with the changes within
+    assert off_peak == pytest.approx(10.0)
+    assert every == pytest.approx(np.abs(np.diff(sales)).mean())
+    no_peak = IntervalParams(scale="abs_diff_off_peak", peak_season=None)
+    assert series_scale(history, rows, no_peak)[0][0] == pytest.approx(every)

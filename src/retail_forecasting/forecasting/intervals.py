@@ -6,7 +6,9 @@ champion are treated alike:
 
 1. **Scale** (:func:`series_scale`): each row's error is divided by a robust scale of its
    series **known at the row's cutoff** — by default the mean absolute week-to-week change
-   over the last ``scale_window`` weeks of the history (:class:`.history.History`: nothing
+   over the last ``scale_window`` weeks of the history, leaving out the changes into, within
+   and out of the ``peak_season`` weeks (``abs_diff_off_peak``: a window that holds a Christmas
+   and one that does not give comparable scales) (:class:`.history.History`: nothing
    after the cutoff exists there). Departments differ by orders of magnitude; scaled errors do
    not. A series unseen at the cutoff takes its department's median scale (else the median of
    all series); every scale is at least ``min_scale``.
@@ -60,8 +62,9 @@ class IntervalParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     levels: tuple[float, ...] = Field((80.0, 95.0), min_length=1, description="central interval levels, %")
-    scale: Literal["abs_diff", "mean_abs", "none"] = Field(
-        "abs_diff", description="per-series scale at the cutoff: mean |weekly change| or mean |sales|"
+    scale: Literal["abs_diff", "abs_diff_off_peak", "mean_abs", "none"] = Field(
+        "abs_diff_off_peak", description="per-series scale at the cutoff: mean |weekly change| (abs_diff_off_peak: "
+        "leaving out the changes into or within the peak_season weeks) or mean |sales|"
     )
     scale_window: int = Field(52, ge=2, description="weeks of history (up to the cutoff) the scale reads")
     min_scale: float = Field(1.0, gt=0, description="floor of any scale (USD)")
@@ -122,6 +125,7 @@ def level_name(level: float) -> str:
 
 
 GROUPS = ("other", "holiday", "peak")
+WEEK_DELTA = pd.Timedelta(weeks=1)
 
 
 def row_groups(dates, is_holiday, params: IntervalParams) -> np.ndarray:
@@ -153,6 +157,18 @@ def series_scale(history: History, rows: pd.DataFrame, params: IntervalParams) -
     with _quiet():
         if params.scale == "abs_diff":
             per_series = np.nanmean(np.abs(np.diff(y, axis=1)), axis=1)
+        elif params.scale == "abs_diff_off_peak":
+            # the changes into, within and out of the peak season (Thanksgiving to Christmas) left
+            # out: a window holding a season or not gives comparable scales
+            change = np.abs(np.diff(y, axis=1))
+            first = history.y.shape[1] - y.shape[1] + 1
+            to_week = history.start + pd.to_timedelta(7 * np.arange(first, history.y.shape[1]), unit="D")
+            if params.peak_season is not None:
+                start, end = params.peak_season
+                peak = [((d >= start) & (d <= end)) for d in
+                        (to_week.strftime("%m-%d").to_numpy(), (to_week - WEEK_DELTA).strftime("%m-%d").to_numpy())]
+                change[:, peak[0] | peak[1]] = np.nan
+            per_series = np.nanmean(change, axis=1)
         elif params.scale == "mean_abs":
             per_series = np.nanmean(np.abs(y), axis=1)
         else:
