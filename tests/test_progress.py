@@ -129,3 +129,40 @@ def test_a_node_never_timed_leaves_the_estimate_out_and_a_broken_file_is_ignored
     assert json.loads((tmp_path / TIMINGS_FILE).read_text(encoding="utf-8")) == {
         "synthetic": {"a": 1.0}
     }
+
+
+def test_an_item_that_takes_long_gets_still_running_lines_until_it_finishes(caplog):
+    import time
+
+    with caplog.at_level(logging.INFO, logger="test.heartbeat"):
+        progress = Progress(
+            "Tuning xgboost", 2, logging.getLogger("test.heartbeat"), heartbeat=0.05
+        )
+        time.sleep(0.01)
+        progress.done("quick")
+        time.sleep(0.3)  # the second item takes six heartbeats
+        beats = [r.getMessage() for r in caplog.records if "still running" in r.getMessage()]
+        progress.done("slow")
+        time.sleep(0.2)  # finished: no more heartbeats
+    after = [r.getMessage() for r in caplog.records if "still running" in r.getMessage()]
+    assert len(beats) >= 2 and after == beats
+    assert beats[0].startswith("Tuning xgboost 2/2 still running (0:00 on it; 0:00 elapsed")
+
+
+def test_a_loop_that_raises_stops_its_heartbeat(caplog):
+    import gc
+    import time
+
+    def loop():
+        progress = Progress(
+            "Backtest fold", 3, logging.getLogger("test.heartbeat2"), heartbeat=0.05
+        )
+        progress.done()
+        raise RuntimeError("fold failed")
+
+    with caplog.at_level(logging.INFO, logger="test.heartbeat2"):
+        with pytest.raises(RuntimeError):
+            loop()
+        gc.collect()
+        time.sleep(0.3)
+    assert not [r for r in caplog.records if "still running" in r.getMessage()]
