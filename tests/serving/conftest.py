@@ -35,8 +35,9 @@ class Registry:
     intervals: str  # version: IntervalPyfunc (no alias at first)
 
     def move(self, alias: str, version: str) -> None:
-        mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri).set_registered_model_alias(
-            model_factory.NAME, alias, version)
+        mlflow.MlflowClient(
+            tracking_uri=self.uri, registry_uri=self.uri
+        ).set_registered_model_alias(model_factory.NAME, alias, version)
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +46,26 @@ def registry(tmp_path_factory) -> Registry:
 
     path = tmp_path_factory.mktemp("serving_registry") / "mlflow.db"
     uri = f"sqlite:///{path}"
-    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    forecaster = model_factory.forecaster()
-    plain = model_factory.register(uri, ChampionPyfunc(forecaster), "champion",
-                                   {"test.champion.wmae": 123.4, "backtest.seasonal_naive.wmae": 150.0,
-                                    "backtest.naive.wmae": 170.0})
-    intervals = model_factory.register(uri, model_factory.IntervalPyfunc(forecaster), None)
-    mlflow.set_tracking_uri(before[0])
-    mlflow.set_registry_uri(before[1])
+    with model_factory.mlflow_uris_kept():
+        forecaster = model_factory.forecaster()
+        # artifacts beside the store, not in ./mlruns of the checkout
+        experiment = mlflow.MlflowClient(tracking_uri=uri).create_experiment(
+            "serving", artifact_location=(path.parent / "artifacts").as_uri()
+        )
+        plain = model_factory.register(
+            uri,
+            ChampionPyfunc(forecaster),
+            "champion",
+            {
+                "test.champion.wmae": 123.4,
+                "backtest.seasonal_naive.wmae": 150.0,
+                "backtest.naive.wmae": 170.0,
+            },
+            experiment,
+        )
+        intervals = model_factory.register(
+            uri, model_factory.IntervalPyfunc(forecaster), None, experiment_id=experiment
+        )
     return Registry(uri, path, plain, intervals)
 
 
@@ -69,19 +82,30 @@ class Server:
 def environment(registry: Registry, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RETAIL_SERVING_"))}
     # NullPool: every registry call opens the SQLite file anew, so a test can make it unreachable
-    env.update(MLFLOW_TRACKING_URI=registry.uri, KEDRO_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1",
-               MLFLOW_SQLALCHEMYSTORE_POOLCLASS="NullPool", **extra)
+    env.update(
+        MLFLOW_TRACKING_URI=registry.uri,
+        KEDRO_DISABLE_TELEMETRY="1",
+        NO_PROXY="127.0.0.1",
+        MLFLOW_SQLALCHEMYSTORE_POOLCLASS="NullPool",
+        **extra,
+    )
     return env
 
 
-def start(command: list[str], env: dict[str, str], url: str, log: Path, ready: str = "/health/ready") -> Server:
+def start(
+    command: list[str], env: dict[str, str], url: str, log: Path, ready: str = "/health/ready"
+) -> Server:
     handle = log.open("w")
-    process = subprocess.Popen(command, env=env, cwd=PROJECT, stdout=handle, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, env=env, cwd=PROJECT, stdout=handle, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 90
     with httpx.Client(base_url=url, timeout=2, trust_env=False) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise AssertionError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+                raise AssertionError(
+                    f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+                )
             try:
                 if client.get(ready).status_code == 200:
                     return Server(url, process, log)
@@ -106,11 +130,30 @@ def server(registry, tmp_path_factory) -> Server:
     """``retail-forecasting serve`` (python -m retail_forecasting serve): no polling, reload by key,
     a 200 kB body limit and at most 1000 rows per request."""
     port = free_port()
-    env = environment(registry, RETAIL_SERVING_API_KEY=API_KEY, RETAIL_SERVING_MAX_BODY_BYTES="200000",
-                      RETAIL_SERVING_MAX_ROWS="1000")
+    env = environment(
+        registry,
+        RETAIL_SERVING_API_KEY=API_KEY,
+        RETAIL_SERVING_MAX_BODY_BYTES="200000",
+        RETAIL_SERVING_MAX_ROWS="1000",
+    )
     log = tmp_path_factory.mktemp("server") / "server.log"
-    running = start([sys.executable, "-m", "retail_forecasting", "serve", "--host", "127.0.0.1",
-                     "--port", str(port), "--poll-seconds", "0"], env, f"http://127.0.0.1:{port}", log)
+    running = start(
+        [
+            sys.executable,
+            "-m",
+            "retail_forecasting",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--poll-seconds",
+            "0",
+        ],
+        env,
+        f"http://127.0.0.1:{port}",
+        log,
+    )
     yield running
     stop(running)
     assert API_KEY not in log.read_text(), "the API key was logged"

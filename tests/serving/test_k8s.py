@@ -13,6 +13,8 @@ import yaml
 from retail_forecasting.aws.entrypoint import SERVE_PORT
 from retail_forecasting.serving import settings as serving_settings
 
+from . import model_factory
+
 PROJECT = Path(__file__).resolve().parents[2]
 K8S = PROJECT / "infra" / "k8s"
 VERSIONS = ["1.30.0", "1.33.0"]  # EKS standard-support versions around the time of writing
@@ -42,7 +44,9 @@ def test_the_validator_rejects_a_broken_manifest():
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, VERSIONS[0], strict=True)
     broken = yaml.safe_load(yaml.safe_dump(deployment))
-    broken["spec"]["template"]["spec"]["containers"][0]["livenessProbes"] = {}  # typo: unknown field
+    broken["spec"]["template"]["spec"]["containers"][0][
+        "livenessProbes"
+    ] = {}  # typo: unknown field
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, VERSIONS[0], strict=True)
 
@@ -52,7 +56,7 @@ def test_kustomization_lists_every_manifest_but_the_secret_template():
     assert sorted(listed) == sorted(p.name for p in MANIFESTS if p.name != "secret.example.yaml")
 
 
-def test_deployment_runs_serve_non_root_with_probes_the_app_has():
+def test_deployment_runs_serve_non_root_with_probes_the_app_has(tmp_path):
     from retail_forecasting.serving.app import create_app
     from retail_forecasting.serving.settings import ServingSettings
 
@@ -64,21 +68,35 @@ def test_deployment_runs_serve_non_root_with_probes_the_app_has():
     # the Dockerfile's USER, never root
     user = re.search(r"^USER (\d+):(\d+)$", (PROJECT / "Dockerfile").read_text(), re.M)
     assert pod["securityContext"]["runAsNonRoot"] is True
-    assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]) == tuple(map(int, user.groups()))
+    assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]) == tuple(
+        map(int, user.groups())
+    )
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
-    assert container["resources"]["limits"]["memory"] == "1Gi" and container["resources"]["requests"]
-    app = create_app(ServingSettings(tracking_uri="sqlite:///unused.db", registry_uri="sqlite:///unused.db"))
+    assert (
+        container["resources"]["limits"]["memory"] == "1Gi" and container["resources"]["requests"]
+    )
+    unused = f"sqlite:///{tmp_path / 'unused.db'}"
+    with model_factory.mlflow_uris_kept():  # the holder sets MLflow's process-wide URIs
+        app = create_app(ServingSettings(tracking_uri=unused, registry_uri=unused))
     paths = {route.path for route in app.routes}
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"]["path"] in paths
         assert container[probe]["httpGet"]["port"] == "http"
-    assert docs["Deployment"]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/path"] in paths
+    assert (
+        docs["Deployment"]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/path"]
+        in paths
+    )
     # every variable the ConfigMap and Secret give is one the app reads
     known = set(re.findall(r"``([A-Z_]+)``", serving_settings.__doc__)) | {
-        "KEDRO_DISABLE_TELEMETRY", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"}
+        "KEDRO_DISABLE_TELEMETRY",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+    }
     assert set(docs["ConfigMap"]["data"]) <= known
     assert set(docs["Secret"]["stringData"]) <= known
-    secret_refs = {e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"] if "valueFrom" in e}
+    secret_refs = {
+        e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"] if "valueFrom" in e
+    }
     assert secret_refs == set(docs["Secret"]["stringData"])
 
 
