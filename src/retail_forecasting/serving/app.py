@@ -1,4 +1,5 @@
-"""The FastAPI app: :func:`create_app` (``uvicorn --factory retail_forecasting.serving.app:create_app``).
+"""The FastAPI app: :func:`create_app`
+(``uvicorn --factory retail_forecasting.serving.app:create_app``).
 
 Endpoints (OpenAPI docs at ``/docs``):
 
@@ -43,7 +44,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
-from retail_forecasting.pipelines.inference import checks
 from retail_forecasting.pipelines.inference.checks import _ranges
 from retail_forecasting.serving import forecast as fc
 from retail_forecasting.serving.holder import ModelHolder, Served
@@ -61,12 +61,19 @@ _dumps = fc.dump_json
 logger = logging.getLogger(__name__)
 
 CSV_EXAMPLE = "Store,Dept,Date,IsHoliday\n1,1,2012-11-02,FALSE\n"
+#: table lookups of at most this many rows are answered on the event loop (a few ms at most);
+#: larger ones in the thread pool
+LOOP_ROWS = 20_000
+
+
 class FastJSON(JSONResponse):
     def render(self, content: Any) -> bytes:
         return _dumps(content)
 
 
-def _error(status: int, detail: Any, message: str | None = None, example: Any = EXAMPLE_REQUEST) -> FastJSON:
+def _error(
+    status: int, detail: Any, message: str | None = None, example: Any = EXAMPLE_REQUEST
+) -> FastJSON:
     body: dict[str, Any] = {"detail": detail}
     if message:
         body["message"] = message
@@ -121,9 +128,18 @@ class BodyLimit:
 
                     receive = replay
             if too_big:
-                response = _error(413, [{"loc": ["body"], "type": "too_large",
-                                         "msg": f"the request body is over {self.limit} bytes"}],
-                                  "Send fewer rows per request (RETAIL_SERVING_MAX_BODY_BYTES).", None)
+                response = _error(
+                    413,
+                    [
+                        {
+                            "loc": ["body"],
+                            "type": "too_large",
+                            "msg": f"the request body is over {self.limit} bytes",
+                        }
+                    ],
+                    "Send fewer rows per request (RETAIL_SERVING_MAX_BODY_BYTES).",
+                    None,
+                )
                 await response(scope, receive, send_counting)
                 return
             await self.app(scope, receive, send_counting)
@@ -131,7 +147,9 @@ class BodyLimit:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], path, str(status["code"])).inc()
-            self.metrics.latency.labels(scope["method"], path).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(scope["method"], path).observe(
+                time.perf_counter() - started
+            )
             if 400 <= status["code"] < 500:
                 self.metrics.refusals.labels(path, str(status["code"])).inc()
 
@@ -148,20 +166,34 @@ def _short(value: Any) -> Any:
 
 
 def _validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", ""),
-             **({"input": _short(e["input"])} if "input" in e else {})} for e in errors]
+    return [
+        {
+            "loc": list(e.get("loc", [])),
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+            **({"input": _short(e["input"])} if "input" in e else {}),
+        }
+        for e in errors
+    ]
 
 
 def _raw_from_request(req: ForecastRequest, served: Served) -> tuple[pd.DataFrame, bool]:
-    """Kaggle-shaped rows of a ``rows`` request (index 0..n-1); is_holiday defaults to the calendar."""
+    """Kaggle-shaped rows of a ``rows`` request (index 0..n-1); is_holiday defaults to the
+    calendar's flag."""
     rows = req.rows or []
     weeks = pd.to_datetime([r.week for r in rows])
     flags = fc.calendar_holidays(weeks) if len(rows) else np.array([], dtype=bool)
-    raw = pd.DataFrame({
-        "Store": [r.store for r in rows], "Dept": [r.dept for r in rows],
-        "Date": weeks.strftime("%Y-%m-%d"),
-        "IsHoliday": [r.is_holiday if r.is_holiday is not None else bool(flags[i]) for i, r in enumerate(rows)],
-    })
+    raw = pd.DataFrame(
+        {
+            "Store": [r.store for r in rows],
+            "Dept": [r.dept for r in rows],
+            "Date": weeks.strftime("%Y-%m-%d"),
+            "IsHoliday": [
+                r.is_holiday if r.is_holiday is not None else bool(flags[i])
+                for i, r in enumerate(rows)
+            ],
+        }
+    )
     given = False
     for i in range(1, 6):
         values = [getattr(r, f"markdown{i}") for r in rows]
@@ -172,45 +204,75 @@ def _raw_from_request(req: ForecastRequest, served: Served) -> tuple[pd.DataFram
     return raw, given
 
 
-def _series_forecast(req: ForecastRequest, served: Served) -> pd.DataFrame | list[bytes]:
+def _series_forecast(req: ForecastRequest, served: Served) -> pd.DataFrame:
     f = served.forecaster
     keys = [(s.store, s.dept) for s in req.series or []]
     known = set(int(s) for s in f.stores["store"])
     errors, seen = [], {}
     for i, (store, dept) in enumerate(keys):
         if store not in known:
-            errors.append({"loc": ["body", "series", i, "store"], "type": "unknown_store",
-                           "msg": f"store {store} is unknown to the model {f.name!r} (version "
-                                  f"{served.version}), which forecasts stores {_ranges(f.stores['store'])}"})
+            errors.append(
+                {
+                    "loc": ["body", "series", i, "store"],
+                    "type": "unknown_store",
+                    "msg": f"store {store} is unknown to the model {f.name!r} (version "
+                    f"{served.version}), which forecasts stores {_ranges(f.stores['store'])}",
+                }
+            )
         if (store, dept) in seen:
-            errors.append({"loc": ["body", "series", i], "type": "duplicate",
-                           "msg": f"series[{i}] repeats series[{seen[(store, dept)]}] (store {store}, dept {dept})"})
+            errors.append(
+                {
+                    "loc": ["body", "series", i],
+                    "type": "duplicate",
+                    "msg": f"series[{i}] repeats series[{seen[(store, dept)]}] "
+                    f"(store {store}, dept {dept})",
+                }
+            )
         seen.setdefault((store, dept), i)
     if errors:
         raise fc.Refusal("; ".join(e["msg"] for e in errors), errors)
-    table = served.table
-    if table is not None and all(k in table.positions for k in keys):  # the common case: a lookup
-        return [table.fragments[k] for k in keys]
     raw = fc.series_rows(f, keys)
     raw.attrs["source"] = {"path": "request"}
     rows, basis = fc.check_rows(raw, f, "json")
-    return fc.forecast_rows(served.python_model, f, table, rows, basis)
+    return fc.forecast_rows(served.python_model, f, served.table, rows, basis)
+
+
+def _rows(req: ForecastRequest, served: Served) -> int:
+    """The rows ``req`` asks for."""
+    return (
+        len(req.rows) if req.rows is not None else len(req.series or []) * served.forecaster.horizon
+    )
 
 
 def _csv_frame(body: bytes) -> pd.DataFrame:
     if not body.strip():
-        raise fc.Refusal("the CSV body is empty", [{"loc": ["body"], "type": "empty",
-                                                    "msg": "the CSV body is empty: send test.csv rows with "
-                                                           "the header Store,Dept,Date,IsHoliday"}])
+        raise fc.Refusal(
+            "the CSV body is empty",
+            [
+                {
+                    "loc": ["body"],
+                    "type": "empty",
+                    "msg": "the CSV body is empty: send test.csv rows with "
+                    "the header Store,Dept,Date,IsHoliday",
+                }
+            ],
+        )
     try:
         with warnings.catch_warnings():  # rows longer than the header: an error, not lost data
             warnings.simplefilter("error", pd.errors.ParserWarning)
             raw = pd.read_csv(io.BytesIO(body), encoding="utf-8", index_col=False)
-    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, UnicodeDecodeError,
-            ValueError) as exc:
+    except (
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        ValueError,
+    ) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise fc.Refusal(f"the body is not a readable CSV: {first}",
-                         [{"loc": ["body"], "type": "malformed_csv", "msg": f"not a readable CSV: {first}"}]) from None
+        raise fc.Refusal(
+            f"the body is not a readable CSV: {first}",
+            [{"loc": ["body"], "type": "malformed_csv", "msg": f"not a readable CSV: {first}"}],
+        ) from None
     raw.attrs["source"] = {"path": "request"}
     return raw
 
@@ -224,60 +286,108 @@ class Service:
     def served(self) -> Served:
         served = self.holder.current
         if served is None:
-            raise fc.Refusal("no model is loaded yet", [{"loc": [], "type": "not_ready",
-                                                          "msg": "no model is loaded yet"}], status=503)
+            raise fc.Refusal(
+                "no model is loaded yet",
+                [{"loc": [], "type": "not_ready", "msg": "no model is loaded yet"}],
+                status=503,
+            )
         return served
 
-    def cached(self, req: ForecastRequest) -> bool:
-        """Whether ``req`` is answered from the precomputed table (series the model knows);
-        anything else runs the checks or the model, in the thread pool, so that the event loop
-        keeps answering cached requests and health checks meanwhile."""
+    def lookup(self, req: ForecastRequest) -> bytes | None:
+        """The answer from the precomputed table (:class:`.forecast.DefaultTable`), or None when
+        ``req`` needs the checks (which also give the refusals) or the model."""
         served = self.holder.current
-        if req.series is None or served is None or served.table is None:
-            return False
-        positions = served.table.positions
-        return len(req.series) <= 200 and all((s.store, s.dept) in positions for s in req.series)
+        if served is None or served.table is None or _rows(req, served) > self.settings.max_rows:
+            return None
+        if req.series is not None:
+            found = served.table.lookup_series([(s.store, s.dept) for s in req.series])
+        else:
+            found = served.table.lookup_rows(req.rows or [])
+        if found is None:
+            return None
+        records, counts = found
+        for basis, rows in counts.items():
+            self.metrics.rows.labels(basis).inc(rows)
+        self.metrics.answers.labels("table").inc()
+        return served.head + b",".join(records) + b"]}"
 
     def count(self, forecast: pd.DataFrame) -> None:
-        basis, counts = np.unique(forecast["forecast_basis"].to_numpy(dtype=str), return_counts=True)
-        for b, n in zip(basis.tolist(), counts.tolist()):
+        self.metrics.answers.labels("checked").inc()
+        basis, counts = np.unique(
+            forecast["forecast_basis"].to_numpy(dtype=str), return_counts=True
+        )
+        for b, n in zip(basis.tolist(), counts.tolist(), strict=True):
             self.metrics.rows.labels(b).inc(n)
 
-    def forecast_json(self, req: ForecastRequest) -> dict[str, Any] | bytes:
+    def forecast_json(
+        self, req: ForecastRequest, looked_up: bool = False
+    ) -> dict[str, Any] | bytes:
         served = self.served()
-        n = len(req.rows or []) or len(req.series or []) * served.forecaster.horizon
+        n = _rows(req, served)
         if n > self.settings.max_rows:
-            raise fc.Refusal(f"{n} rows requested; at most {self.settings.max_rows} per request",
-                             [{"loc": ["body"], "type": "too_many_rows",
-                               "msg": f"{n} rows requested; at most {self.settings.max_rows} per request"}], 413)
+            raise fc.Refusal(
+                f"{n} rows requested; at most {self.settings.max_rows} per request",
+                [
+                    {
+                        "loc": ["body"],
+                        "type": "too_many_rows",
+                        "msg": f"{n} rows requested; at most {self.settings.max_rows} per request",
+                    }
+                ],
+                413,
+            )
+        answer = None if looked_up else self.lookup(req)
+        if answer is not None:
+            return answer
         if req.series is not None:
             out = _series_forecast(req, served)
-            if isinstance(out, list):  # precomputed JSON of each series
-                self.metrics.rows.labels(checks.MODEL).inc(n)
-                head = _dumps({"model": {"name": served.name, "alias": served.alias, "version": served.version}})
-                return head[:-1] + b',"forecasts":[' + b",".join(out) + b"]}"
         else:
             raw, _ = _raw_from_request(req, served)
             rows, basis = fc.check_rows(raw, served.forecaster, "json")
-            out = fc.forecast_rows(served.python_model, served.forecaster, served.table, rows, basis)
+            out = fc.forecast_rows(
+                served.python_model, served.forecaster, served.table, rows, basis
+            )
         self.count(out)
-        return {"model": {"name": served.name, "alias": served.alias, "version": served.version},
-                "forecasts": fc.records(out)}
+        return {
+            "model": {"name": served.name, "alias": served.alias, "version": served.version},
+            "forecasts": fc.records(out),
+        }
+
+    async def answer(self, req: ForecastRequest) -> Response:
+        """A lookup on the event loop (microseconds per row), anything else — checks, the
+        model, lookups over ``LOOP_ROWS`` rows — in the thread pool, so that the event loop
+        keeps answering lookups and health checks meanwhile."""
+        served = self.holder.current
+        small = served is not None and _rows(req, served) <= LOOP_ROWS
+        found = self.lookup(req) if small else None
+        if found is not None:
+            return Response(found, media_type="application/json")
+        return _json(await run_in_threadpool(self.forecast_json, req, small))
 
     def forecast_csv(self, body: bytes) -> tuple[pd.DataFrame, Served]:
         served = self.served()
         raw = _csv_frame(body)
         if len(raw) > self.settings.max_rows:
-            raise fc.Refusal(f"{len(raw)} rows; at most {self.settings.max_rows} per request",
-                             [{"loc": ["body"], "type": "too_many_rows",
-                               "msg": f"{len(raw)} rows; at most {self.settings.max_rows} per request"}], 413)
+            raise fc.Refusal(
+                f"{len(raw)} rows; at most {self.settings.max_rows} per request",
+                [
+                    {
+                        "loc": ["body"],
+                        "type": "too_many_rows",
+                        "msg": f"{len(raw)} rows; at most {self.settings.max_rows} per request",
+                    }
+                ],
+                413,
+            )
         rows, basis = fc.check_rows(raw, served.forecaster, "csv")
         out = fc.forecast_rows(served.python_model, served.forecaster, served.table, rows, basis)
         self.count(out)
         return out, served
 
 
-def create_app(settings: ServingSettings | None = None, holder: ModelHolder | None = None) -> FastAPI:
+def create_app(
+    settings: ServingSettings | None = None, holder: ModelHolder | None = None
+) -> FastAPI:
     """The serving app. Without arguments it reads :class:`ServingSettings` from the
     environment; at startup it loads the alias's version (and refuses to start without one)
     and starts the polling thread (``poll_seconds`` > 0)."""
@@ -293,10 +403,13 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
         else:
             served = holder.current
         metrics.served(served.name, served.alias, served.version, served.loaded_at)
-        logger.info("Serving %s@%s = version %s (%s)", served.name, served.alias, served.version, settings)
+        logger.info(
+            "Serving %s@%s = version %s (%s)", served.name, served.alias, served.version, settings
+        )
         stop = threading.Event()
         poller = None
         if settings.poll_seconds > 0:
+
             def poll():
                 while not stop.wait(settings.poll_seconds):
                     result = holder.refresh()
@@ -315,7 +428,7 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
     app = FastAPI(
         title="retail-forecasting",
         description="Weekly sales forecasts per Walmart store and department from the approved "
-                    "(alias `champion`) version of the registered model. See docs/serving.md.",
+        "(alias `champion`) version of the registered model. See docs/serving.md.",
         version="1",
         lifespan=lifespan,
     )
@@ -323,11 +436,15 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        return _error(422, _validation_errors(exc.errors()), "The request does not match the schema.")
+        return _error(
+            422, _validation_errors(exc.errors()), "The request does not match the schema."
+        )
 
     @app.exception_handler(fc.Refusal)
     async def refused(request: Request, exc: fc.Refusal):
-        example = CSV_EXAMPLE if "csv" in (request.headers.get("content-type") or "") else EXAMPLE_REQUEST
+        example = (
+            CSV_EXAMPLE if "csv" in (request.headers.get("content-type") or "") else EXAMPLE_REQUEST
+        )
         return _error(exc.status, exc.errors, exc.message, example if exc.status == 422 else None)
 
     @app.exception_handler(Exception)
@@ -335,7 +452,11 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
         logger.exception("Internal error on %s %s", request.method, request.url.path)
         return _error(500, "internal error (logged by the server)", None, None)
 
-    errors = {413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+    errors = {
+        413: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    }
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:
@@ -355,34 +476,64 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
     @app.get("/model", tags=["model"])
     async def model() -> dict[str, Any]:
         served = service.served()
-        return {**served.describe(),
-                "registry": {"tracking_uri": _safe_uri(settings.tracking_uri),
-                             "poll_seconds": settings.poll_seconds,
-                             "last_check": pd.Timestamp(holder.last_check, unit="s", tz="UTC").isoformat()
-                             if holder.last_check else None,
-                             "last_error": holder.last_error}}
+        return {
+            **served.describe(),
+            "registry": {
+                "tracking_uri": _safe_uri(settings.tracking_uri),
+                "poll_seconds": settings.poll_seconds,
+                "last_check": pd.Timestamp(holder.last_check, unit="s", tz="UTC").isoformat()
+                if holder.last_check
+                else None,
+                "last_error": holder.last_error,
+            },
+        }
 
     @app.post("/forecast", tags=["forecast"], response_model=ForecastResponse, responses=errors)
     async def forecast(req: ForecastRequest):
-        if service.cached(req):  # a lookup: microseconds, answered on the event loop
-            return _json(service.forecast_json(req))
-        return _json(await run_in_threadpool(service.forecast_json, req))
+        return await service.answer(req)
 
-    @app.post("/forecast/batch", tags=["forecast"], responses={
-        200: {"content": {"text/csv": {}}, "description": "Id,Weekly_Sales[,extra value columns]"},
-        **errors, 415: {"model": ErrorResponse}},
-        openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {
-            "schema": {"type": "string"}, "example": CSV_EXAMPLE}}}})
-    async def batch(request: Request,
-                    extra: bool = Query(True, description="also the model's extra value columns (e.g. q0.1)")):
+    @app.post(
+        "/forecast/batch",
+        tags=["forecast"],
+        responses={
+            200: {
+                "content": {"text/csv": {}},
+                "description": "Id,Weekly_Sales[,extra value columns]",
+            },
+            **errors,
+            415: {"model": ErrorResponse},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}},
+            }
+        },
+    )
+    async def batch(
+        request: Request,
+        extra: bool = Query(True, description="also the model's extra value columns (e.g. q0.1)"),
+    ):
         _require_type(request, ("text/csv",))
         out, _ = await run_in_threadpool(service.forecast_csv, await request.body())
         return _csv_response(fc.submission(out, extra))
 
-    @app.post("/invocations", tags=["sagemaker"], responses={**errors, 415: {"model": ErrorResponse}},
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {"$ref": "#/components/schemas/ForecastRequest"}},
-                  "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}})
+    @app.post(
+        "/invocations",
+        tags=["sagemaker"],
+        responses={**errors, 415: {"model": ErrorResponse}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ForecastRequest"}
+                    },
+                    "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+                },
+            }
+        },
+    )
     async def invocations(request: Request):
         kind = _require_type(request, ("application/json", "text/csv"))
         body = await request.body()
@@ -390,20 +541,25 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
             try:
                 req = ForecastRequest.model_validate_json(body)
             except ValidationError as exc:
-                return _error(422, _validation_errors(exc.errors()), "The request does not match the schema.")
-            if service.cached(req):
-                return _json(service.forecast_json(req))
-            return _json(await run_in_threadpool(service.forecast_json, req))
+                return _error(
+                    422, _validation_errors(exc.errors()), "The request does not match the schema."
+                )
+            return await service.answer(req)
         out, _ = await run_in_threadpool(service.forecast_csv, body)
         if "application/json" in (request.headers.get("accept") or ""):
             return FastJSON({"forecasts": fc.records(out)})
         return _csv_response(fc.submission(out))
 
-    @app.post("/admin/reload", tags=["model"], responses={401: {"model": ErrorResponse},
-                                                           403: {"model": ErrorResponse}})
+    @app.post(
+        "/admin/reload",
+        tags=["model"],
+        responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}},
+    )
     async def reload(x_api_key: str | None = Header(None)):
         if not settings.api_key:
-            return _error(403, "reload is disabled: set RETAIL_SERVING_API_KEY on the server", None, None)
+            return _error(
+                403, "reload is disabled: set RETAIL_SERVING_API_KEY on the server", None, None
+            )
         if not x_api_key or not hmac.compare_digest(x_api_key.encode(), settings.api_key.encode()):
             return _error(401, "missing or wrong X-API-Key header", None, None)
         result = await asyncio.to_thread(holder.refresh)
@@ -424,9 +580,17 @@ def create_app(settings: ServingSettings | None = None, holder: ModelHolder | No
 def _require_type(request: Request, accepted: tuple[str, ...]) -> str:
     given = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if given not in accepted:
-        raise fc.Refusal(f"Content-Type {given or 'none'!r} is not accepted; send {' or '.join(accepted)}",
-                         [{"loc": ["header", "content-type"], "type": "unsupported_media_type",
-                           "msg": f"send {' or '.join(accepted)}"}], status=415)
+        raise fc.Refusal(
+            f"Content-Type {given or 'none'!r} is not accepted; send {' or '.join(accepted)}",
+            [
+                {
+                    "loc": ["header", "content-type"],
+                    "type": "unsupported_media_type",
+                    "msg": f"send {' or '.join(accepted)}",
+                }
+            ],
+            status=415,
+        )
     return given
 
 

@@ -17,11 +17,18 @@ class ForecastRow(BaseModel):
 
     store: int = Field(ge=0, le=ID_MAX, description="Store id (Kaggle Store)", examples=[1])
     dept: int = Field(ge=0, le=ID_MAX, description="Department id (Kaggle Dept)", examples=[1])
-    week: date = Field(description="The Friday that ends the week (YYYY-MM-DD, Kaggle Date)",
-                       examples=["2012-11-02"])
-    is_holiday: bool | None = Field(None, description="Kaggle IsHoliday; default: the calendar's "
-                                    "flag (Super Bowl, Labor Day, Thanksgiving, Christmas weeks)")
-    markdown1: Markdown = Field(None, allow_inf_nan=False, description="planned markdown (optional)")
+    week: date = Field(
+        description="The Friday that ends the week (YYYY-MM-DD, Kaggle Date)",
+        examples=["2012-11-02"],
+    )
+    is_holiday: bool | None = Field(
+        None,
+        description="Kaggle IsHoliday; default: the calendar's "
+        "flag (Super Bowl, Labor Day, Thanksgiving, Christmas weeks)",
+    )
+    markdown1: Markdown = Field(
+        None, allow_inf_nan=False, description="planned markdown (optional)"
+    )
     markdown2: Markdown = Field(None, allow_inf_nan=False)
     markdown3: Markdown = Field(None, allow_inf_nan=False)
     markdown4: Markdown = Field(None, allow_inf_nan=False)
@@ -40,11 +47,26 @@ class SeriesKey(BaseModel):
 class ForecastRequest(BaseModel):
     """Either ``rows`` (chosen weeks) or ``series`` (all horizon weeks of each series)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"series": [{"store": 1, "dept": 1}]},
-        {"rows": [{"store": 1, "dept": 1, "week": "2012-11-02"},
-                  {"store": 1, "dept": 1, "week": "2012-11-23", "is_holiday": True, "markdown1": 500.0}]},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"series": [{"store": 1, "dept": 1}]},
+                {
+                    "rows": [
+                        {"store": 1, "dept": 1, "week": "2012-11-02"},
+                        {
+                            "store": 1,
+                            "dept": 1,
+                            "week": "2012-11-23",
+                            "is_holiday": True,
+                            "markdown1": 500.0,
+                        },
+                    ]
+                },
+            ]
+        },
+    )
 
     rows: list[ForecastRow] | None = Field(None, min_length=1)
     series: list[SeriesKey] | None = Field(None, min_length=1)
@@ -52,8 +74,10 @@ class ForecastRequest(BaseModel):
     @model_validator(mode="after")
     def one_of(self) -> ForecastRequest:
         if (self.rows is None) == (self.series is None):
-            raise ValueError("give exactly one of 'rows' (store, dept, week[, is_holiday, "
-                             "markdown1..5]) or 'series' (store, dept: every horizon week)")
+            raise ValueError(
+                "give exactly one of 'rows' (store, dept, week[, is_holiday, "
+                "markdown1..5]) or 'series' (store, dept: every horizon week)"
+            )
         return self
 
 

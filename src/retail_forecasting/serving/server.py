@@ -28,18 +28,29 @@ def preflight(settings) -> str | None:
     try:
         check_alias(settings.alias, settings.model_name)
     except InputError as exc:
-        return str(exc).replace("run inference with `--params model_alias=",
-                                "serve another alias with `--alias ").replace(
-            "run with `--params model_alias=", "serve with `--alias ")
+        return (
+            str(exc)
+            .replace(
+                "run inference with `--params model_alias=", "serve another alias with `--alias "
+            )
+            .replace("run with `--params model_alias=", "serve with `--alias ")
+        )
     except Exception as exc:  # noqa: BLE001 - unreachable registry, bad URI
-        return (f"Cannot read the MLflow registry {settings.registry_uri}: {type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}. Set MLFLOW_TRACKING_URI to the "
-                f"tracking server (or run from the project, whose mlflow.db is the default).")
+        return (
+            f"Cannot read the MLflow registry {settings.registry_uri}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}. Set MLFLOW_TRACKING_URI to the "
+            f"tracking server (or run from the project, whose mlflow.db is the default)."
+        )
     return None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info",
-          **overrides) -> int:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    log_level: str = "info",
+    **overrides,
+) -> int:
     """Run the API until stopped; returns the exit code (2 when there is nothing to serve)."""
     import uvicorn
 
@@ -63,30 +74,54 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level
         for key, value in overrides.items():
             if value is not None:
                 os.environ[_ENV[key]] = str(value)
-        uvicorn.run("retail_forecasting.serving.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level, access_log=False)
+        uvicorn.run(
+            "retail_forecasting.serving.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+        )
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=log_level, access_log=False
+        )
     return 0
 
 
-_ENV = {"alias": "RETAIL_SERVING_ALIAS", "model_name": "RETAIL_SERVING_MODEL",
-        "tracking_uri": "MLFLOW_TRACKING_URI", "registry_uri": "MLFLOW_REGISTRY_URI",
-        "poll_seconds": "RETAIL_SERVING_POLL_SECONDS"}
+_ENV = {
+    "alias": "RETAIL_SERVING_ALIAS",
+    "model_name": "RETAIL_SERVING_MODEL",
+    "tracking_uri": "MLFLOW_TRACKING_URI",
+    "registry_uri": "MLFLOW_REGISTRY_URI",
+    "poll_seconds": "RETAIL_SERVING_POLL_SECONDS",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="retail-forecasting serve",
-        description="Serve the registered model (alias champion by default) over HTTP; docs at /docs.")
+        description="Serve the registered model (alias champion by default) over HTTP; "
+        "docs at /docs.",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--alias", default=None, help="registry alias to serve (default champion)")
-    parser.add_argument("--model-name", default=None, help="registered model (default retail_forecasting_champion)")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow tracking URI (default MLFLOW_TRACKING_URI, else the project's mlflow.db)")
-    parser.add_argument("--poll-seconds", type=float, default=None,
-                        help="re-read the alias this often (default 60; 0 = only POST /admin/reload)")
+    parser.add_argument(
+        "--model-name", default=None, help="registered model (default retail_forecasting_champion)"
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default MLFLOW_TRACKING_URI, else the project's mlflow.db)",
+    )
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=None,
+        help="re-read the alias this often (default 60; 0 = only POST /admin/reload)",
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))

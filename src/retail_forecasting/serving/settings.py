@@ -1,16 +1,25 @@
 """What the serving API reads from its environment (all optional).
 
-| variable | default | meaning |
-|---|---|---|
-| ``MLFLOW_TRACKING_URI`` | the project's ``sqlite:///<project>/mlflow.db`` | tracking store and registry |
-| ``MLFLOW_REGISTRY_URI`` | the tracking URI | registry, when it differs |
-| ``RETAIL_SERVING_MODEL`` | ``retail_forecasting_champion`` | registered model name |
-| ``RETAIL_SERVING_ALIAS`` | ``champion`` | the alias served (the approved version) |
-| ``RETAIL_SERVING_POLL_SECONDS`` | ``60`` | how often the alias is re-read; ``0`` = never (reload endpoint only) |
-| ``RETAIL_SERVING_API_KEY`` | unset | key of ``POST /admin/reload`` (header ``X-API-Key``); unset = the endpoint is refused (403) |
-| ``RETAIL_SERVING_MAX_BODY_BYTES`` | ``8388608`` (8 MiB; Kaggle's test.csv is 2.6 MB) | larger bodies get 413 |
-| ``RETAIL_SERVING_MAX_ROWS`` | ``200000`` | rows of one request (test.csv has 115,064) |
-| ``RETAIL_SERVING_PRECOMPUTE`` | ``1`` | forecast every known series x horizon week at load (the default-input cache, :mod:`.forecast`); ``0`` = compute every request |
+``MLFLOW_TRACKING_URI``
+    tracking store and registry; default the project's ``sqlite:///<project>/mlflow.db``
+``MLFLOW_REGISTRY_URI``
+    the registry, when it differs from the tracking URI
+``RETAIL_SERVING_MODEL``
+    registered model name; default ``retail_forecasting_champion``
+``RETAIL_SERVING_ALIAS``
+    the alias served (the approved version); default ``champion``
+``RETAIL_SERVING_POLL_SECONDS``
+    how often the alias is re-read; default ``60``, ``0`` = never (reload endpoint only)
+``RETAIL_SERVING_API_KEY``
+    key of ``POST /admin/reload`` (header ``X-API-Key``); unset (default) = the endpoint is
+    refused (403)
+``RETAIL_SERVING_MAX_BODY_BYTES``
+    larger bodies get 413; default ``8388608`` (8 MiB; Kaggle's test.csv is 2.6 MB)
+``RETAIL_SERVING_MAX_ROWS``
+    rows of one request; default ``200000`` (test.csv has 115,064)
+``RETAIL_SERVING_PRECOMPUTE``
+    default ``1``: forecast every known store x known department x horizon week at load (the
+    default-input table, :mod:`.forecast`); ``0`` = checks and model on every request
 """
 
 from __future__ import annotations
@@ -37,9 +46,12 @@ class ServingSettings:
 
     def __repr__(self) -> str:  # never print the key
         key = "set" if self.api_key else "unset"
-        return (f"ServingSettings(model={self.model_name}@{self.alias}, tracking_uri={self.tracking_uri!r}, "
-                f"poll_seconds={self.poll_seconds}, api_key={key}, max_body_bytes={self.max_body_bytes}, "
-                f"max_rows={self.max_rows}, precompute={self.precompute})")
+        return (
+            f"ServingSettings(model={self.model_name}@{self.alias}, "
+            f"tracking_uri={self.tracking_uri!r}, poll_seconds={self.poll_seconds}, "
+            f"api_key={key}, max_body_bytes={self.max_body_bytes}, "
+            f"max_rows={self.max_rows}, precompute={self.precompute})"
+        )
 
     __str__ = __repr__
 
@@ -69,7 +81,8 @@ class ServingSettings:
             api_key=env.get("RETAIL_SERVING_API_KEY") or None,
             max_body_bytes=number("RETAIL_SERVING_MAX_BODY_BYTES", 8 * 1024 * 1024, int),
             max_rows=number("RETAIL_SERVING_MAX_ROWS", 200_000, int),
-            precompute=(env.get("RETAIL_SERVING_PRECOMPUTE") or "1").strip().lower() not in ("0", "false", "no"),
+            precompute=(env.get("RETAIL_SERVING_PRECOMPUTE") or "1").strip().lower()
+            not in ("0", "false", "no"),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
