@@ -10,12 +10,16 @@ Trigger: an EventBridge rule on SageMaker's model-package state changes::
      "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["retail-forecasting"]}}
 
 Which MLflow version the package is: the package's ``CustomerMetadataProperties``
-``mlflow_model_version`` when it has one (a package registered by hand); otherwise the version
-that carries ``MLFLOW_CANDIDATE_ALIAS`` (``challenger``): the pipeline's RegisterModel step runs
-only after its evaluation step registered the champion and the quality gate moved
-``challenger`` to it. As a guard, that version must be older than the package (created before
-it) — a challenger registered after the package belongs to another execution, and the event is
-refused rather than deploying the wrong model. The version is tagged with the package ARN.
+``mlflow_model_version``. The SageMaker Pipeline's RegisterModel step sets it (with
+``mlflow_registered_model`` and ``mlflow_run_id``) from what its evaluation step registered
+(:mod:`retail_forecasting.aws.sagemaker_pipeline`); a package registered by hand can carry it
+too. When ``mlflow_registered_model`` or ``mlflow_run_id`` is given and does not match the
+registry (another model name, a version of another run), the event is refused. A package
+without the metadata (made before the pipeline recorded it) falls back on the version that
+carries ``MLFLOW_CANDIDATE_ALIAS`` (``challenger``), which must be older than the package
+(created before it): a challenger registered after the package belongs to another execution,
+and the event is refused rather than deploying the wrong model. The version is tagged with the
+package ARN.
 
 Events of other groups (``MODEL_PACKAGE_GROUP``), other statuses, or a package whose version
 already has the alias are skipped (the handler is idempotent: EventBridge may deliver twice).
@@ -68,7 +72,20 @@ def mlflow_version(client: Any, package: dict[str, Any], settings: dict[str, str
     metadata = package.get("CustomerMetadataProperties") or {}
     explicit = metadata.get("mlflow_model_version")
     if explicit:
-        client.get_model_version(settings["model"], str(explicit))  # raises if it does not exist
+        named = metadata.get("mlflow_registered_model")
+        if named and named != settings["model"]:
+            raise ApprovalRefused(
+                f"The package {package['ModelPackageArn']} is version {explicit} of {named!r}, "
+                f"not of {settings['model']!r} (REGISTERED_MODEL): nothing deployed."
+            )
+        version = client.get_model_version(settings["model"], str(explicit))  # raises if absent
+        run_id = metadata.get("mlflow_run_id")
+        if run_id and version.run_id != run_id:
+            raise ApprovalRefused(
+                f"The package {package['ModelPackageArn']} names {settings['model']} version "
+                f"{explicit} of run {run_id}, but that version comes from run {version.run_id} "
+                f"in MLFLOW_TRACKING_URI's registry: another registry? Nothing deployed."
+            )
         return str(explicit), "package metadata mlflow_model_version"
     try:
         candidate = client.get_model_version_by_alias(settings["model"], settings["candidate"])

@@ -14,7 +14,10 @@ SageMaker Pipeline's ConditionStep, plus the ratio to the previous challenger) o
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -37,6 +40,12 @@ TAG_STATUS, TAG_REASONS, TAG_NOTES, TAG_PREVIOUS = (
     "quality_gate_previous_challenger",
 )
 _TAG_LIMIT = 5000
+#: when set, the path of a JSON file where the hook also writes what this run registered
+#: (``registered_model``, ``mlflow_model_version``, ``mlflow_run_id``, ``quality_gate``): the
+#: SageMaker Pipeline sets it on its evaluation step and copies the values into the metadata of
+#: the model package it registers, so that the deploy-on-approval handler knows which MLflow
+#: version an approved package is (retail_forecasting.aws.sagemaker_pipeline)
+RECORD_VARIABLE = "RETAIL_REGISTRATION_RECORD"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,6 +242,17 @@ class ChallengerAliasHook:
         client.set_model_version_tag(
             registered.name, registered.version, TAG_STATUS, decision.status
         )
+        target = os.environ.get(RECORD_VARIABLE)
+        if target:
+            record = {
+                "registered_model": registered.name,
+                "mlflow_model_version": registered.version,
+                "mlflow_run_id": registered.run_id,
+                "quality_gate": decision.status,
+            }
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+            logger.info("Registration record written to %s: %s", target, record)
 
     def _close_leftover_run(self) -> None:
         """Pop this run off MLflow's active-run stack only once kedro-mlflow has ended it

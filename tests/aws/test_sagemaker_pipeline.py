@@ -115,9 +115,15 @@ def test_one_step_per_kedro_pipeline_in_dag_order(built):
     writer = producers(pipelines, list(deps))["rpt_metrics"]
     assert processing[writer]["PropertyFiles"] == [
         {"PropertyFileName": "EvaluationMetrics", "OutputName": "metrics",
-         "FilePath": "metrics.json"}]
+         "FilePath": "metrics.json"},
+        {"PropertyFileName": "ChampionRegistration", "OutputName": "metrics",
+         "FilePath": "registration.json"}]
     assert processing[writer]["Arguments"]["Environment"]["RETAIL_EXPORTS"] == (
         "08_reporting/metrics.json=/opt/ml/processing/metrics")
+    # ChallengerAliasHook writes what the run registered in MLflow into the same output
+    assert processing[writer]["Arguments"]["Environment"]["RETAIL_REGISTRATION_RECORD"] == (
+        "/opt/ml/processing/metrics/registration.json")
+    assert producers(pipelines, list(deps))["rpt_champion_model"] == writer
 
 
 def test_gate_registers_pending_manual_approval_or_fails(built):
@@ -129,6 +135,13 @@ def test_gate_registers_pending_manual_approval_or_fails(built):
     assert register["Arguments"]["ModelApprovalStatus"] == "PendingManualApproval"
     assert register["Arguments"]["ModelPackageGroupName"] == "retail-forecasting"
     assert register["Arguments"]["InferenceSpecification"]["Containers"][0]["Image"] == IMAGE
+    # the MLflow version the package is, for the deploy-on-approval handler
+    metadata = register["Arguments"]["CustomerMetadataProperties"]
+    for key, path in {"mlflow_model_version": "mlflow_model_version", "mlflow_run_id": "mlflow_run_id",
+                      "mlflow_registered_model": "registered_model",
+                      "mlflow_quality_gate": "quality_gate"}.items():
+        assert metadata[key] == {"Std:JsonGet": {"Path": path, "PropertyFile": {
+            "Get": "Steps.evaluation.PropertyFiles.ChampionRegistration"}}}
 
 
 INF, NAN = float("inf"), float("nan")

@@ -10,6 +10,14 @@ gate, :mod:`retail_forecasting.aws.quality_gate`) registers the model package â€
 finite (:func:`retail_forecasting.aws.quality_gate.check_registration` without the previous
 challenger, which only the MLflow hook can read), or fails the execution.
 
+The package records which MLflow version it is: the same step's output also holds
+``registration.json``, which the step's ``ChallengerAliasHook`` writes
+(``RETAIL_REGISTRATION_RECORD``: the registered model, version and run of that evaluation run,
+and the local gate's outcome), and the package's ``CustomerMetadataProperties``
+``mlflow_registered_model``, ``mlflow_model_version``, ``mlflow_run_id`` and
+``mlflow_quality_gate`` are read from it (``JsonGet``). The deploy-on-approval handler
+(``infra/lambdas/deploy_on_approval.py``) points the serving alias at that version.
+
 Settings: ``conf/sagemaker/sagemaker_pipeline.yml`` (values per account from the environment).
 Command line (needs the ``aws`` extra: ``pip install -e ".[aws]"``)::
 
@@ -42,6 +50,7 @@ from retail_forecasting.aws.pipeline_graph import (
     topological_order,
 )
 from retail_forecasting.aws.quality_gate import MAX_FINITE, GateConfig, check_registration
+from retail_forecasting.hooks import CHAMPION_DATASET, RECORD_VARIABLE
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +58,16 @@ SETTINGS_FILE = "sagemaker_pipeline"
 METRICS_OUTPUT = "metrics"
 METRICS_LOCAL_DIR = "/opt/ml/processing/metrics"
 PROPERTY_FILE = "EvaluationMetrics"
+#: what the evaluation run registered in MLflow (written by ChallengerAliasHook, hooks.py)
+REGISTRATION_FILE = "registration.json"
+REGISTRATION_PROPERTY_FILE = "ChampionRegistration"
+#: the model package's CustomerMetadataProperties -> the key of the registration record
+REGISTRATION_METADATA = {
+    "mlflow_registered_model": "registered_model",
+    "mlflow_model_version": "mlflow_model_version",
+    "mlflow_run_id": "mlflow_run_id",
+    "mlflow_quality_gate": "quality_gate",
+}
 GATE_STEP = "ChampionBeatsBaselines"
 REGISTER_STEP = "RegisterChampion"
 FAIL_STEP = "ChampionDoesNotBeatBaselines"
@@ -224,7 +243,15 @@ def build_pipeline(
     gate = settings.quality_gate
     dependencies = step_dependencies(kedro_pipelines, settings.pipelines or None)
     order = topological_order(dependencies)
-    metrics_step = terminal_writer(producers(kedro_pipelines, order), gate.metrics_dataset)
+    writers = producers(kedro_pipelines, order)
+    metrics_step = terminal_writer(writers, gate.metrics_dataset)
+    model_step = terminal_writer(writers, CHAMPION_DATASET)
+    if model_step != metrics_step:
+        raise click.UsageError(
+            f"{CHAMPION_DATASET} is written by step {model_step!r} and {gate.metrics_dataset} by "
+            f"{metrics_step!r}: the model package reads both the metrics and the MLflow version "
+            f"registered from one step's output"
+        )
 
     session = sagemaker_session or PipelineSession(
         boto_session=boto3.Session(region_name=settings.region)
@@ -249,6 +276,9 @@ def build_pipeline(
         output_name=METRICS_OUTPUT,
         path=Path(metrics_relative_path).name,
     )
+    registration_file = PropertyFile(
+        name=REGISTRATION_PROPERTY_FILE, output_name=METRICS_OUTPUT, path=REGISTRATION_FILE
+    )
 
     steps: dict[str, Any] = {}
     for name in order:
@@ -262,6 +292,7 @@ def build_pipeline(
         outputs, property_files = None, None
         if name == metrics_step:
             environment["RETAIL_EXPORTS"] = f"{metrics_relative_path}={METRICS_LOCAL_DIR}"
+            environment[RECORD_VARIABLE] = f"{METRICS_LOCAL_DIR}/{REGISTRATION_FILE}"
             outputs = [
                 ProcessingOutput(
                     output_name=METRICS_OUTPUT,
@@ -269,7 +300,7 @@ def build_pipeline(
                     destination=metrics_destination,
                 )
             ]
-            property_files = [metrics_file]
+            property_files = [metrics_file, registration_file]
         processor = Processor(
             role=settings.role_arn,
             image_uri=settings.image_uri,
@@ -338,6 +369,13 @@ def build_pipeline(
                 "champion": metric(gate.champion_key),
                 "data_prefix": s3_prefix,
                 "kedro_env": settings.kedro_env,
+                # the MLflow version this package is: what the deploy-on-approval handler
+                # (infra/lambdas/deploy_on_approval.py) points the serving alias at
+                **{
+                    key: JsonGet(step_name=evaluation.name, property_file=registration_file,
+                                 json_path=path)
+                    for key, path in REGISTRATION_METADATA.items()
+                },
             },
         ),
     )
