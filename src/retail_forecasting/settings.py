@@ -31,6 +31,12 @@ from retail_forecasting.node_progress import NodeProgressHook  # noqa: E402
 
 HOOKS = (*HOOKS, NodeProgressHook())
 
+# SparkHooks makes the SparkSession of `kedro run --env spark` from conf/spark/spark.yml and runs
+# the per-department backtests on it (retail_forecasting.spark); without spark*.yml it does nothing.
+from retail_forecasting.spark.hooks import SparkHooks  # noqa: E402
+
+HOOKS = (*HOOKS, SparkHooks())
+
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     # `kedro run` without --env uses `base` alone: the embedded default needs no credentials.
@@ -38,5 +44,6 @@ CONFIG_LOADER_ARGS = {
     "custom_resolvers": CUSTOM_RESOLVERS,
     "config_patterns": {
         "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+        "spark": ["spark*", "spark*/**"],
     },
 }

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from retail_forecasting.forecasting import partitioned
 from retail_forecasting.forecasting.baselines import Forecaster
 from retail_forecasting.forecasting.contract import ID_COLUMNS, TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.history import WEEK, History
@@ -242,13 +243,20 @@ def cross_validation(
     horizon: int,
     cutoffs: Sequence[pd.Timestamp],
     observed: Sequence[str] = (),
+    start: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Forecast the ``horizon`` weeks after each cutoff with every forecaster.
 
     Each forecaster gets a :class:`History` built from the rows dated at or before the cutoff
     and the rows to forecast **without** their target; it returns one forecast per row.
+    Forecasters that are all per-department go to the registered distributed runner, if any
+    (:mod:`.partitioned`; ``kedro run --env spark``); ``start`` (default: the panel's first
+    week) is the week grid's origin, given when the panel is one department of a larger one.
     """
-    start = panel[TIME_COLUMN].min()
+    engine = partitioned.runner()
+    if engine is not None and partitioned.partitionable(forecasters):
+        return engine(panel, forecasters, horizon, cutoffs, observed)
+    start = panel[TIME_COLUMN].min() if start is None else pd.Timestamp(start)
     folds = []
     progress = Progress("Backtest fold", len(cutoffs), logger)
     for cutoff in cutoffs:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from retail_forecasting.calendar import aligned_previous_year
 from retail_forecasting.forecasting.contract import TIME_COLUMN
 from retail_forecasting.forecasting.history import History, mean_of_known
+from retail_forecasting.forecasting.partitioned import per_department
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +149,12 @@ def make_baselines(params: BaselineParams) -> dict[str, Forecaster]:
         forecast.__name__ = function.__name__
         return forecast
 
-    forecasters: dict[str, Forecaster] = {name: with_fallback(f) for name, f in _FUNCTIONS.items()}
+    # each forecasts a department from its own series (fallback: its department's level), so a
+    # distributed engine may run them department by department (forecasting.partitioned)
+    forecasters: dict[str, Forecaster] = {name: per_department(with_fallback(f)) for name, f in _FUNCTIONS.items()}
 
     def hybrid(history: History, future: pd.DataFrame) -> np.ndarray:
         return sum(w * forecasters[name](history, future) for name, w in params.hybrid_weights.items())
 
-    forecasters["hybrid"] = hybrid
+    forecasters["hybrid"] = per_department(hybrid)
     return forecasters

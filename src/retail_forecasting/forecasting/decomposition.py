@@ -50,6 +50,7 @@ from retail_forecasting.forecasting.baselines import fallback
 from retail_forecasting.forecasting.contract import TIME_COLUMN
 from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import grid_points
+from retail_forecasting.forecasting.partitioned import per_department
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +213,8 @@ def make_forecaster(params: DecompositionParams):
     def svd_decomposition(history: History, future: pd.DataFrame) -> np.ndarray:
         return forecast(history, future, params)
 
-    return svd_decomposition
+    # SVD, level, effects and fallback are all per department (forecasting.partitioned)
+    return per_department(svd_decomposition)
 
 
 def tune(

@@ -1,0 +1,87 @@
+"""The ``SparkSession`` of ``kedro run --env spark``, made in a hook as Kedro's PySpark docs do.
+
+:class:`SparkHooks` reads the Spark settings of the run's environment (``spark*.yml``, the
+``spark`` config pattern of ``settings.py``; only ``conf/spark/spark.yml`` has any), builds the
+session from them before any node runs, and registers
+:func:`retail_forecasting.spark.engine.cross_validation_by_department` as the runner of the
+per-department backtests (:mod:`retail_forecasting.forecasting.partitioned`). Environments
+without Spark settings (``base``, ``local``, ``sagemaker``) are left alone: PySpark is not even
+imported there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from kedro.config import MissingConfigException
+from kedro.framework.hooks import hook_impl
+
+from retail_forecasting.forecasting import partitioned
+
+logger = logging.getLogger(__name__)
+
+
+def spark_settings(config_loader: Any) -> dict[str, str]:
+    """The environment's Spark settings as strings ({} when it has none)."""
+    try:
+        settings = config_loader["spark"]
+    except (KeyError, MissingConfigException):
+        return {}
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in (settings or {}).items()}
+
+
+def make_session(settings: dict[str, str], app_name: str) -> Any:
+    """A SparkSession from ``settings``; Python workers use this interpreter unless told otherwise."""
+    try:
+        from pyspark import SparkConf
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise ImportError(
+            'the spark environment needs PySpark: pip install -e ".[spark]" (and Java 17 or later)'
+        ) from error
+
+    settings = {"spark.pyspark.python": sys.executable, **settings}
+    # the Python workers of a local master start PYSPARK_PYTHON (default `python3` on PATH, which
+    # need not have this project installed); a cluster's own setting wins
+    os.environ.setdefault("PYSPARK_PYTHON", settings["spark.pyspark.python"])
+    conf = SparkConf().setAll(list(settings.items()))
+    session = SparkSession.builder.appName(app_name).config(conf=conf).getOrCreate()
+    session.sparkContext.setLogLevel("WARN")
+    return session
+
+
+class SparkHooks:
+    """Session from ``spark.yml``; per-department backtests on it for the run."""
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._active = False
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        settings = spark_settings(context.config_loader)
+        if not settings:
+            return
+        session = make_session(settings, context.project_path.name)
+        from retail_forecasting.spark.engine import runner
+
+        self._previous = partitioned.use(runner(session))
+        self._active = True
+        logger.info("Spark %s (master %s): per-department backtests run on Spark", session.version,
+                    session.sparkContext.master)
+
+    def _restore(self) -> None:
+        if self._active:
+            partitioned.use(self._previous)
+            self._active = False
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._restore()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._restore()

@@ -1,0 +1,93 @@
+"""The Spark path gives the single-process forecasts: the baselines and the decomposition model
+backtested by department with applyInPandas (local[2]) against the pandas path, on synthetic
+data. Tolerance: 1e-9 relative (the same numpy code on the same rows; only the order of the
+departments' work differs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_forecasting.forecasting import decomposition, partitioned
+from retail_forecasting.forecasting.backtest import cross_validation
+from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
+from retail_forecasting.forecasting.decomposition import DecompositionParams
+from retail_forecasting.forecasting.learners import LearnerForecaster, LearnerParams
+from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.spark.engine import cross_validation_by_department, runner
+from retail_forecasting.forecasting.contract import PANEL_COLUMNS
+from retail_forecasting.synthetic import SyntheticConfig, generate
+
+HORIZON = 39
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    """4 stores x 8 departments, 143 weeks, with gaps, late and stopping series (as ingestion
+    joins the Kaggle files: tests/forecasting/conftest.py)."""
+    frames = generate(SyntheticConfig(seed=11, n_stores=4, n_depts=8))
+    sales = frames["train"].rename(columns=str.lower).rename(columns={"isholiday": "is_holiday"})
+    features = frames["features"].rename(columns=str.lower).drop(columns=["isholiday"])
+    stores = frames["stores"].rename(columns={"Store": "store", "Type": "store_type", "Size": "store_size"})
+    panel = sales.merge(features, on=["store", "date"], how="left").merge(stores, on="store")
+    panel["date"] = pd.to_datetime(panel["date"]).astype("datetime64[ns]")
+    panel["is_holiday"] = panel["is_holiday"].astype(bool)
+    return panel[PANEL_COLUMNS].sort_values(["store", "dept", "date"], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def cutoffs(panel) -> list[pd.Timestamp]:
+    weeks = np.sort(panel["date"].unique())
+    return [pd.Timestamp(weeks[i]) for i in (-HORIZON - 13, -HORIZON - 7, -HORIZON - 1)]
+
+
+def forecasters() -> dict:
+    models = make_baselines(BaselineParams())
+    models["svd_decomposition"] = decomposition.make_forecaster(DecompositionParams(svd_rank=2))
+    return models
+
+
+def test_spark_gives_the_pandas_forecasts_row_for_row(spark, panel, cutoffs):
+    models = forecasters()
+    assert partitioned.partitionable(models)
+    expected = cross_validation(panel, models, HORIZON, cutoffs)
+    got = cross_validation_by_department(panel, models, HORIZON, cutoffs, spark=spark)
+    assert list(got.columns) == list(expected.columns) and len(got) == len(expected)
+    pd.testing.assert_frame_equal(got.drop(columns=list(models)), expected.drop(columns=list(models)))
+    for name in models:
+        np.testing.assert_allclose(got[name], expected[name], rtol=RTOL, atol=1e-6, err_msg=name)
+
+
+def test_the_comparison_has_teeth(spark, panel, cutoffs):
+    """A forecaster wrongly marked per-department (it reads every department) differs on Spark."""
+
+    def overall_mean(history, future):
+        return np.full(len(future), np.nanmean(history.y))
+
+    models = {"overall_mean": partitioned.per_department(overall_mean)}
+    expected = cross_validation(panel, models, HORIZON, cutoffs[-1:])
+    got = cross_validation_by_department(panel, models, HORIZON, cutoffs[-1:], spark=spark)
+    assert not np.allclose(got["overall_mean"], expected["overall_mean"], rtol=RTOL)
+
+
+def test_the_registered_runner_takes_per_department_work_only(spark, panel, cutoffs):
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(args[1].keys())
+        return runner(spark)(*args, **kwargs)
+
+    previous = partitioned.use(spy)
+    try:
+        models = make_baselines(BaselineParams())
+        via_spark = cross_validation(panel, models, HORIZON, cutoffs[-1:])
+        assert len(calls) == 1
+        learner = LearnerForecaster(FeatureParams(), LearnerParams(kind="ridge"), HORIZON).with_panel(panel)
+        assert not partitioned.partitionable({"ridge": learner})
+        cross_validation(panel, {"ridge": learner}, HORIZON, cutoffs[-1:], observed=FeatureParams().covariates.observed)
+        assert len(calls) == 1, "a global learner never goes to the per-department runner"
+    finally:
+        partitioned.use(previous)
+    pd.testing.assert_frame_equal(via_spark, cross_validation(panel, models, HORIZON, cutoffs[-1:]))
