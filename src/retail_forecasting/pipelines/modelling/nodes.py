@@ -10,7 +10,6 @@ The ensemble weights the learners' backtest forecasts (non-negative, summing to 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -38,6 +37,7 @@ from retail_forecasting.forecasting.learners import (
     subsample,
     tune,
 )
+from retail_forecasting.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +92,10 @@ def train_model(
     mi_training_frame: pd.DataFrame, features: FeatureParams, model: LearnerParams, tuning: dict[str, Any]
 ) -> FittedLearner:
     """Fit the tuned model on train + validation (the test window's origin)."""
-    started = time.perf_counter()
+    progress = Progress(f"Refit {model.kind}", 1, logger)  # "still running" lines each minute
     rows = subsample(mi_training_frame, model)
     fitted = fit_learner(rows, feature_columns(features), model, tuning["hyperparameters"], tuning["rounds"])
-    logger.info("Fit %s on %d rows in %.1f s", model.kind, len(rows), time.perf_counter() - started)
+    progress.done(f"on {len(rows)} rows")
     return fitted
 
 
