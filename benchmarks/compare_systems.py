@@ -110,7 +110,9 @@ METRICS_JSON = PROJECT / "data" / "08_reporting" / "metrics.json"
 CHAMPION_JSON = PROJECT / "data" / "08_reporting" / "champion.json"
 TARGET_IMPROVEMENT = 0.05
 LEVELS = (80, 95)  # interval levels, %, as the project's intervals.levels
-TARGET_INTERVAL_IMPROVEMENT = 0.10  # issue #12: interval score at least 10 % better than the best peer's
+TARGET_INTERVAL_IMPROVEMENT = (
+    0.10  # issue #12: interval score at least 10 % better than the best peer's
+)
 
 
 # ----------------------------------------------------------------------------- data preparation
@@ -157,8 +159,12 @@ def regular_panel(history: pd.DataFrame) -> pd.DataFrame:
     offsets = np.concatenate([np.arange(n) for n in n_weeks])
     dates = np.repeat(firsts.to_numpy(), n_weeks) + pd.to_timedelta(offsets * 7, unit="D")
     grid = pd.DataFrame({"store": store, "dept": dept, "date": dates})
-    panel = grid.merge(history[["store", "dept", "date", "weekly_sales"]], how="left",
-                       on=["store", "dept", "date"], validate="one_to_one")
+    panel = grid.merge(
+        history[["store", "dept", "date", "weekly_sales"]],
+        how="left",
+        on=["store", "dept", "date"],
+        validate="one_to_one",
+    )
     panel = pd.DataFrame(
         {
             "unique_id": series_id(panel["store"], panel["dept"]),
@@ -175,7 +181,9 @@ def test_dates(history: pd.DataFrame, horizon: int) -> pd.DatetimeIndex:
     return pd.date_range(history["date"].max() + pd.Timedelta(weeks=1), periods=horizon, freq=FREQ)
 
 
-def seasonal_naive_forecast(panel: pd.DataFrame, horizon: int, season: int = SEASON) -> tuple[pd.DataFrame, int]:
+def seasonal_naive_forecast(
+    panel: pd.DataFrame, horizon: int, season: int = SEASON
+) -> tuple[pd.DataFrame, int]:
     """Forecast ``unique_id, ds, yhat`` = the value ``season`` weeks earlier; where that week is
     before the series' first row, the mean of its last ``season`` weeks. Returns (forecasts,
     number of series using the fallback for at least one week)."""
@@ -202,13 +210,17 @@ def score_forecasts(test: pd.DataFrame, forecasts: pd.DataFrame) -> tuple[dict[s
     rows = test.assign(unique_id=series_id(test["store"], test["dept"]))
     merged = rows.merge(
         forecasts[["unique_id", "ds", "yhat"]].rename(columns={"ds": "date"}),
-        how="left", on=["unique_id", "date"], validate="one_to_one",
+        how="left",
+        on=["unique_id", "date"],
+        validate="one_to_one",
     )
     n_zero = int(merged["yhat"].isna().sum())
     merged["yhat"] = merged["yhat"].fillna(0.0)
     if len(merged) != len(test):
         raise AssertionError("scoring changed the number of test rows")
-    return score(merged, actual_col="weekly_sales", pred_col="yhat", holiday_col="is_holiday"), n_zero
+    return score(
+        merged, actual_col="weekly_sales", pred_col="yhat", holiday_col="is_holiday"
+    ), n_zero
 
 
 def best_of(ours: float, theirs: dict[str, float]) -> tuple[str, float, bool]:
@@ -219,11 +231,14 @@ def best_of(ours: float, theirs: dict[str, float]) -> tuple[str, float, bool]:
 
 def bound_columns(levels=LEVELS) -> list[str]:
     """Nixtla's interval columns of a model aliased ``yhat``: yhat-lo-95, yhat-lo-80, yhat-hi-80, yhat-hi-95."""
-    return ([f"yhat-lo-{level}" for level in sorted(levels, reverse=True)]
-            + [f"yhat-hi-{level}" for level in sorted(levels)])
+    return [f"yhat-lo-{level}" for level in sorted(levels, reverse=True)] + [
+        f"yhat-hi-{level}" for level in sorted(levels)
+    ]
 
 
-def score_interval_forecasts(test: pd.DataFrame, forecasts: pd.DataFrame, levels=LEVELS) -> dict | None:
+def score_interval_forecasts(
+    test: pd.DataFrame, forecasts: pd.DataFrame, levels=LEVELS
+) -> dict | None:
     """Coverage, width, interval score and pinball loss of ``forecasts``' bounds (Nixtla's
     ``yhat-lo-80`` … columns) on every row of ``test``; ``None`` if it has no bounds. The
     quantiles are (lower bounds, ``yhat`` as the median, upper bounds), sorted per row."""
@@ -233,16 +248,25 @@ def score_interval_forecasts(test: pd.DataFrame, forecasts: pd.DataFrame, levels
     if not set(columns) <= set(forecasts.columns):
         return None
     rows = test.assign(unique_id=series_id(test["store"], test["dept"]))
-    merged = rows.merge(forecasts[["unique_id", "ds", "yhat", *columns]].rename(columns={"ds": "date"}),
-                        how="left", on=["unique_id", "date"], validate="one_to_one")
+    merged = rows.merge(
+        forecasts[["unique_id", "ds", "yhat", *columns]].rename(columns={"ds": "date"}),
+        how="left",
+        on=["unique_id", "date"],
+        validate="one_to_one",
+    )
     merged["yhat"] = merged["yhat"].fillna(0.0)
     n_low = len(levels)
     ordered = [*columns[:n_low], "yhat", *columns[n_low:]]
     values = merged[ordered].to_numpy(dtype=float)
     missing = ~np.isfinite(values)
     values = np.where(missing, merged["yhat"].to_numpy()[:, None], values)  # no bound: zero width
-    totals, _ = score_intervals(merged.rename(columns={"weekly_sales": "actual"}), np.sort(values, axis=1),
-                                quantile_levels(levels), levels, segments=())
+    totals, _ = score_intervals(
+        merged.rename(columns={"weekly_sales": "actual"}),
+        np.sort(values, axis=1),
+        quantile_levels(levels),
+        levels,
+        segments=(),
+    )
     totals["rows_without_bounds"] = int(missing.any(axis=1).sum())
     return totals
 
@@ -267,7 +291,9 @@ def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, 
         if len(ids) == 0:
             continue
         sf = StatsForecast(models=[model], freq=FREQ, n_jobs=2)
-        parts.append(sf.forecast(df=data[data["unique_id"].isin(ids)], h=horizon, level=list(LEVELS)))
+        parts.append(
+            sf.forecast(df=data[data["unique_id"].isin(ids)], h=horizon, level=list(LEVELS))
+        )
     # series shorter than one season: AutoETS(ZZN) one by one, the last value where ETS raises
     # (statsforecast's "tiny datasets" on a handful of weeks)
     n_naive = 0
@@ -277,13 +303,25 @@ def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, 
         try:
             fitted = AutoETS(model="ZZN").forecast(y=y, h=horizon, level=list(LEVELS))
             yhat = fitted["mean"]
-            bounds = {f"yhat-{side}-{level}": fitted[f"{side}-{level}"] for side in ("lo", "hi") for level in LEVELS}
+            bounds = {
+                f"yhat-{side}-{level}": fitted[f"{side}-{level}"]
+                for side in ("lo", "hi")
+                for level in LEVELS
+            }
         except Exception:  # noqa: BLE001 - any ETS failure takes the documented fallback
             yhat, n_naive = np.repeat(y[-1], horizon), n_naive + 1
             bounds = {column: np.full(horizon, np.nan) for column in bound_columns()}  # no interval
         start = frame["ds"].iloc[-1] + pd.Timedelta(weeks=1)
-        parts.append(pd.DataFrame({"unique_id": uid, "yhat": yhat, **bounds,
-                                   "ds": pd.date_range(start, periods=horizon, freq=FREQ)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "yhat": yhat,
+                    **bounds,
+                    "ds": pd.date_range(start, periods=horizon, freq=FREQ),
+                }
+            )
+        )
     seconds = time.perf_counter() - started
     forecasts = pd.concat(parts, ignore_index=True)
     forecasts = forecasts.reset_index() if "unique_id" not in forecasts.columns else forecasts
@@ -306,9 +344,18 @@ def run_mlforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dic
     from mlforecast.lag_transforms import RollingMean
 
     model = lgb.LGBMRegressor(
-        n_estimators=500, learning_rate=0.05, num_leaves=63, min_child_samples=20,
-        subsample=1.0, colsample_bytree=0.9, objective="l2",
-        random_state=SEED, n_jobs=2, deterministic=True, force_row_wise=True, verbose=-1,
+        n_estimators=500,
+        learning_rate=0.05,
+        num_leaves=63,
+        min_child_samples=20,
+        subsample=1.0,
+        colsample_bytree=0.9,
+        objective="l2",
+        random_state=SEED,
+        n_jobs=2,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
     )
 
     def make(regressor) -> MLForecast:
@@ -316,8 +363,10 @@ def run_mlforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dic
             models={"yhat": regressor},
             freq=FREQ,
             lags=[1, 2, 4, SEASON],
-            lag_transforms={1: [RollingMean(window_size=4), RollingMean(window_size=12)],
-                            SEASON: [RollingMean(window_size=4)]},
+            lag_transforms={
+                1: [RollingMean(window_size=4), RollingMean(window_size=12)],
+                SEASON: [RollingMean(window_size=4)],
+            },
             date_features=["week", "month"],
             num_threads=2,
         )
@@ -335,19 +384,28 @@ def run_mlforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dic
     long_enough = data.groupby("unique_id")["ds"].transform("size") > 2 * horizon
     if long_enough.any():
         conformal = make(lgb.LGBMRegressor(**model.get_params()))
-        conformal.fit(data[long_enough], static_features=["store", "dept"], dropna=False,
-                      prediction_intervals=PredictionIntervals(n_windows=2, h=horizon))
+        conformal.fit(
+            data[long_enough],
+            static_features=["store", "dept"],
+            dropna=False,
+            prediction_intervals=PredictionIntervals(n_windows=2, h=horizon),
+        )
         bounds = conformal.predict(h=horizon, level=list(LEVELS))
     else:  # no series has two windows of history: no conformal interval at this horizon
-        bounds = forecasts[["unique_id", "ds", "yhat"]].assign(**{c: np.nan for c in bound_columns()})
+        bounds = forecasts[["unique_id", "ds", "yhat"]].assign(
+            **{c: np.nan for c in bound_columns()}
+        )
     # the intervals around the benchmark's own point forecast: each bound's offset from the
     # conformal fit's point (mlforecast's bounds are symmetric around its point)
-    bounds = forecasts.merge(bounds, on=["unique_id", "ds"], how="left", suffixes=("", "_conformal"))
+    bounds = forecasts.merge(
+        bounds, on=["unique_id", "ds"], how="left", suffixes=("", "_conformal")
+    )
     for column in bound_columns():
         bounds[column] = bounds["yhat"] + bounds[column] - bounds["yhat_conformal"]
     interval_seconds = time.perf_counter() - started
     return bounds[["unique_id", "ds", "yhat", *bound_columns()]], {
-        "fit_predict_seconds": seconds, "series": int(panel["unique_id"].nunique()),
+        "fit_predict_seconds": seconds,
+        "series": int(panel["unique_id"].nunique()),
         "interval_fit_predict_seconds": interval_seconds,
         "series_without_interval_too_short": int(data.loc[~long_enough, "unique_id"].nunique()),
     }
@@ -360,8 +418,11 @@ def run_system(system: str, data_dir: str, horizon: int, out: str) -> None:
     if system == "seasonal_naive":
         started = time.perf_counter()
         forecasts, n_fallback = seasonal_naive_forecast(panel, horizon)
-        info = {"fit_predict_seconds": time.perf_counter() - started,
-                "series": int(panel["unique_id"].nunique()), "fallback_level_series": n_fallback}
+        info = {
+            "fit_predict_seconds": time.perf_counter() - started,
+            "series": int(panel["unique_id"].nunique()),
+            "fallback_level_series": n_fallback,
+        }
     elif system == "statsforecast_mstl":
         forecasts, info = run_statsforecast(panel, horizon)
     elif system == "mlforecast_lightgbm":
@@ -387,7 +448,9 @@ def run_child(command: list[str], log_path: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024  # KiB on Linux
 
 
-def run_peer(system: str, horizon: int, data_dir: str, tmp: Path, cache: str | None) -> tuple[float, float, Path]:
+def run_peer(
+    system: str, horizon: int, data_dir: str, tmp: Path, cache: str | None
+) -> tuple[float, float, Path]:
     """Fit+predict one reference system in its child process; returns (seconds, peak MiB, the
     path stem of its forecasts and info). With ``cache`` (``--peer-cache``) the outputs and the
     child's seconds and peak are kept in that directory as ``h<H>_<system>.*`` and reused on a
@@ -397,17 +460,38 @@ def run_peer(system: str, horizon: int, data_dir: str, tmp: Path, cache: str | N
     if cache and run_file.exists() and Path(f"{out}.parquet").exists():
         record = json.loads(run_file.read_text())
         if record.get("data_dir") == data_dir:
-            print(f"{system}: reusing {out}.parquet (--peer-cache; measured {record['when']})", flush=True)
+            print(
+                f"{system}: reusing {out}.parquet (--peer-cache; measured {record['when']})",
+                flush=True,
+            )
             return record["seconds"], record["peak_mib"], out
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(Path(__file__).resolve()), "--data-dir", data_dir,
-               "--horizon", str(horizon), "--system", system, "--out", str(out)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--data-dir",
+        data_dir,
+        "--horizon",
+        str(horizon),
+        "--system",
+        system,
+        "--out",
+        str(out),
+    ]
     print(f"{system}: running", flush=True)
     seconds, peak = run_child(command, tmp / f"{system}.log")
     if cache:
-        run_file.write_text(json.dumps({"seconds": seconds, "peak_mib": peak, "data_dir": data_dir,
-                                        "load_average": os.getloadavg(),
-                                        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}))
+        run_file.write_text(
+            json.dumps(
+                {
+                    "seconds": seconds,
+                    "peak_mib": peak,
+                    "data_dir": data_dir,
+                    "load_average": os.getloadavg(),
+                    "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                }
+            )
+        )
     return seconds, peak, out
 
 
@@ -417,23 +501,30 @@ MEMBERS = ("svd_decomposition", "ridge", "lightgbm", "catboost", "xgboost", "ens
 def read_ours(horizon: int, test: pd.DataFrame) -> dict:
     metrics = json.loads(METRICS_JSON.read_text())
     if metrics.get("horizon_weeks") != horizon:
-        raise SystemExit(f"{METRICS_JSON} has horizon {metrics.get('horizon_weeks')}, not {horizon}")
+        raise SystemExit(
+            f"{METRICS_JSON} has horizon {metrics.get('horizon_weeks')}, not {horizon}"
+        )
     window = (test["date"].min().strftime("%Y-%m-%d"), test["date"].max().strftime("%Y-%m-%d"))
     if (metrics.get("test_start"), metrics.get("test_end")) != window:
-        raise SystemExit(f"{METRICS_JSON} covers {metrics.get('test_start')}..{metrics.get('test_end')},"
-                         f" not the test window {window[0]}..{window[1]} of this data")
+        raise SystemExit(
+            f"{METRICS_JSON} covers {metrics.get('test_start')}..{metrics.get('test_end')},"
+            f" not the test window {window[0]}..{window[1]} of this data"
+        )
     champion = metrics["champion"]
     # the best learner as the run chose it on validation (champion.json), never by test WMAE
     selection = json.loads(CHAMPION_JSON.read_text()) if CHAMPION_JSON.exists() else {}
     best_learner = selection.get("best_learner")
     if best_learner not in metrics["models"]:
         best_learner = None
-    return {"champion": champion, "metrics": metrics["models"]["champion"],
-            "best_learner": best_learner,
-            "best_learner_metrics": metrics["models"].get(best_learner) if best_learner else None,
-            "members": {m: metrics["models"][m] for m in MEMBERS if m in metrics["models"]},
-            "backtest_design": metrics.get("backtest_design"),
-            "intervals": metrics.get("intervals")}  # the champion's (issue #12), if the run made them
+    return {
+        "champion": champion,
+        "metrics": metrics["models"]["champion"],
+        "best_learner": best_learner,
+        "best_learner_metrics": metrics["models"].get(best_learner) if best_learner else None,
+        "members": {m: metrics["models"][m] for m in MEMBERS if m in metrics["models"]},
+        "backtest_design": metrics.get("backtest_design"),
+        "intervals": metrics.get("intervals"),
+    }  # the champion's (issue #12), if the run made them
 
 
 def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
@@ -442,31 +533,56 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
     train = load_train(data_dir)
     history, test = split(train, horizon)
     print(f"\n=== horizon {horizon} weeks ===")
-    print(f"data: {data_dir}; history {history['date'].min():%Y-%m-%d}..{history['date'].max():%Y-%m-%d}"
-          f" ({history['date'].nunique()} weeks), test window {test['date'].min():%Y-%m-%d}.."
-          f"{test['date'].max():%Y-%m-%d} ({test['date'].nunique()} weeks, {len(test)} rows scored)")
+    print(
+        f"data: {data_dir}; history {history['date'].min():%Y-%m-%d}..{history['date'].max():%Y-%m-%d}"
+        f" ({history['date'].nunique()} weeks), test window {test['date'].min():%Y-%m-%d}.."
+        f"{test['date'].max():%Y-%m-%d} ({test['date'].nunique()} weeks, {len(test)} rows scored)"
+    )
 
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="compare_systems_") as tmp:
         if args.skip_kedro:
-            print(f"ours: --skip-kedro, reading the existing {METRICS_JSON.relative_to(PROJECT)} (no kedro run)")
+            print(
+                f"ours: --skip-kedro, reading the existing {METRICS_JSON.relative_to(PROJECT)} (no kedro run)"
+            )
             kedro_seconds = kedro_peak = None
         else:
-            command = [args.kedro, "run", "--params",
-                       f"raw_data_dir={data_dir},horizon_weeks={horizon}"]
+            command = [
+                args.kedro,
+                "run",
+                "--params",
+                f"raw_data_dir={data_dir},horizon_weeks={horizon}",
+            ]
             print(f"ours: $ {' '.join(command)}", flush=True)
             kedro_seconds, kedro_peak = run_child(command, Path(tmp) / "kedro.log")
         ours = read_ours(horizon, test)
-        rows.append({"system": f"ours: champion ({ours['champion']})", **ours["metrics"],
-                     "fit_predict_s": None, "process_s": kedro_seconds, "peak_mib": kedro_peak,
-                     "intervals": ours["intervals"]})
+        rows.append(
+            {
+                "system": f"ours: champion ({ours['champion']})",
+                **ours["metrics"],
+                "fit_predict_s": None,
+                "process_s": kedro_seconds,
+                "peak_mib": kedro_peak,
+                "intervals": ours["intervals"],
+            }
+        )
         for member, metrics in ours["members"].items():
-            rows.append({"system": f"ours: member {member}", **metrics, "fit_predict_s": None,
-                         "process_s": None, "peak_mib": None, "info_only": True})
+            rows.append(
+                {
+                    "system": f"ours: member {member}",
+                    **metrics,
+                    "fit_predict_s": None,
+                    "process_s": None,
+                    "peak_mib": None,
+                    "info_only": True,
+                }
+            )
         if ours["backtest_design"]:
             design = ours["backtest_design"]
-            print(f"ours: backtest design {design['kind']}, cutoffs {', '.join(design.get('cutoffs', []))}: "
-                  f"{design['reason']}")
+            print(
+                f"ours: backtest design {design['kind']}, cutoffs {', '.join(design.get('cutoffs', []))}: "
+                f"{design['reason']}"
+            )
 
         theirs: dict[str, float] = {}
         for system in [s for s in args.systems.split(",") if s]:
@@ -478,40 +594,71 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
             intervals = score_interval_forecasts(test, forecasts)
             theirs[system] = metrics["wmae"]
             extras = {k: v for k, v in info.items() if k != "fit_predict_seconds"}
-            print(f"{system}: {extras}; test rows of series without history forecast 0: {n_zero}", flush=True)
-            rows.append({"system": system, **metrics, "fit_predict_s": info["fit_predict_seconds"],
-                         "process_s": seconds, "peak_mib": peak, "intervals": intervals})
+            print(
+                f"{system}: {extras}; test rows of series without history forecast 0: {n_zero}",
+                flush=True,
+            )
+            rows.append(
+                {
+                    "system": system,
+                    **metrics,
+                    "fit_predict_s": info["fit_predict_seconds"],
+                    "process_s": seconds,
+                    "peak_mib": peak,
+                    "intervals": intervals,
+                }
+            )
 
     ours_wmae = ours["metrics"]["wmae"]
-    header = (f"{'system':<42} {'WMAE':>9} {'MAE':>9} {'RMSE':>9} {'fit+predict s':>13} "
-              f"{'process s':>9} {'peak MiB':>8} {'ours/theirs':>11}")
+    header = (
+        f"{'system':<42} {'WMAE':>9} {'MAE':>9} {'RMSE':>9} {'fit+predict s':>13} "
+        f"{'process s':>9} {'peak MiB':>8} {'ours/theirs':>11}"
+    )
     print()
     print(header)
     print("-" * len(header))
     for row in rows:
         ratio = None if row["system"].startswith("ours") else ours_wmae / row["wmae"]
-        print(f"{row['system']:<42} {row['wmae']:>9.1f} {row['mae']:>9.1f} {row['rmse']:>9.1f} "
-              f"{_fmt(row['fit_predict_s'], '.1f'):>13} {_fmt(row['process_s'], '.1f'):>9} "
-              f"{_fmt(row['peak_mib'], '.0f'):>8} {_fmt(ratio, '.3f'):>11}")
+        print(
+            f"{row['system']:<42} {row['wmae']:>9.1f} {row['mae']:>9.1f} {row['rmse']:>9.1f} "
+            f"{_fmt(row['fit_predict_s'], '.1f'):>13} {_fmt(row['process_s'], '.1f'):>9} "
+            f"{_fmt(row['peak_mib'], '.0f'):>8} {_fmt(ratio, '.3f'):>11}"
+        )
     verdict = None
     if theirs:
         name, best, reached = best_of(ours_wmae, theirs)
-        verdict = {"best_other": name, "best_other_wmae": best, "ratio": ours_wmae / best, "reached": reached}
+        verdict = {
+            "best_other": name,
+            "best_other_wmae": best,
+            "ratio": ours_wmae / best,
+            "reached": reached,
+        }
         print()
-        print(f"best other system: {name} (WMAE {best:.1f}); ours/theirs = {ours_wmae / best:.3f}; "
-              f"ours is {'' if reached else 'NOT '}at least {TARGET_IMPROVEMENT:.0%} better "
-              f"({(1 - ours_wmae / best):+.1%})")
+        print(
+            f"best other system: {name} (WMAE {best:.1f}); ours/theirs = {ours_wmae / best:.3f}; "
+            f"ours is {'' if reached else 'NOT '}at least {TARGET_IMPROVEMENT:.0%} better "
+            f"({(1 - ours_wmae / best):+.1%})"
+        )
     interval_verdict = print_intervals(rows)
-    return {"horizon": horizon, "rows": rows, "design": ours["backtest_design"], "verdict": verdict,
-            "interval_verdict": interval_verdict,
-            "test_window": f"{test['date'].min():%Y-%m-%d}..{test['date'].max():%Y-%m-%d}"}
+    return {
+        "horizon": horizon,
+        "rows": rows,
+        "design": ours["backtest_design"],
+        "verdict": verdict,
+        "interval_verdict": interval_verdict,
+        "test_window": f"{test['date'].min():%Y-%m-%d}..{test['date'].max():%Y-%m-%d}",
+    }
 
 
 def interval_verdict(rows: list[dict], levels=LEVELS) -> dict | None:
     """Per level: the best peer's interval score, ours over it, and whether ours is at least
     ``TARGET_INTERVAL_IMPROVEMENT`` lower (issue #12); None without our intervals or a peer's."""
     ours = rows[0].get("intervals")
-    peers = {r["system"]: r["intervals"] for r in rows if not r["system"].startswith("ours") and r.get("intervals")}
+    peers = {
+        r["system"]: r["intervals"]
+        for r in rows
+        if not r["system"].startswith("ours") and r.get("intervals")
+    }
     if not ours or not peers:
         return None
     out = {}
@@ -519,8 +666,12 @@ def interval_verdict(rows: list[dict], levels=LEVELS) -> dict | None:
         name = min(peers, key=lambda p: peers[p][level]["interval_score"])
         best = peers[name][level]["interval_score"]
         ratio = ours[level]["interval_score"] / best
-        out[level] = {"best_other": name, "best_other_interval_score": best, "ratio": ratio,
-                      "reached": ratio <= 1.0 - TARGET_INTERVAL_IMPROVEMENT}
+        out[level] = {
+            "best_other": name,
+            "best_other_interval_score": best,
+            "ratio": ratio,
+            "reached": ratio <= 1.0 - TARGET_INTERVAL_IMPROVEMENT,
+        }
     return out
 
 
@@ -530,20 +681,32 @@ def print_intervals(rows: list[dict], levels=LEVELS) -> dict | None:
     if not shown:
         return None
     print()
-    header = f"{'system (intervals)':<42} " + " ".join(
-        f"{'cov' + str(lv):>7} {'width' + str(lv):>9} {'IS' + str(lv):>9}" for lv in levels) + f" {'pinball':>8}"
+    header = (
+        f"{'system (intervals)':<42} "
+        + " ".join(
+            f"{'cov' + str(lv):>7} {'width' + str(lv):>9} {'IS' + str(lv):>9}" for lv in levels
+        )
+        + f" {'pinball':>8}"
+    )
     print(header)
     print("-" * len(header))
     for row in shown:
         iv = row["intervals"]
-        print(f"{row['system']:<42} " + " ".join(
-            f"{iv[str(lv)]['coverage']:>7.3f} {iv[str(lv)]['width']:>9.0f} {iv[str(lv)]['interval_score']:>9.0f}"
-            for lv in levels) + f" {iv['pinball']:>8.1f}")
+        print(
+            f"{row['system']:<42} "
+            + " ".join(
+                f"{iv[str(lv)]['coverage']:>7.3f} {iv[str(lv)]['width']:>9.0f} {iv[str(lv)]['interval_score']:>9.0f}"
+                for lv in levels
+            )
+            + f" {iv['pinball']:>8.1f}"
+        )
     verdict = interval_verdict(rows, levels)
     for level, v in (verdict or {}).items():
-        print(f"{level} % intervals: best other {v['best_other']} (interval score {v['best_other_interval_score']:.0f});"
-              f" ours/theirs = {v['ratio']:.3f}; ours is {'' if v['reached'] else 'NOT '}at least "
-              f"{TARGET_INTERVAL_IMPROVEMENT:.0%} better ({1 - v['ratio']:+.1%})")
+        print(
+            f"{level} % intervals: best other {v['best_other']} (interval score {v['best_other_interval_score']:.0f});"
+            f" ours/theirs = {v['ratio']:.3f}; ours is {'' if v['reached'] else 'NOT '}at least "
+            f"{TARGET_INTERVAL_IMPROVEMENT:.0%} better ({1 - v['ratio']:+.1%})"
+        )
     return verdict
 
 
@@ -553,26 +716,39 @@ def _fmt(value, spec):
 
 def markdown(results: list[dict]) -> str:
     """One Markdown table, horizon x system, for docs/benchmarks.md."""
-    lines = ["| horizon | test window | backtest design (cutoffs) | system | WMAE | MAE | RMSE | process s | peak MiB | ours / this |",
-             "|---:|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| horizon | test window | backtest design (cutoffs) | system | WMAE | MAE | RMSE | process s | peak MiB | ours / this |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for result in results:
         design = result["design"] or {}
         described = f"{design.get('kind', '?')} ({', '.join(design.get('cutoffs', []))})"
         ours = result["rows"][0]["wmae"]
         for i, row in enumerate(result["rows"]):
             ratio = None if row["system"].startswith("ours") else ours / row["wmae"]
-            lead = (f"| {result['horizon']} | {result['test_window']} | {described} " if i == 0 else "| | | ")
-            lines.append(f"{lead}| {row['system']} | {row['wmae']:.1f} | {row['mae']:.1f} | {row['rmse']:.1f} | "
-                         f"{_fmt(row['process_s'], '.1f')} | {_fmt(row['peak_mib'], '.0f')} | {_fmt(ratio, '.3f')} |")
+            lead = (
+                f"| {result['horizon']} | {result['test_window']} | {described} "
+                if i == 0
+                else "| | | "
+            )
+            lines.append(
+                f"{lead}| {row['system']} | {row['wmae']:.1f} | {row['mae']:.1f} | {row['rmse']:.1f} | "
+                f"{_fmt(row['process_s'], '.1f')} | {_fmt(row['peak_mib'], '.0f')} | {_fmt(ratio, '.3f')} |"
+            )
     intervals = interval_markdown(results)
     return "\n".join(lines) + ("\n\n" + intervals if intervals else "")
 
 
 def interval_markdown(results: list[dict], levels=LEVELS) -> str:
     """The interval table (issue #12), horizon x system with intervals, for docs/benchmarks.md."""
-    lines = ["| horizon | system | " + " | ".join(f"coverage {lv} % | width {lv} % | interval score {lv} % | ours / this"
-                                                for lv in levels) + " | pinball |",
-             "|---:|---|" + "---:|" * (4 * len(levels) + 1)]
+    lines = [
+        "| horizon | system | "
+        + " | ".join(
+            f"coverage {lv} % | width {lv} % | interval score {lv} % | ours / this" for lv in levels
+        )
+        + " | pinball |",
+        "|---:|---|" + "---:|" * (4 * len(levels) + 1),
+    ]
     count = 0
     for result in results:
         shown = [r for r in result["rows"] if r.get("intervals")]
@@ -580,33 +756,65 @@ def interval_markdown(results: list[dict], levels=LEVELS) -> str:
         for i, row in enumerate(shown):
             iv, cells = row["intervals"], []
             for lv in map(str, levels):
-                ratio = (None if row["system"].startswith("ours") or not ours
-                         else ours[lv]["interval_score"] / iv[lv]["interval_score"])
-                cells.append(f"{iv[lv]['coverage']:.3f} | {iv[lv]['width']:.0f} | {iv[lv]['interval_score']:.0f} | "
-                             f"{_fmt(ratio, '.3f')}")
-            lines.append(f"| {result['horizon'] if i == 0 else ''} | {row['system']} | " + " | ".join(cells)
-                         + f" | {iv['pinball']:.1f} |")
+                ratio = (
+                    None
+                    if row["system"].startswith("ours") or not ours
+                    else ours[lv]["interval_score"] / iv[lv]["interval_score"]
+                )
+                cells.append(
+                    f"{iv[lv]['coverage']:.3f} | {iv[lv]['width']:.0f} | {iv[lv]['interval_score']:.0f} | "
+                    f"{_fmt(ratio, '.3f')}"
+                )
+            lines.append(
+                f"| {result['horizon'] if i == 0 else ''} | {row['system']} | "
+                + " | ".join(cells)
+                + f" | {iv['pinball']:.1f} |"
+            )
             count += 1
     return "\n".join(lines) if count else ""
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", required=True, help="directory with the Kaggle train.csv (and the rest for kedro)")
-    parser.add_argument("--horizon", default="39",
-                        help="weeks forecast; several, comma-separated (e.g. 13,26,39,52), run one after another")
-    parser.add_argument("--skip-kedro", action="store_true", help="read the existing metrics.json instead of running kedro")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-dir",
+        required=True,
+        help="directory with the Kaggle train.csv (and the rest for kedro)",
+    )
+    parser.add_argument(
+        "--horizon",
+        default="39",
+        help="weeks forecast; several, comma-separated (e.g. 13,26,39,52), run one after another",
+    )
+    parser.add_argument(
+        "--skip-kedro",
+        action="store_true",
+        help="read the existing metrics.json instead of running kedro",
+    )
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=argparse.SUPPRESS)
     parser.add_argument("--system", choices=SYSTEMS, help=argparse.SUPPRESS)  # child mode
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--peer-cache", help="keep the reference systems' forecasts, seconds and peak memory in "
-                        "this directory and reuse them when present (they are deterministic)")
-    parser.add_argument("--peers-only", action="store_true",
-                        help="with --peer-cache: only fit the reference systems into the cache (no kedro, no table)")
-    parser.add_argument("--markdown", help="also write the horizon x system table (Markdown) to this file")
-    parser.add_argument("--kedro", default=str(Path(sys.executable).with_name("kedro")),
-                        help="the project's kedro (default: next to this Python), so the other systems can "
-                        "run from a separate venv holding the benchmarks extra")
+    parser.add_argument(
+        "--peer-cache",
+        help="keep the reference systems' forecasts, seconds and peak memory in "
+        "this directory and reuse them when present (they are deterministic)",
+    )
+    parser.add_argument(
+        "--peers-only",
+        action="store_true",
+        help="with --peer-cache: only fit the reference systems into the cache (no kedro, no table)",
+    )
+    parser.add_argument(
+        "--markdown", help="also write the horizon x system table (Markdown) to this file"
+    )
+    parser.add_argument(
+        "--kedro",
+        default=str(Path(sys.executable).with_name("kedro")),
+        help="the project's kedro (default: next to this Python), so the other systems can "
+        "run from a separate venv holding the benchmarks extra",
+    )
     args = parser.parse_args(argv)
     horizons = [int(h) for h in str(args.horizon).split(",") if h.strip()]
     data_dir = str(Path(args.data_dir).resolve())

@@ -38,7 +38,9 @@ def run_once(command: list[str]) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pipeline", default="__default__")
     parser.add_argument("--env", default=None, help="Kedro environment (default: base)")
     parser.add_argument("--data-dir", default=None, help="raw_data_dir (default: synthetic data)")

@@ -64,7 +64,11 @@ def run(workdir: Path, command: list[str], log: Path) -> dict[str, float]:
         raise SystemExit(f"command failed ({code}): {' '.join(command)} (log: {log})")
     # wait4's rusage covers the child and the descendants it waited for; ru_maxrss is the
     # largest of their peaks (KiB on Linux), not their sum
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_mib": usage.ru_maxrss / 1024,
+    }
 
 
 def accuracy(workdir: Path) -> dict[str, float | str]:
@@ -76,21 +80,33 @@ def accuracy(workdir: Path) -> dict[str, float | str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 3.0, 10.0],
-                        help="multiples of the default 45 stores")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scales",
+        type=float,
+        nargs="+",
+        default=[1.0, 3.0, 10.0],
+        help="multiples of the default 45 stores",
+    )
     parser.add_argument("--env", default=None, help="Kedro environment (spark: the Spark path)")
     parser.add_argument("--pipeline", default="__default__")
     parser.add_argument("--params", default="", help="extra --params, e.g. 'horizon_weeks=26'")
-    parser.add_argument("--keep", type=Path, default=None, help="parent of the working directories (kept)")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="parent of the working directories (kept)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="append one JSON line per scale")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
     kedro = str(Path(sys.executable).with_name("kedro"))
     parent = args.keep or Path(tempfile.mkdtemp(prefix="scale-"))
-    print(f"{'scale':>5} {'stores':>6} {'path':>6} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
-          f"{'champion':>10} {'WMAE':>8} {'s.naive':>8} {'ratio':>6}  load before -> after", flush=True)
+    print(
+        f"{'scale':>5} {'stores':>6} {'path':>6} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
+        f"{'champion':>10} {'WMAE':>8} {'s.naive':>8} {'ratio':>6}  load before -> after",
+        flush=True,
+    )
     for scale in args.scales:
         stores = round(DEFAULT_STORES * scale)
         workdir = parent / f"x{scale:g}{'-' + args.env if args.env else ''}"
@@ -105,12 +121,22 @@ def main(argv: list[str] | None = None) -> None:
         cost = run(workdir, command, workdir / "run.log")
         after = loadavg()
         quality = accuracy(workdir)
-        row = {"scale": scale, "stores": stores, "path": args.env or "pandas", **cost, **quality,
-               "load_before": before, "load_after": after, "command": " ".join(command)}
-        print(f"{scale:>5g} {stores:>6} {row['path']:>6} {cost['wall_s']:>8.1f} {cost['cpu_s']:>8.1f} "
-              f"{cost['peak_mib']:>9.0f} {quality['champion']:>10} {quality['wmae']:>8.1f} "
-              f"{quality['seasonal_naive_wmae']:>8.1f} {quality['ratio']:>6.3f}  {before} -> {after}",
-              flush=True)
+        row = {
+            "scale": scale,
+            "stores": stores,
+            "path": args.env or "pandas",
+            **cost,
+            **quality,
+            "load_before": before,
+            "load_after": after,
+            "command": " ".join(command),
+        }
+        print(
+            f"{scale:>5g} {stores:>6} {row['path']:>6} {cost['wall_s']:>8.1f} {cost['cpu_s']:>8.1f} "
+            f"{cost['peak_mib']:>9.0f} {quality['champion']:>10} {quality['wmae']:>8.1f} "
+            f"{quality['seasonal_naive_wmae']:>8.1f} {quality['ratio']:>6.3f}  {before} -> {after}",
+            flush=True,
+        )
         if args.out:
             with args.out.open("a") as out:
                 out.write(json.dumps(row) + "\n")

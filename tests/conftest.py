@@ -87,7 +87,9 @@ def project_copy(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "project"
     root.mkdir()
     for item in ("conf", "sql"):
-        shutil.copytree(PROJECT_ROOT / item, root / item, ignore=shutil.ignore_patterns("*credentials*"))
+        shutil.copytree(
+            PROJECT_ROOT / item, root / item, ignore=shutil.ignore_patterns("*credentials*")
+        )
     # base's credentials.yml holds no secret (warehouse_db = ${warehouse_credentials:})
     shutil.copy(PROJECT_ROOT / "conf/base/credentials.yml", root / "conf/base/credentials.yml")
     (root / "src").mkdir()  # the package itself is imported from the installed project

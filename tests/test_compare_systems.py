@@ -96,9 +96,15 @@ def test_score_forecasts_zero_for_series_without_history(cs, train_csv):
 
 
 def test_score_forecasts_weights_holidays(cs):
-    test = pd.DataFrame({"store": [1, 1], "dept": [1, 1],
-                         "date": pd.to_datetime(["2012-01-06", "2012-01-13"]),
-                         "weekly_sales": [10.0, 10.0], "is_holiday": [True, False]})
+    test = pd.DataFrame(
+        {
+            "store": [1, 1],
+            "dept": [1, 1],
+            "date": pd.to_datetime(["2012-01-06", "2012-01-13"]),
+            "weekly_sales": [10.0, 10.0],
+            "is_holiday": [True, False],
+        }
+    )
     forecasts = pd.DataFrame({"unique_id": ["1_1", "1_1"], "ds": test["date"], "yhat": [4.0, 10.0]})
     metrics, n_zero = cs.score_forecasts(test, forecasts)
     assert n_zero == 0
@@ -113,32 +119,58 @@ def test_best_of_applies_the_five_percent_target(cs):
 
 
 def test_peer_intervals_are_scored_like_ours(cs):
-    test = pd.DataFrame({"store": [1, 1, 2], "dept": [1, 1, 1],
-                         "date": pd.to_datetime(["2012-01-06", "2012-01-13", "2012-01-06"]),
-                         "weekly_sales": [10.0, 30.0, 5.0], "is_holiday": [True, False, False]})
-    forecasts = pd.DataFrame({"unique_id": ["1_1", "1_1"], "ds": test["date"][:2], "yhat": [10.0, 10.0],
-                              "yhat-lo-95": [0.0, 0.0], "yhat-lo-80": [5.0, 5.0],
-                              "yhat-hi-80": [15.0, 15.0], "yhat-hi-95": [20.0, 20.0]})
+    test = pd.DataFrame(
+        {
+            "store": [1, 1, 2],
+            "dept": [1, 1, 1],
+            "date": pd.to_datetime(["2012-01-06", "2012-01-13", "2012-01-06"]),
+            "weekly_sales": [10.0, 30.0, 5.0],
+            "is_holiday": [True, False, False],
+        }
+    )
+    forecasts = pd.DataFrame(
+        {
+            "unique_id": ["1_1", "1_1"],
+            "ds": test["date"][:2],
+            "yhat": [10.0, 10.0],
+            "yhat-lo-95": [0.0, 0.0],
+            "yhat-lo-80": [5.0, 5.0],
+            "yhat-hi-80": [15.0, 15.0],
+            "yhat-hi-95": [20.0, 20.0],
+        }
+    )
     scores = cs.score_interval_forecasts(test, forecasts)
     # row 1 inside both; row 2 (30) above both; row 3 (2_1, no history): forecast 0, zero width, missed
-    assert scores["80"]["coverage"] == pytest.approx(1 / 3) and scores["95"]["coverage"] == pytest.approx(1 / 3)
+    assert scores["80"]["coverage"] == pytest.approx(1 / 3) and scores["95"][
+        "coverage"
+    ] == pytest.approx(1 / 3)
     assert scores["80"]["width"] == pytest.approx(20 / 3)
     # interval score 80 %: 10 | 10 + 10 x 15 | 0 + 10 x 5
     assert scores["80"]["interval_score"] == pytest.approx((10 + 160 + 50) / 3)
     assert scores["rows_without_bounds"] == 1
-    assert cs.score_interval_forecasts(test, forecasts[["unique_id", "ds", "yhat"]]) is None  # no bounds
+    assert (
+        cs.score_interval_forecasts(test, forecasts[["unique_id", "ds", "yhat"]]) is None
+    )  # no bounds
 
 
 def test_interval_verdict_applies_the_ten_percent_target(cs):
     def iv(score):
-        return {lv: {"coverage": 0.8, "width": 1.0, "interval_score": score} for lv in ("80", "95")} | {"pinball": 1.0}
+        return {
+            lv: {"coverage": 0.8, "width": 1.0, "interval_score": score} for lv in ("80", "95")
+        } | {"pinball": 1.0}
 
-    rows = [{"system": "ours: champion (x)", "intervals": iv(90.0)},
-            {"system": "statsforecast_mstl", "intervals": iv(100.0)},
-            {"system": "seasonal_naive", "intervals": None}]
+    rows = [
+        {"system": "ours: champion (x)", "intervals": iv(90.0)},
+        {"system": "statsforecast_mstl", "intervals": iv(100.0)},
+        {"system": "seasonal_naive", "intervals": None},
+    ]
     verdict = cs.interval_verdict(rows)
-    assert verdict["80"] == {"best_other": "statsforecast_mstl", "best_other_interval_score": 100.0,
-                             "ratio": 0.9, "reached": True}
+    assert verdict["80"] == {
+        "best_other": "statsforecast_mstl",
+        "best_other_interval_score": 100.0,
+        "ratio": 0.9,
+        "reached": True,
+    }
     rows[0]["intervals"] = iv(90.1)
     assert cs.interval_verdict(rows)["95"]["reached"] is False
     assert cs.print_intervals(rows) == cs.interval_verdict(rows)
@@ -146,10 +178,17 @@ def test_interval_verdict_applies_the_ten_percent_target(cs):
     assert table.count("\n") == 3 and "| 39 | ours: champion (x) |" in table and "0.901" in table
 
 
-def test_peer_cache_runs_a_reference_system_once_then_reuses_it(cs, train_csv, tmp_path, monkeypatch):
+def test_peer_cache_runs_a_reference_system_once_then_reuses_it(
+    cs, train_csv, tmp_path, monkeypatch
+):
     cache, data_dir = tmp_path / "peers", str(train_csv.resolve())
     seconds, peak, out = cs.run_peer("seasonal_naive", 5, data_dir, tmp_path, str(cache))
-    assert out == cache / "h5_seasonal_naive" and Path(f"{out}.parquet").exists() and seconds > 0 and peak > 0
+    assert (
+        out == cache / "h5_seasonal_naive"
+        and Path(f"{out}.parquet").exists()
+        and seconds > 0
+        and peak > 0
+    )
     first = pd.read_parquet(f"{out}.parquet")
 
     def no_child(*_args, **_kwargs):

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -70,8 +69,10 @@ def ingest(raw_dir: Path, warehouse_url: str, **params) -> dict:
             "params:ingestion": MemoryDataset(IngestionParams(**params)),
             "warehouse": WarehouseDataset(
                 credentials={"con": warehouse_url},
-                schema_files=[str(SQL / "01_create_schema.sql"),
-                              str(SQL / "02_create_analytics_view.sql")],
+                schema_files=[
+                    str(SQL / "01_create_schema.sql"),
+                    str(SQL / "02_create_analytics_view.sql"),
+                ],
                 upsert_file=str(SQL / "03_upsert_from_staging.sql"),
             ),
         }
@@ -84,14 +85,16 @@ def fact_state(warehouse_url: str) -> tuple:
     engine = create_engine(warehouse_url)
     try:
         with engine.connect() as conn:
-            rows, stores = conn.execute(text(
-                "SELECT COUNT(*), COUNT(DISTINCT store_id) FROM retailds.fact_sales_weekly"
-            )).one()
-            checksum = conn.execute(text(
-                "SELECT md5(string_agg(CAST(store_id AS VARCHAR) || '|' || CAST(dept_id AS VARCHAR)"
-                " || '|' || CAST(week_date AS VARCHAR) || '|' || CAST(weekly_sales AS VARCHAR),"
-                " ',' ORDER BY store_id, dept_id, week_date)) FROM retailds.fact_sales_weekly"
-            )).scalar_one()
+            rows, stores = conn.execute(
+                text("SELECT COUNT(*), COUNT(DISTINCT store_id) FROM retailds.fact_sales_weekly")
+            ).one()
+            checksum = conn.execute(
+                text(
+                    "SELECT md5(string_agg(CAST(store_id AS VARCHAR) || '|' || CAST(dept_id AS VARCHAR)"
+                    " || '|' || CAST(week_date AS VARCHAR) || '|' || CAST(weekly_sales AS VARCHAR),"
+                    " ',' ORDER BY store_id, dept_id, week_date)) FROM retailds.fact_sales_weekly"
+                )
+            ).scalar_one()
     finally:
         engine.dispose()
     return int(rows), int(stores), checksum
@@ -150,7 +153,9 @@ def test_shrinking_on_purpose_and_incremental_loads(loaded, tmp_path):
     last_weeks = sorted(train["Date"].unique())[-4:]
     # incremental: a file of the last 4 weeks with corrected sales adds/updates, deletes nothing
     bad = bad_copy(good_dir, tmp_path)
-    corrected = train[train["Date"].isin(last_weeks)].assign(Weekly_Sales=lambda f: f["Weekly_Sales"] + 1)
+    corrected = train[train["Date"].isin(last_weeks)].assign(
+        Weekly_Sales=lambda f: f["Weekly_Sales"] + 1
+    )
     corrected.to_csv(bad / "train.csv", index=False)
     ingest(bad, warehouse_url, load={"mode": "incremental"})
     rows, stores, checksum = fact_state(warehouse_url)
@@ -164,8 +169,9 @@ def test_shrinking_on_purpose_and_incremental_loads(loaded, tmp_path):
     assert fact_state(warehouse_url)[0] == len(corrected)
 
 
-@pytest.mark.parametrize("value, problem", [("1e15", "above the plausible maximum"),
-                                            ("inf", "not finite")])
+@pytest.mark.parametrize(
+    "value, problem", [("1e15", "above the plausible maximum"), ("inf", "not finite")]
+)
 def test_implausible_sales_are_refused_with_line_and_value(loaded, tmp_path, value, problem):
     warehouse_url, good_dir, before = loaded
     bad = bad_copy(good_dir, tmp_path)
@@ -214,8 +220,11 @@ def test_an_empty_staging_area_is_refused_by_the_shared_function(loaded):
     try:
         with pytest.raises(LoadRefused, match="the batch is empty"):
             with engine.begin() as conn:
-                warehouse.apply_staged(conn, SQL / "03_upsert_from_staging.sql",
-                                       warehouse.LoadPolicy(allow_shrink=True))
+                warehouse.apply_staged(
+                    conn,
+                    SQL / "03_upsert_from_staging.sql",
+                    warehouse.LoadPolicy(allow_shrink=True),
+                )
     finally:
         engine.dispose()
     assert fact_state(warehouse_url) == before
@@ -235,8 +244,9 @@ HOLD_LOCK = textwrap.dedent(
 
 
 def hold(script: str, *args: str) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, text=True
+    )
     assert process.stdout.readline().strip() == "locked"
     return process
 
@@ -286,7 +296,9 @@ def test_a_postgres_load_waits_for_no_one_and_names_the_other_backend(postgres_u
             pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
             with pytest.raises(Exception) as info:
                 ingest(good_dir, warehouse_url)
-            holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": warehouse.ADVISORY_LOCK_KEY})
+            holder.execute(
+                text("SELECT pg_advisory_unlock(:k)"), {"k": warehouse.ADVISORY_LOCK_KEY}
+            )
             holder.commit()
     finally:
         engine.dispose()
@@ -403,7 +415,11 @@ def test_kedro_run_prints_one_block_and_keeps_the_traceback(project_copy, good_d
     env.pop("RETAIL_FORECASTING_VERBOSE", None)
     result = subprocess.run(
         [str(kedro), "run", "--pipelines", "ingestion", "--params", f"raw_data_dir={bad}"],
-        cwd=project_copy, capture_output=True, text=True, env=env, timeout=300,
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1

@@ -11,7 +11,6 @@ from kedro.io import DatasetError
 from retail_forecasting.datasets import KaggleRawDataset
 
 
-
 def test_missing_real_file_is_an_error_naming_it(tmp_path):
     (tmp_path / "train.csv").write_text("Store,Dept,Date,Weekly_Sales,IsHoliday\n")
     dataset = KaggleRawDataset(file="features.csv", raw_data_dir=str(tmp_path))
@@ -56,4 +55,6 @@ def test_synthetic_bundle_is_generated_once_per_configuration(tmp_path, tiny_con
 
 def test_raw_dataset_is_read_only(tmp_path):
     with pytest.raises(DatasetError, match="read-only"):
-        KaggleRawDataset(file="train.csv", raw_data_dir=str(tmp_path)).save(pd.DataFrame({"a": [1]}))
+        KaggleRawDataset(file="train.csv", raw_data_dir=str(tmp_path)).save(
+            pd.DataFrame({"a": [1]})
+        )

@@ -30,8 +30,13 @@ from retail_forecasting.run_names import describe_run, run_scope
 
 
 def stamp(params: dict, data: dict | None = None, command: str = "kedro run") -> dict:
-    return {"version": 1, "params": flatten_leaves("", params), "data": data, "command": command,
-            "written_at": "2026-12-01 21:00 UTC"}
+    return {
+        "version": 1,
+        "params": flatten_leaves("", params),
+        "data": data,
+        "command": command,
+        "written_at": "2026-12-01 21:00 UTC",
+    }
 
 
 SYNTHETIC = {"kind": "synthetic", "location": '{"seed": 42}', "files": {"train.csv": "a" * 64}}
@@ -42,10 +47,18 @@ SYNTHETIC = {"kind": "synthetic", "location": '{"seed": 42}', "files": {"train.c
 
 def test_an_input_made_under_another_horizon_than_the_run_is_a_conflict():
     current = flatten_leaves("", {"horizon_weeks": 39, "backtest": {"folds": 3}})
-    conflicts = find_conflicts([("feat_panel", stamp({"horizon_weeks": 13, "backtest": {"folds": 3}}))],
-                               current, None)
-    assert conflicts == [{"dataset": "feat_panel", "setting": "horizon_weeks", "made": "13",
-                          "now": "39", "other": None}]
+    conflicts = find_conflicts(
+        [("feat_panel", stamp({"horizon_weeks": 13, "backtest": {"folds": 3}}))], current, None
+    )
+    assert conflicts == [
+        {
+            "dataset": "feat_panel",
+            "setting": "horizon_weeks",
+            "made": "13",
+            "now": "39",
+            "other": None,
+        }
+    ]
 
 
 def test_inputs_that_differ_from_each_other_are_a_conflict_even_when_the_run_has_no_value():
@@ -55,11 +68,21 @@ def test_inputs_that_differ_from_each_other_are_a_conflict_even_when_the_run_has
 
 
 def test_same_settings_whole_floats_and_exempt_parameters_are_not_conflicts():
-    current = flatten_leaves("", {"horizon_weeks": 39, "ingestion": {"cap": 10000,
-                                                                      "load": {"mode": "mirror"}},
-                                  "modelling": {"ridge": {"time_budget_seconds": 600}}})
-    made = stamp({"horizon_weeks": 39, "ingestion": {"cap": 10000.0, "load": {"mode": "incremental"}},
-                  "modelling": {"ridge": {"time_budget_seconds": 60}}})
+    current = flatten_leaves(
+        "",
+        {
+            "horizon_weeks": 39,
+            "ingestion": {"cap": 10000, "load": {"mode": "mirror"}},
+            "modelling": {"ridge": {"time_budget_seconds": 600}},
+        },
+    )
+    made = stamp(
+        {
+            "horizon_weeks": 39,
+            "ingestion": {"cap": 10000.0, "load": {"mode": "incremental"}},
+            "modelling": {"ridge": {"time_budget_seconds": 60}},
+        }
+    )
     assert find_conflicts([("prm_train", made), ("prm_test", made)], current, None) == []
 
 
@@ -79,14 +102,20 @@ def test_data_source_and_raw_file_fingerprints_are_compared():
 def test_the_refusal_names_dataset_values_origin_and_both_ways_out():
     made = stamp({"horizon_weeks": 13}, command="kedro run --params horizon_weeks=13")
     conflicts = find_conflicts([("feat_panel", made)], {"horizon_weeks": "39"}, None)
-    run_params = {"env": "local", "pipeline_names": ["__default__"], "namespaces": ["lightgbm"],
-                  "runtime_params": {"raw_data_dir": "/data/w"}}
+    run_params = {
+        "env": "local",
+        "pipeline_names": ["__default__"],
+        "namespaces": ["lightgbm"],
+        "runtime_params": {"raw_data_dir": "/data/w"},
+    }
     message = describe_refusal("lightgbm.tune_model", conflicts, {"feat_panel": made}, run_params)
     assert "Node 'lightgbm.tune_model' would mix settings" in message
     assert "horizon_weeks: 13 in feat_panel; 39 in this run" in message
     assert "written by `kedro run --params horizon_weeks=13` at 2026-12-01 21:00 UTC" in message
-    assert ("Rebuild it with this run's settings: kedro run --env local --to-outputs feat_panel "
-            "--params raw_data_dir=/data/w") in message
+    assert (
+        "Rebuild it with this run's settings: kedro run --env local --to-outputs feat_panel "
+        "--params raw_data_dir=/data/w"
+    ) in message
     assert "or run with the settings they were made under: --params horizon_weeks=13" in message
     # kedro run prints it as the one short block of an InputError
     block = describe_failure(MixedSettingsError(message), None)
@@ -94,9 +123,16 @@ def test_the_refusal_names_dataset_values_origin_and_both_ways_out():
 
 
 def test_kedro_command_round_trips_the_options_a_user_typed():
-    assert kedro_command({"pipeline_names": ["modelling", "evaluation"], "namespaces": ["ridge"],
-                          "runtime_params": {"horizon_weeks": 13, "modelling": {"ridge": {"seed": 1}}}}) \
+    assert (
+        kedro_command(
+            {
+                "pipeline_names": ["modelling", "evaluation"],
+                "namespaces": ["ridge"],
+                "runtime_params": {"horizon_weeks": 13, "modelling": {"ridge": {"seed": 1}}},
+            }
+        )
         == "kedro run --pipelines modelling,evaluation --namespaces ridge --params horizon_weeks=13,modelling.ridge.seed=1"
+    )
     assert kedro_command({"pipeline_names": ["__default__"], "env": None}) == "kedro run"
 
 
@@ -117,7 +153,9 @@ def test_run_names_say_scope_source_horizon_and_commit():
     assert tags["git_commit"] == tags["mlflow.source.git.commit"] == "0123456789abcdef"
     name, tags = describe_run({"pipeline_names": ["ingestion"]}, "", 39, None, False)
     assert name == "ingestion · synthetic · h39" and tags["git_commit"] == "unknown"
-    assert run_scope({"pipeline_names": ["modelling"], "from_nodes": ["x"]}) == "modelling (partial)"
+    assert (
+        run_scope({"pipeline_names": ["modelling"], "from_nodes": ["x"]}) == "modelling (partial)"
+    )
 
 
 # ------------------------------------------------------------------------ real sessions
@@ -135,8 +173,11 @@ def run(project: Path, pipelines: list[str], **runtime_params):
 
 @pytest.mark.slow
 def test_stale_features_are_refused_and_consistent_partial_runs_pass(project_copy, tiny_config):
-    tiny = {"synthetic_seed": tiny_config["seed"], "synthetic_stores": tiny_config["n_stores"],
-            "synthetic_depts": tiny_config["n_depts"]}
+    tiny = {
+        "synthetic_seed": tiny_config["seed"],
+        "synthetic_stores": tiny_config["n_stores"],
+        "synthetic_depts": tiny_config["n_depts"],
+    }
     # 1. features made with a 13-week horizon
     run(project_copy, ["ingestion", "feature_engineering"], horizon_weeks=13, **tiny)
     stamps = project_copy / "data" / ".provenance"
@@ -162,7 +203,10 @@ def test_stale_features_are_refused_and_consistent_partial_runs_pass(project_cop
     # 3. the same partial run with the settings the features were made under passes
     run(project_copy, ["baselines"], horizon_weeks=13, **tiny)
     assert backtest.is_file()
-    assert json.loads((stamps / "mo_baseline_backtest.json").read_text())["params"]["horizon_weeks"] == "13"
+    assert (
+        json.loads((stamps / "mo_baseline_backtest.json").read_text())["params"]["horizon_weeks"]
+        == "13"
+    )
 
     # the MLflow runs are named and tagged by what they are (the refused one included)
     mlflow.set_tracking_uri(f"sqlite:///{project_copy / 'mlflow.db'}")
@@ -174,12 +218,18 @@ def test_stale_features_are_refused_and_consistent_partial_runs_pass(project_cop
         "baselines · synthetic · h13",
     ]
     # the checkout's commit (others may commit while the test runs: each run names its own)
-    for (_, commit), full, dirty in zip(names, runs["tags.git_commit"], runs["tags.git_dirty"], strict=True):
+    for (_, commit), full, dirty in zip(
+        names, runs["tags.git_commit"], runs["tags.git_dirty"], strict=True
+    ):
         assert commit == full[:7] + ("+" if dirty == "true" else "")
     source = Path(retail_forecasting.__file__).parent
     for sha in set(runs["tags.git_commit"]):  # a real commit of this checkout, HEAD or before it
-        assert subprocess.run(["git", "-C", str(source), "merge-base", "--is-ancestor", sha, "HEAD"],
-                              check=False).returncode == 0, sha
+        assert (
+            subprocess.run(
+                ["git", "-C", str(source), "merge-base", "--is-ancestor", sha, "HEAD"], check=False
+            ).returncode
+            == 0
+        ), sha
     last = runs.iloc[-1]
     assert last["tags.data_source"] == "synthetic" and last["tags.horizon_weeks"] == "13"
     assert last["tags.run_scope"] == "baselines"

@@ -21,7 +21,9 @@ PIPELINES = ["ingestion", "eda", "feature_engineering", "baselines", "modelling"
 
 def run(project: Path, pipeline: str = "__default__", env: str | None = None, **runtime_params):
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
+    with KedroSession.create(
+        project_path=project, env=env, runtime_params=runtime_params
+    ) as session:
         return session.run(pipeline_name=pipeline)
 
 
@@ -55,7 +57,9 @@ def test_default_pipeline_runs_end_to_end_on_a_tiny_synthetic_panel(project_copy
     manifest = read_json(reporting / "input_manifest.json")
     assert manifest["source"] == "synthetic"
     train_csv = project_copy / "data" / "01_raw" / "synthetic" / "train.csv"
-    assert manifest["inputs"]["train"]["sha256"] == hashlib.sha256(train_csv.read_bytes()).hexdigest()
+    assert (
+        manifest["inputs"]["train"]["sha256"] == hashlib.sha256(train_csv.read_bytes()).hexdigest()
+    )
 
     split = read_json(project_copy / "data" / "03_primary" / "prm_split_summary.json")
     assert split["test"]["weeks"] == 39 and split["validation"]["weeks"] == 39
@@ -76,7 +80,9 @@ def test_default_pipeline_runs_end_to_end_on_a_tiny_synthetic_panel(project_copy
     run_id = runs.loc[0, "run_id"]
     # typed parameters are logged flattened, backtest metrics per model and per fold
     assert runs.loc[0, "params.baselines.moving_average_window"] == "8"
-    assert runs.loc[0, "params.feature_engineering.covariates.observed"].startswith("['temperature'")
+    assert runs.loc[0, "params.feature_engineering.covariates.observed"].startswith(
+        "['temperature'"
+    )
     history = mlflow.MlflowClient().get_metric_history(run_id, "backtest_fold.seasonal_naive.wmae")
     assert [m.step for m in history] == [1, 2, 3]
     artifacts = [a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "manifests")]
@@ -120,7 +126,9 @@ def test_local_env_loads_postgres_twice_with_identical_counts(
     reports = []
     for _ in range(2):
         run(project_copy, pipeline="ingestion", env="local", raw_data_dir=str(tiny_raw_dir))
-        reports.append(read_json(project_copy / "data" / "03_primary" / "prm_warehouse_load_report.json"))
+        reports.append(
+            read_json(project_copy / "data" / "03_primary" / "prm_warehouse_load_report.json")
+        )
     assert reports[0] == reports[1]
     assert reports[0]["actual"]["fact_sales_weekly"] == len(pd.read_csv(tiny_raw_dir / "train.csv"))
     assert not (project_copy / "data" / "03_primary" / "warehouse.duckdb").exists()

@@ -28,8 +28,18 @@ TINY = SyntheticConfig(n_stores=4, n_depts=8)
 KAGGLE_COLUMNS = {
     "train": ["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"],
     "features": [
-        "Store", "Date", "Temperature", "Fuel_Price", "MarkDown1", "MarkDown2", "MarkDown3",
-        "MarkDown4", "MarkDown5", "CPI", "Unemployment", "IsHoliday",
+        "Store",
+        "Date",
+        "Temperature",
+        "Fuel_Price",
+        "MarkDown1",
+        "MarkDown2",
+        "MarkDown3",
+        "MarkDown4",
+        "MarkDown5",
+        "CPI",
+        "Unemployment",
+        "IsHoliday",
     ],  # fmt: skip
     "stores": ["Store", "Type", "Size"],
     "test": ["Store", "Dept", "Date", "IsHoliday"],
@@ -113,9 +123,7 @@ def test_columns_and_dtypes(tiny: dict[str, pd.DataFrame]) -> None:
     assert tiny["train"]["Date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
 
 
-def test_files_read_back_identical_to_frames(
-    tiny: dict[str, pd.DataFrame], tiny_dir: Path
-) -> None:
+def test_files_read_back_identical_to_frames(tiny: dict[str, pd.DataFrame], tiny_dir: Path) -> None:
     """The CSVs parse (with plain read_csv) to exactly the frames generate() returns."""
     for key, name in sy.FILE_NAMES.items():
         pd.testing.assert_frame_equal(pd.read_csv(tiny_dir / name), tiny[key], check_exact=True)
@@ -369,7 +377,9 @@ def test_write_returns_paths(tmp_path: Path) -> None:
 
 
 def test_cli(tmp_path: Path) -> None:
-    src = Path(sy.__file__).resolve().parents[2]  # src/ (the package is src/retail_forecasting/synthetic)
+    src = (
+        Path(sy.__file__).resolve().parents[2]
+    )  # src/ (the package is src/retail_forecasting/synthetic)
     path = os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path}
     out_dir = tmp_path / "cli"

@@ -67,8 +67,13 @@ def _start(command: list[str], cwd: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "200"}
     with log.open("wb") as out:
         return subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
 
@@ -109,8 +114,13 @@ def _write_preview_data(root: Path) -> None:
     primary = root / "data" / "03_primary"
     primary.mkdir(parents=True)
     pd.DataFrame(
-        {"store": [1, 1], "dept": [1, 1], "date": pd.to_datetime(["2010-02-05", "2010-02-12"]),
-         "weekly_sales": [24924.5, 46039.49], "is_holiday": [False, True]}
+        {
+            "store": [1, 1],
+            "dept": [1, 1],
+            "date": pd.to_datetime(["2010-02-05", "2010-02-12"]),
+            "weekly_sales": [24924.5, 46039.49],
+            "is_holiday": [False, True],
+        }
     ).to_parquet(primary / "prm_train.parquet")
     figures = root / "data" / "08_reporting" / "eda"
     figures.mkdir(parents=True)
@@ -126,8 +136,9 @@ def viz_project(tmp_path_factory):
     root = tmp_path_factory.mktemp("viz") / "project"
     root.mkdir()
     for item in ("conf", "sql"):
-        shutil.copytree(PROJECT_ROOT / item, root / item,
-                        ignore=shutil.ignore_patterns("*credentials*"))
+        shutil.copytree(
+            PROJECT_ROOT / item, root / item, ignore=shutil.ignore_patterns("*credentials*")
+        )
     (root / "src").mkdir()  # the package itself is imported from the installed project
     for item in ("pyproject.toml", ".telemetry"):
         shutil.copy(PROJECT_ROOT / item, root / item)
@@ -140,13 +151,21 @@ def viz_processes(viz_project):
     """``kedro viz run`` and ``kedro viz build`` started together; both groups stopped after."""
     port = _free_port()
     server_log, build_log = viz_project / "viz_run.log", viz_project / "viz_build.log"
-    server = _start([KEDRO, "viz", "run", "--host", "127.0.0.1", "--port", str(port),
-                     "--no-browser"], viz_project, server_log)
+    server = _start(
+        [KEDRO, "viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
+        viz_project,
+        server_log,
+    )
     build = None
     try:
         build = _start([KEDRO, "viz", "build", "--include-previews"], viz_project, build_log)
-        yield {"url": f"http://127.0.0.1:{port}", "server": server, "server_log": server_log,
-               "build": build, "build_log": build_log}
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "server": server,
+            "server_log": server_log,
+            "build": build,
+            "build_log": build_log,
+        }
     finally:
         _stop(server)
         if build is not None:
@@ -213,14 +232,29 @@ def test_viz_renders_the_six_pipelines_in_chromium(chromium, viz_url, viz_proces
     command = None
     for budget in (15_000, 40_000, 90_000):  # ms of virtual time; more on a slow machine
         command = [
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run",
-            "--hide-scrollbars", f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--virtual-time-budget={budget}",
-            f"--screenshot={screenshot}", "--dump-dom", f"{viz_url}/",
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            f"--window-size={WINDOW[0]},{WINDOW[1]}",
+            f"--virtual-time-budget={budget}",
+            f"--screenshot={screenshot}",
+            "--dump-dom",
+            f"{viz_url}/",
         ]
-        browser = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        browser = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             dom, _ = browser.communicate(timeout=budget / 1000 + 90)
         finally:

@@ -6,6 +6,8 @@ middle of a load leaves the previous contents intact).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from kedro.io import DatasetError
@@ -20,27 +22,46 @@ from retail_forecasting.warehouse import (
     split_sql,
 )
 
-from pathlib import Path
-
 SQL = Path(__file__).resolve().parents[1] / "sql"
 DATES = pd.date_range("2010-02-05", periods=4, freq="7D")
 
 
 def make_batch(sales_offset: float = 0.0) -> dict[str, pd.DataFrame]:
-    stores = pd.DataFrame({"store_id": [1, 2], "store_type": ["A", "B"], "store_size": [200_000, 90_000]})
+    stores = pd.DataFrame(
+        {"store_id": [1, 2], "store_type": ["A", "B"], "store_size": [200_000, 90_000]}
+    )
     features = pd.DataFrame(
         [
-            {"store_id": s, "week_date": d, "temperature": 50.0, "fuel_price": 2.7,
-             "markdown1": None, "markdown2": None, "markdown3": None, "markdown4": None,
-             "markdown5": None, "cpi": 211.1, "unemployment": 7.9, "is_holiday": i == 1}
-            for s in (1, 2) for i, d in enumerate(DATES)
+            {
+                "store_id": s,
+                "week_date": d,
+                "temperature": 50.0,
+                "fuel_price": 2.7,
+                "markdown1": None,
+                "markdown2": None,
+                "markdown3": None,
+                "markdown4": None,
+                "markdown5": None,
+                "cpi": 211.1,
+                "unemployment": 7.9,
+                "is_holiday": i == 1,
+            }
+            for s in (1, 2)
+            for i, d in enumerate(DATES)
         ]
     )
     sales = pd.DataFrame(
         [
-            {"store_id": s, "dept_id": dept, "week_date": d,
-             "weekly_sales": 1000.0 * s + dept + i + sales_offset, "is_holiday": i == 1}
-            for s in (1, 2) for dept in (1, 3) for i, d in enumerate(DATES)
+            {
+                "store_id": s,
+                "dept_id": dept,
+                "week_date": d,
+                "weekly_sales": 1000.0 * s + dept + i + sales_offset,
+                "is_holiday": i == 1,
+            }
+            for s in (1, 2)
+            for dept in (1, 3)
+            for i, d in enumerate(DATES)
         ]
     )
     return {"stg_store": stores, "stg_store_features_weekly": features, "stg_sales_weekly": sales}
@@ -71,13 +92,30 @@ def test_load_creates_schema_and_view(dataset, warehouse_url):
     assert not dataset.exists()
     dataset.save(make_batch())
     assert dataset.exists()
-    assert dataset.load() == {"dim_store": 2, "dim_dept": 2, "store_features_weekly": 8,
-                              "fact_sales_weekly": 16, "vw_sales_analytics": 16}
+    assert dataset.load() == {
+        "dim_store": 2,
+        "dim_dept": 2,
+        "store_features_weekly": 8,
+        "fact_sales_weekly": 16,
+        "vw_sales_analytics": 16,
+    }
     view = read_view(warehouse_url)
-    assert list(view.columns[:7]) == ["store", "dept", "date", "weekly_sales", "is_holiday",
-                                      "store_type", "store_size"]
+    assert list(view.columns[:7]) == [
+        "store",
+        "dept",
+        "date",
+        "weekly_sales",
+        "is_holiday",
+        "store_type",
+        "store_size",
+    ]
     first = view.iloc[0]
-    assert (first["store"], first["dept"], first["weekly_sales"], first["store_type"]) == (1, 1, 1001.0, "A")
+    assert (first["store"], first["dept"], first["weekly_sales"], first["store_type"]) == (
+        1,
+        1,
+        1001.0,
+        "A",
+    )
     assert view["cpi"].eq(211.1).all() and view["is_holiday"].sum() == 4
 
 
@@ -89,7 +127,9 @@ def test_loading_twice_gives_the_same_rows(dataset, warehouse_url):
     pd.testing.assert_frame_equal(read_view(warehouse_url), first)
 
 
-def test_new_batch_updates_changed_rows_and_removes_absent_ones_when_allowed(dataset, warehouse_url):
+def test_new_batch_updates_changed_rows_and_removes_absent_ones_when_allowed(
+    dataset, warehouse_url
+):
     dataset.save(make_batch())
     batch = make_batch(sales_offset=0.5)
     batch["stg_sales_weekly"] = batch["stg_sales_weekly"].query("dept_id == 1")
@@ -128,7 +168,9 @@ def test_batch_shape_is_checked():
     with pytest.raises(ValueError, match="missing \\['stg_store'\\]"):
         check_batch(batch)
     batch = make_batch()
-    batch["stg_sales_weekly"] = batch["stg_sales_weekly"][list(reversed(STAGING_COLUMNS["stg_sales_weekly"]))]
+    batch["stg_sales_weekly"] = batch["stg_sales_weekly"][
+        list(reversed(STAGING_COLUMNS["stg_sales_weekly"]))
+    ]
     with pytest.raises(ValueError, match="expected"):
         check_batch(batch)
 
@@ -139,5 +181,7 @@ def test_split_sql_drops_comments_and_empty_statements():
 
 
 def test_description_never_shows_the_password():
-    ds = WarehouseDataset(credentials={"con": "postgresql://u:s3cret@h/db"}, schema_files=[], upsert_file="x")
+    ds = WarehouseDataset(
+        credentials={"con": "postgresql://u:s3cret@h/db"}, schema_files=[], upsert_file="x"
+    )
     assert "s3cret" not in str(ds)

@@ -1,4 +1,3 @@
-"""retail-forecasting
-"""
+"""retail-forecasting"""
 
 __version__ = "0.1"

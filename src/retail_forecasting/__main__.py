@@ -4,6 +4,7 @@ as `retail-forecasting` and `python -m retail_forecasting`
 `retail-forecasting serve [--port 8000 --alias champion ...]` starts the serving API
 (:mod:`retail_forecasting.serving.server`); anything else is the Kedro project's `run` command.
 """
+
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ def main(*args, **kwargs) -> Any:
     package_name = Path(__file__).parent.name
     configure_project(package_name)
 
-    interactive = hasattr(sys, 'ps1')
+    interactive = hasattr(sys, "ps1")
     kwargs["standalone_mode"] = not interactive
 
     run = find_run_command(package_name)

@@ -51,8 +51,6 @@ def holiday_fridays(year: int) -> dict[str, date]:
     return {name: week_ending_friday(day) for name, day in holiday_dates(year).items()}
 
 
-
-
 # --------------------------------------------------------------------------- vectorised helpers
 # These work on the handful of unique weeks of a panel (a loop over weeks, never over series).
 
@@ -82,7 +80,9 @@ def _nearest_holiday_offsets(dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     out = {}
     values = dates.values.astype("datetime64[D]")
     for name in HOLIDAYS:
-        fridays = np.sort(table.loc[table["holiday"] == name, "friday"].values.astype("datetime64[D]"))
+        fridays = np.sort(
+            table.loc[table["holiday"] == name, "friday"].values.astype("datetime64[D]")
+        )
         diffs = (values[:, None] - fridays[None, :]).astype(np.int64) // 7  # weeks after holiday
         nearest = np.abs(diffs).argmin(axis=1)
         out[name] = diffs[np.arange(len(values)), nearest]
@@ -163,7 +163,9 @@ def easter_fridays(years: np.ndarray) -> np.ndarray:
 
 def christmas_season(dates: pd.DatetimeIndex) -> np.ndarray:
     """Weeks ending December 10 .. January 7: the Christmas shopping weeks and the one after."""
-    return np.asarray(((dates.month == 12) & (dates.day >= 10)) | ((dates.month == 1) & (dates.day <= 7)))
+    return np.asarray(
+        ((dates.month == 12) & (dates.day >= 10)) | ((dates.month == 1) & (dates.day <= 7))
+    )
 
 
 def calendar_sensitive(dates: pd.DatetimeIndex) -> np.ndarray:

@@ -171,8 +171,11 @@ def _target(dataset: Any) -> str | None:
 
 def _is_persisted(dataset: Any) -> bool:
     return dataset is not None and type(dataset).__name__ not in (
-        "MemoryDataset", "SharedMemoryDataset", "MlflowMetricsHistoryDataset",
-        "MlflowMetricDataset", "MlflowMetricHistoryDataset",
+        "MemoryDataset",
+        "SharedMemoryDataset",
+        "MlflowMetricsHistoryDataset",
+        "MlflowMetricDataset",
+        "MlflowMetricHistoryDataset",
     )
 
 
@@ -214,28 +217,63 @@ def find_conflicts(
             if is_exempt(leaf):
                 continue
             if leaf in current_params and current_params[leaf] != value:
-                conflicts.append({"dataset": name, "setting": leaf, "made": value,
-                                  "now": current_params[leaf], "other": None})
+                conflicts.append(
+                    {
+                        "dataset": name,
+                        "setting": leaf,
+                        "made": value,
+                        "now": current_params[leaf],
+                        "other": None,
+                    }
+                )
             elif leaf in seen_params and seen_params[leaf][0] != value:
-                conflicts.append({"dataset": name, "setting": leaf, "made": value,
-                                  "now": seen_params[leaf][0], "other": seen_params[leaf][1]})
+                conflicts.append(
+                    {
+                        "dataset": name,
+                        "setting": leaf,
+                        "made": value,
+                        "now": seen_params[leaf][0],
+                        "other": seen_params[leaf][1],
+                    }
+                )
             seen_params.setdefault(leaf, (value, name))
         data = stamp.get("data")
         if not data:
             continue
         identity = {"kind": data.get("kind"), "location": data.get("location")}
         if current_data and identity != current_data:
-            conflicts.append({"dataset": name, "setting": "data", "made": describe_identity(identity),
-                              "now": describe_identity(current_data), "other": None})
+            conflicts.append(
+                {
+                    "dataset": name,
+                    "setting": "data",
+                    "made": describe_identity(identity),
+                    "now": describe_identity(current_data),
+                    "other": None,
+                }
+            )
         elif seen_identity is not None and seen_identity[1] != identity:
-            conflicts.append({"dataset": name, "setting": "data", "made": describe_identity(identity),
-                              "now": describe_identity(seen_identity[1]), "other": seen_identity[0]})
+            conflicts.append(
+                {
+                    "dataset": name,
+                    "setting": "data",
+                    "made": describe_identity(identity),
+                    "now": describe_identity(seen_identity[1]),
+                    "other": seen_identity[0],
+                }
+            )
         if seen_identity is None:
             seen_identity = (name, identity)
         for file, sha in sorted((data.get("files") or {}).items()):
             if file in seen_files and seen_files[file][0] != sha:
-                conflicts.append({"dataset": name, "setting": f"sha256 of {file}", "made": sha[:12],
-                                  "now": seen_files[file][0][:12], "other": seen_files[file][1]})
+                conflicts.append(
+                    {
+                        "dataset": name,
+                        "setting": f"sha256 of {file}",
+                        "made": sha[:12],
+                        "now": seen_files[file][0][:12],
+                        "other": seen_files[file][1],
+                    }
+                )
             seen_files.setdefault(file, (sha, name))
     return conflicts
 
@@ -258,10 +296,15 @@ def kedro_command(run_params: dict[str, Any]) -> str:
         parts += ["--pipeline", names[0]]
     elif names:
         parts += ["--pipelines", ",".join(names)]
-    for key, flag in (("namespaces", "--namespaces"), ("tags", "--tags"),
-                      ("from_nodes", "--from-nodes"), ("to_nodes", "--to-nodes"),
-                      ("node_names", "--nodes"), ("from_inputs", "--from-inputs"),
-                      ("to_outputs", "--to-outputs")):
+    for key, flag in (
+        ("namespaces", "--namespaces"),
+        ("tags", "--tags"),
+        ("from_nodes", "--from-nodes"),
+        ("to_nodes", "--to-nodes"),
+        ("node_names", "--nodes"),
+        ("from_inputs", "--from-inputs"),
+        ("to_outputs", "--to-outputs"),
+    ):
         if run_params.get(key):
             parts += [flag, ",".join(run_params[key])]
     if run_params.get("runtime_params"):
@@ -287,39 +330,67 @@ def describe_refusal(
     """The message of a refusal: what differs, where it came from, and the two ways out."""
     against_run = [c for c in conflicts if c["other"] is None]
     whom = "this run's" if against_run else "each other's"
-    lines = [f"Node '{node_name}' would mix settings: its inputs were made under settings other "
-             f"than {whom}."]
+    lines = [
+        f"Node '{node_name}' would mix settings: its inputs were made under settings other "
+        f"than {whom}."
+    ]
     groups: dict[tuple, list[str]] = {}
     for c in conflicts:
         groups.setdefault((c["setting"], c["made"], c["now"], c["other"]), []).append(c["dataset"])
     for (setting, made, now, other), names in list(groups.items())[:_MAX_LISTED]:
         where = "this run" if other is None else other
-        lines.append(f"  - {setting}: {_shown(made)} in {', '.join(sorted(set(names)))}; "
-                     f"{_shown(now)} in {where}")
+        lines.append(
+            f"  - {setting}: {_shown(made)} in {', '.join(sorted(set(names)))}; "
+            f"{_shown(now)} in {where}"
+        )
     if len(groups) > _MAX_LISTED:
         lines.append(f"  - … and {len(groups) - _MAX_LISTED} more settings")
     stale = sorted({c["dataset"] for c in conflicts})
-    origins = sorted({(stamps[n].get("command"), stamps[n].get("written_at")) for n in stale
-                      if stamps.get(n, {}).get("command")})
+    origins = sorted(
+        {
+            (stamps[n].get("command"), stamps[n].get("written_at"))
+            for n in stale
+            if stamps.get(n, {}).get("command")
+        }
+    )
     for command, written in origins[:3]:
-        lines.append(f"  ({'they were' if len(stale) > 1 else 'it was'} written by `{command}` "
-                     f"at {written})")
-    rebuild = kedro_command({**run_params, "pipeline_names": [], "namespaces": None, "tags": None,
-                             "from_nodes": None, "to_nodes": None, "node_names": None,
-                             "from_inputs": None, "to_outputs": stale})
-    lines.append(f"Rebuild {'them' if len(stale) > 1 else 'it'} with this run's settings: {rebuild}")
+        lines.append(
+            f"  ({'they were' if len(stale) > 1 else 'it was'} written by `{command}` at {written})"
+        )
+    rebuild = kedro_command(
+        {
+            **run_params,
+            "pipeline_names": [],
+            "namespaces": None,
+            "tags": None,
+            "from_nodes": None,
+            "to_nodes": None,
+            "node_names": None,
+            "from_inputs": None,
+            "to_outputs": stale,
+        }
+    )
+    lines.append(
+        f"Rebuild {'them' if len(stale) > 1 else 'it'} with this run's settings: {rebuild}"
+    )
     settings = {}
     for c in against_run:
         if c["setting"] != "data" and not c["setting"].startswith("sha256"):
             settings.setdefault(c["setting"], _shown(c["made"], 200))
     if settings:
         shown = ",".join(f"{leaf}={value}" for leaf, value in settings.items())
-        lines.append(f"or run with the settings they were made under: --params {_short(shown, 200)}")
+        lines.append(
+            f"or run with the settings they were made under: --params {_short(shown, 200)}"
+        )
     if any(c["setting"] == "data" for c in against_run):
-        lines.append("or point this run at the data they were made from (--params "
-                     "raw_data_dir=<folder> for real data, none for synthetic data).")
-    lines.append("(The settings of each output are in data/.provenance/; a full `kedro run` "
-                 "rebuilds everything.)")
+        lines.append(
+            "or point this run at the data they were made from (--params "
+            "raw_data_dir=<folder> for real data, none for synthetic data)."
+        )
+    lines.append(
+        "(The settings of each output are in data/.provenance/; a full `kedro run` "
+        "rebuilds everything.)"
+    )
     return "\n".join(lines)
 
 
@@ -367,8 +438,12 @@ class ProvenanceHook:
         try:
             from kedro.framework.project import pipelines
 
-            self._checked = {n.name for name in CHECKED_PIPELINES if name in pipelines
-                             for n in pipelines[name].nodes}
+            self._checked = {
+                n.name
+                for name in CHECKED_PIPELINES
+                if name in pipelines
+                for n in pipelines[name].nodes
+            }
         except Exception:  # noqa: BLE001 - no registry (a bare session): check every node
             self._checked = None
 
@@ -393,8 +468,9 @@ class ProvenanceHook:
 
     def _param_leaves(self, name: str, value: Any) -> dict[str, str]:
         key = name.removeprefix("params:")
-        leaves = {leaf: v for leaf, v in self._params.items()
-                  if leaf == key or leaf.startswith(key + ".")}
+        leaves = {
+            leaf: v for leaf, v in self._params.items() if leaf == key or leaf.startswith(key + ".")
+        }
         return leaves or flatten_leaves(key, value)
 
     @hook_impl
@@ -423,7 +499,8 @@ class ProvenanceHook:
             if conflicts:
                 stamps = dict(sources)
                 raise MixedSettingsError(
-                    describe_refusal(node.name, conflicts, stamps, self._run_params))
+                    describe_refusal(node.name, conflicts, stamps, self._run_params)
+                )
 
         lineage = merge_lineage(sources)
         lineage["params"].update(own)
@@ -448,7 +525,7 @@ class ProvenanceHook:
             "command": kedro_command(self._run_params) if self._run_params else None,
             "env": self._run_params.get("env"),
             "session": self._run_params.get("run_id"),
-            "written_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "written_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "target": _target(dataset),
         }
         self._memory[dataset_name] = stamp

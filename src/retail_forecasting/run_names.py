@@ -34,10 +34,16 @@ _FILTERS = ("tags", "from_nodes", "to_nodes", "node_names", "from_inputs", "to_o
 def git_commit(path: Path) -> tuple[str | None, bool]:
     """``(commit sha, has uncommitted changes)`` of the checkout holding ``path``, or
     ``(None, False)`` without git or outside a checkout."""
+
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True,
-                                  timeout=10, check=False)
+            done = subprocess.run(
+                ["git", "-C", str(path), *args],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout if done.returncode == 0 else None
@@ -60,8 +66,9 @@ def run_scope(run_params: dict[str, Any]) -> str:
     return scope
 
 
-def describe_run(run_params: dict[str, Any], raw_data_dir: str, horizon: Any,
-                 commit: str | None, dirty: bool) -> tuple[str, dict[str, str]]:
+def describe_run(
+    run_params: dict[str, Any], raw_data_dir: str, horizon: Any, commit: str | None, dirty: bool
+) -> tuple[str, dict[str, str]]:
     """The run name and tags of a run."""
     source = "real" if str(raw_data_dir or "").strip() else "synthetic"
     scope = run_scope(run_params)
@@ -109,8 +116,13 @@ class RunNameHook:
         import retail_forecasting
 
         commit, dirty = git_commit(Path(retail_forecasting.__file__).parent)
-        name, tags = describe_run(run_params, parameters.get("raw_data_dir", ""),
-                                  parameters.get("horizon_weeks"), commit, dirty)
+        name, tags = describe_run(
+            run_params,
+            parameters.get("raw_data_dir", ""),
+            parameters.get("horizon_weeks"),
+            commit,
+            dirty,
+        )
         try:
             mlflow.set_tags(tags)
             if not self._configured_name:

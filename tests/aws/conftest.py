@@ -88,9 +88,15 @@ def _clear_fsspec_caches() -> None:
 def aws(moto_endpoint, monkeypatch) -> AwsStandIn:
     """A fresh moto state with one bucket, fake credentials and every SDK pointed at it."""
     for variable in (
-        "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "MLFLOW_S3_ENDPOINT_URL", "RDS_SECRET_NAME", "RETAIL_S3_PREFIX",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "MLFLOW_S3_ENDPOINT_URL",
+        "RDS_SECRET_NAME",
+        "RETAIL_S3_PREFIX",
     ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

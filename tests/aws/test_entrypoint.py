@@ -32,12 +32,22 @@ def run(argv, environ=None, code=0, tmp_path=None):
 
 
 def test_processing_job_arguments_run_kedro(tmp_path):
-    code, calls = run(["kedro", "run", "--env", "sagemaker", "--pipeline", "ingestion"],
-                      {"RETAIL_PROJECT_DIR": str(tmp_path)})
+    code, calls = run(
+        ["kedro", "run", "--env", "sagemaker", "--pipeline", "ingestion"],
+        {"RETAIL_PROJECT_DIR": str(tmp_path)},
+    )
     assert code == 0
     command, cwd, env = calls[0]
-    assert command == [sys.executable, "-m", "kedro", "run", "--env", "sagemaker",
-                       "--pipeline", "ingestion"]
+    assert command == [
+        sys.executable,
+        "-m",
+        "kedro",
+        "run",
+        "--env",
+        "sagemaker",
+        "--pipeline",
+        "ingestion",
+    ]
     assert cwd == tmp_path and env["KEDRO_DISABLE_TELEMETRY"] == "1"
 
 
@@ -50,13 +60,22 @@ def test_training_job_reads_its_hyperparameters(tmp_path):
     config = tmp_path / "input" / "config"
     config.mkdir(parents=True)
     # the SageMaker SDK JSON-encodes every hyperparameter value
-    (config / "hyperparameters.json").write_text(json.dumps(
-        {"pipeline": '"modelling"', "params": '"horizon_weeks=39"',
-         "sagemaker_program": '"x"'}))
+    (config / "hyperparameters.json").write_text(
+        json.dumps(
+            {"pipeline": '"modelling"', "params": '"horizon_weeks=39"', "sagemaker_program": '"x"'}
+        )
+    )
     code, calls = run(["train"], tmp_path=tmp_path)
     assert code == 0
-    assert calls[0][0][3:] == ["run", "--env", "sagemaker", "--pipeline", "modelling",
-                               "--params", "horizon_weeks=39"]
+    assert calls[0][0][3:] == [
+        "run",
+        "--env",
+        "sagemaker",
+        "--pipeline",
+        "modelling",
+        "--params",
+        "horizon_weeks=39",
+    ]
 
 
 def test_training_job_defaults_to_every_pipeline(tmp_path):
@@ -111,10 +130,14 @@ def test_s3_prefix_is_checked_and_normalised():
 def test_exports_copy_files_of_the_run_for_sagemaker_outputs(aws, tmp_path, monkeypatch):
     import os
 
-    aws.client("s3").put_object(Bucket=aws.bucket, Key="retail/08_reporting/metrics.json",
-                                Body=b'{"champion": "lightgbm"}')
-    environ = {**os.environ, "RETAIL_S3_PREFIX": f"s3://{aws.bucket}/retail",
-               "RETAIL_EXPORTS": f"08_reporting/metrics.json={tmp_path / 'metrics'}"}
+    aws.client("s3").put_object(
+        Bucket=aws.bucket, Key="retail/08_reporting/metrics.json", Body=b'{"champion": "lightgbm"}'
+    )
+    environ = {
+        **os.environ,
+        "RETAIL_S3_PREFIX": f"s3://{aws.bucket}/retail",
+        "RETAIL_EXPORTS": f"08_reporting/metrics.json={tmp_path / 'metrics'}",
+    }
     code, _ = run(["kedro", "run", "--pipeline", "evaluation"], environ)
     assert code == 0
     exported = tmp_path / "metrics" / "metrics.json"
@@ -140,17 +163,30 @@ def test_dockerfile_is_the_sagemaker_image_without_test_dependencies():
     assert "EXPOSE 8080" in instructions  # SageMaker hosting's port, the EKS containerPort
     import tomllib
 
-    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     serving = {re.split(r"[<>=\[ ]", d)[0].lower() for d in extras["serving"]}
     # what retail_forecasting.serving imports beyond the runtime dependencies
     assert {"fastapi", "uvicorn", "prometheus-client", "orjson"} <= serving
-    for needed in ("COPY src ./src", "COPY conf/base ./conf/base",
-                   "COPY conf/sagemaker ./conf/sagemaker", "COPY sql ./sql"):
+    for needed in (
+        "COPY src ./src",
+        "COPY conf/base ./conf/base",
+        "COPY conf/sagemaker ./conf/sagemaker",
+        "COPY sql ./sql",
+    ):
         assert needed in instructions
     assert not re.search(r"test|notebook|jupyter|ipykernel", " ".join(installs))
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
-    for pattern in ("**/*credentials*", "tests", "notebooks", "data", "mlflow.db", ".venv",
-                    "conf/local"):
+    for pattern in (
+        "**/*credentials*",
+        "tests",
+        "notebooks",
+        "data",
+        "mlflow.db",
+        ".venv",
+        "conf/local",
+    ):
         assert pattern in ignored
 
 
@@ -195,24 +231,32 @@ def test_image_runs_as_a_non_root_user_that_can_write_only_where_jobs_write():
     assert all(kind != "USER" or arguments == user for kind, arguments in instructions[user_index:])
 
     # the RUN that creates the user creates and hands over the writable paths, and no more
-    (create,) = [arguments for kind, arguments in instructions if kind == "RUN" and "useradd" in arguments]
+    (create,) = [
+        arguments for kind, arguments in instructions if kind == "RUN" and "useradd" in arguments
+    ]
     assert f"--uid {name}" in create and f"--gid {group or name}" in create
     project = Path("/opt/ml/code")
     writable_dirs = [
-        METRICS_LOCAL_DIR,                                        # RETAIL_EXPORTS (evaluation step)
-        str(entrypoint.SAGEMAKER_ROOT / "output"),               # Training jobs' failure file
-        str(entrypoint.SAGEMAKER_ROOT / "model"),                # Training jobs' model dir
-        str(project / cli.ERROR_LOG.parent),                     # logs/run_errors.log
+        METRICS_LOCAL_DIR,  # RETAIL_EXPORTS (evaluation step)
+        str(entrypoint.SAGEMAKER_ROOT / "output"),  # Training jobs' failure file
+        str(entrypoint.SAGEMAKER_ROOT / "model"),  # Training jobs' model dir
+        str(project / cli.ERROR_LOG.parent),  # logs/run_errors.log
     ]
     commands = [command.strip() for command in create.split("&&")]
     made = {path for c in commands if c.startswith("mkdir") for path in c.split()[1:]}
-    owned = {path for c in commands if c.startswith("chown") for path in c.split()[2:]
-             if not path.startswith("-")}
+    owned = {
+        path
+        for c in commands
+        if c.startswith("chown")
+        for path in c.split()[2:]
+        if not path.startswith("-")
+    }
     chown_targets = " ".join(c for c in commands if c.startswith("chown"))
     for path in writable_dirs:
         assert path in made, f"{path} is not created"
         assert any(path == o or path.startswith(o.rstrip("/") + "/") for o in owned), (
-            f"{path} is not owned by the job's user")
+            f"{path} is not owned by the job's user"
+        )
         assert f"{name}:{group}" in chown_targets
     lock = str(project / runlock.LOCK_FILE)
     assert any(c == f"touch {lock}" for c in commands) and lock in owned
@@ -230,24 +274,31 @@ def test_image_code_needs_neither_the_sagemaker_sdk_nor_boto3():
         "import retail_forecasting.aws.mlflow_artifacts, retail_forecasting.warehouse.credentials\n"
         "print('ok')"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.stdout.strip().splitlines()[-1:] == ["ok"], result.stderr
-
 
 
 def test_serve_starts_the_api_on_8080_of_every_interface(tmp_path):
     started = []
-    code = entrypoint.main(["serve"], {"MLFLOW_TRACKING_URI": "sqlite:///x.db"}, Recorder(),
-                           sagemaker_root=tmp_path, server=lambda env: started.append(env) or 0)
+    code = entrypoint.main(
+        ["serve"],
+        {"MLFLOW_TRACKING_URI": "sqlite:///x.db"},
+        Recorder(),
+        sagemaker_root=tmp_path,
+        server=lambda env: started.append(env) or 0,
+    )
     assert code == 0 and started[0]["MLFLOW_TRACKING_URI"] == "sqlite:///x.db"
     assert entrypoint.serve_address(started[0]) == ("0.0.0.0", 8080)
     assert entrypoint.serve_address({"SAGEMAKER_BIND_TO_PORT": "9000"}) == ("0.0.0.0", 9000)
-    assert entrypoint.serve_address({"RETAIL_SERVING_HOST": "127.0.0.1", "RETAIL_SERVING_PORT": "81"}) == (
-        "127.0.0.1", 81)
+    assert entrypoint.serve_address(
+        {"RETAIL_SERVING_HOST": "127.0.0.1", "RETAIL_SERVING_PORT": "81"}
+    ) == ("127.0.0.1", 81)
 
 
 def test_serve_refuses_a_bad_port(caplog):
-    code = entrypoint.main(["serve"], {"RETAIL_SERVING_PORT": "http"}, Recorder(),
-                           server=lambda env: 0)
+    code = entrypoint.main(
+        ["serve"], {"RETAIL_SERVING_PORT": "http"}, Recorder(), server=lambda env: 0
+    )
     assert code == 2 and "the serving port must be a number" in caplog.text

@@ -21,7 +21,6 @@ GLUE_SCRIPT = PROJECT_ROOT / "etl" / "glue" / "walmart_s3_to_rds.py"
 RAW = ("train.csv", "features.csv", "stores.csv")
 
 
-
 def load_glue_module():
     spec = importlib.util.spec_from_file_location("walmart_s3_to_rds", GLUE_SCRIPT)
     module = importlib.util.module_from_spec(spec)
@@ -48,13 +47,23 @@ def etl_env(aws, postgres_secret, monkeypatch, lambdas_path):
 
 
 def s3_event(bucket: str, key: str) -> dict:
-    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                         "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]}
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": {"key": key}},
+            }
+        ]
+    }
 
 
 def glue_event(state: str = "SUCCEEDED", job: str = "retail-etl") -> dict:
-    return {"source": "aws.glue", "detail-type": "Glue Job State Change",
-            "detail": {"jobName": job, "state": state, "jobRunId": "jr_1"}}
+    return {
+        "source": "aws.glue",
+        "detail-type": "Glue Job State Change",
+        "detail": {"jobName": job, "state": state, "jobRunId": "jr_1"},
+    }
 
 
 def counts(postgres_url: str) -> dict[str, int]:
@@ -75,8 +84,13 @@ def test_outputs_are_where_the_sagemaker_catalog_puts_them(aws, project_copy, mo
     from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 
     monkeypatch.setenv("RETAIL_S3_PREFIX", "s3://b/p")
-    loader = OmegaConfigLoader(str(project_copy / "conf"), env="sagemaker", base_env="base",
-                               default_run_env="base", custom_resolvers=CUSTOM_RESOLVERS)
+    loader = OmegaConfigLoader(
+        str(project_copy / "conf"),
+        env="sagemaker",
+        base_env="base",
+        default_run_env="base",
+        custom_resolvers=CUSTOM_RESOLVERS,
+    )
     catalog = loader["catalog"]
     for name, relative in etl.OUTPUTS.items():
         entry = catalog[name]
@@ -88,8 +102,11 @@ def test_outputs_are_where_the_sagemaker_catalog_puts_them(aws, project_copy, mo
 def test_whole_event_driven_load(etl_env, batch, postgres_url, tiny_raw_dir, monkeypatch):
     aws = etl_env
     glue = aws.client("glue")
-    glue.create_job(Name="retail-etl", Role="arn:aws:iam::123456789012:role/glue",
-                    Command={"Name": "pythonshell", "ScriptLocation": "s3://code/glue.py"})
+    glue.create_job(
+        Name="retail-etl",
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "pythonshell", "ScriptLocation": "s3://code/glue.py"},
+    )
     pre = importlib.import_module("pre_load_cleanup")
     upsert = importlib.import_module("post_load_upsert")
     validation = importlib.import_module("post_load_validation")
@@ -99,8 +116,10 @@ def test_whole_event_driven_load(etl_env, batch, postgres_url, tiny_raw_dir, mon
     result = pre.handler(s3_event(aws.bucket, "raw/batch-1/_READY"))
     assert result["status"] == "glue_started" and result["batch"] == batch
     runs = glue.get_job_runs(JobName="retail-etl")["JobRuns"]
-    assert runs[0]["Arguments"] == {"--raw_s3_prefix": batch,
-                                    "--data_s3_prefix": f"s3://{aws.bucket}/retail"}
+    assert runs[0]["Arguments"] == {
+        "--raw_s3_prefix": batch,
+        "--data_s3_prefix": f"s3://{aws.bucket}/retail",
+    }
 
     # 2. the Glue job: validated, cleaned batch staged; frames and manifest on S3
     staged = load_glue_module().run(batch, f"s3://{aws.bucket}/retail", PROJECT_ROOT / "sql")
@@ -109,15 +128,21 @@ def test_whole_event_driven_load(etl_env, batch, postgres_url, tiny_raw_dir, mon
     manifest = aws.read_json("retail/08_reporting/input_manifest.json")
     assert manifest["source"] == "real"
     assert manifest["inputs"]["train"]["path"] == f"{batch}/train.csv"
-    assert counts(postgres_url) == {"stg_sales_weekly": rows, "fact_sales_weekly": 0,
-                                    "vw_sales_analytics": 0}
+    assert counts(postgres_url) == {
+        "stg_sales_weekly": rows,
+        "fact_sales_weekly": 0,
+        "vw_sales_analytics": 0,
+    }
 
     # 3. Glue succeeded: upsert in one transaction, staging emptied by the upsert script
     assert upsert.handler(glue_event(job="other-job"))["status"] == "skipped"
     result = upsert.handler(glue_event())
     assert result["status"] == "upserted" and result["counts"]["fact_sales_weekly"] == rows
-    assert counts(postgres_url) == {"stg_sales_weekly": 0, "fact_sales_weekly": rows,
-                                    "vw_sales_analytics": rows}
+    assert counts(postgres_url) == {
+        "stg_sales_weekly": 0,
+        "fact_sales_weekly": rows,
+        "vw_sales_analytics": rows,
+    }
 
     # 4. validation against the batch, report next to the Kedro one
     report = validation.handler({"responsePayload": result})
@@ -179,13 +204,28 @@ def test_glue_main_reads_job_arguments_and_sql_from_s3(etl_env, batch, monkeypat
     monkeypatch.setitem(sys.modules, "awsglue.utils", awsglue.utils)
     monkeypatch.delenv("RDS_SECRET_NAME")
     secret = etl_env.client("secretsmanager").list_secrets()["SecretList"][0]["Name"]
-    result = load_glue_module().main([
-        "script.py", "--raw_s3_prefix", batch, "--data_s3_prefix", f"s3://{aws.bucket}/retail",
-        "--sql_s3_prefix", f"s3://{aws.bucket}/code/sql", "--rds_secret_name", secret,
-        "--negative_sales", "clip",
-    ])
-    assert seen["names"] == ["raw_s3_prefix", "data_s3_prefix", "sql_s3_prefix",
-                             "rds_secret_name", "negative_sales"]
+    result = load_glue_module().main(
+        [
+            "script.py",
+            "--raw_s3_prefix",
+            batch,
+            "--data_s3_prefix",
+            f"s3://{aws.bucket}/retail",
+            "--sql_s3_prefix",
+            f"s3://{aws.bucket}/code/sql",
+            "--rds_secret_name",
+            secret,
+            "--negative_sales",
+            "clip",
+        ]
+    )
+    assert seen["names"] == [
+        "raw_s3_prefix",
+        "data_s3_prefix",
+        "sql_s3_prefix",
+        "rds_secret_name",
+        "negative_sales",
+    ]
     assert result["cleaning"]["negative_sales_strategy"] == "clip"
     assert result["staged"]["stg_store"] > 0
 
@@ -197,8 +237,9 @@ def test_glue_script_imports_awsglue_only_inside_main():
 
 
 @pytest.mark.postgres
-def test_the_upsert_lambda_applies_the_same_shrink_rule(etl_env, batch, postgres_url, tiny_raw_dir,
-                                                        monkeypatch):
+def test_the_upsert_lambda_applies_the_same_shrink_rule(
+    etl_env, batch, postgres_url, tiny_raw_dir, monkeypatch
+):
     """A smaller batch after a good one: refused by the Lambda like by `kedro run`, nothing
     written; allowed on purpose with RETAIL_ALLOW_SHRINK; incremental adds without deleting."""
     aws = etl_env
@@ -212,8 +253,9 @@ def test_the_upsert_lambda_applies_the_same_shrink_rule(etl_env, batch, postgres
     small = f"s3://{aws.bucket}/raw/batch-2"
     for name in RAW:
         aws.put_file(f"raw/batch-2/{name}", tiny_raw_dir / name)
-    aws.client("s3").put_object(Bucket=aws.bucket, Key="raw/batch-2/train.csv",
-                                Body=half.to_csv(index=False).encode())
+    aws.client("s3").put_object(
+        Bucket=aws.bucket, Key="raw/batch-2/train.csv", Body=half.to_csv(index=False).encode()
+    )
     glue.run(small, f"s3://{aws.bucket}/retail", PROJECT_ROOT / "sql")
     with pytest.raises(LoadRefused, match="would delete .* rows of retailds.fact_sales_weekly"):
         upsert.handler(glue_event())
@@ -229,9 +271,14 @@ def test_the_upsert_lambda_applies_the_same_shrink_rule(etl_env, batch, postgres
 
 
 def test_the_lambda_load_policy_comes_from_the_environment():
-    policy = etl.load_policy_from_env({"RETAIL_LOAD_MODE": "incremental",
-                                       "RETAIL_MAX_DELETE_SHARE": "0.2"})
-    assert (policy.mode, policy.allow_shrink, policy.max_delete_share) == ("incremental", False, 0.2)
+    policy = etl.load_policy_from_env(
+        {"RETAIL_LOAD_MODE": "incremental", "RETAIL_MAX_DELETE_SHARE": "0.2"}
+    )
+    assert (policy.mode, policy.allow_shrink, policy.max_delete_share) == (
+        "incremental",
+        False,
+        0.2,
+    )
     with pytest.raises(etl.EtlError, match="RETAIL_ALLOW_SHRINK"):
         etl.load_policy_from_env({"RETAIL_ALLOW_SHRINK": "maybe"})
     with pytest.raises(etl.EtlError, match="mirror' or 'incremental"):

@@ -19,11 +19,19 @@ IAM = PROJECT_ROOT / "infra" / "iam"
 POLICIES = sorted(path.stem for path in IAM.glob("*.json"))
 #: actions that only work on "Resource": "*" (or are harmless there)
 STAR_ACTIONS = {
-    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-    "ec2:DescribeVpcAttribute", "ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables",
-    "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission", "ecr:GetAuthorizationToken",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ecr:GetAuthorizationToken",
     "cloudwatch:PutMetricData",
 }
 BUCKET = "arn:aws:s3:::BUCKET"
@@ -45,11 +53,16 @@ def allows(document: dict, action: str, resource: str, prefix: str | None = None
     for statement in document["Statement"]:
         if statement["Effect"] != "Allow" or action not in as_list(statement["Action"]):
             continue
-        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement["Resource"])):
+        if not any(
+            fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement["Resource"])
+        ):
             continue
         condition = statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix")
-        if (prefix is not None and condition is not None
-                and not any(fnmatch.fnmatchcase(prefix, p) for p in as_list(condition))):
+        if (
+            prefix is not None
+            and condition is not None
+            and not any(fnmatch.fnmatchcase(prefix, p) for p in as_list(condition))
+        ):
             continue
         return True
     return False
@@ -60,9 +73,13 @@ def s3_actions(document: dict) -> set[str]:
 
 
 def test_the_five_roles_have_a_policy():
-    assert POLICIES == ["glue_walmart_s3_to_rds", "lambda_post_load_upsert",
-                        "lambda_post_load_validation", "lambda_pre_load_cleanup",
-                        "sagemaker_execution"]
+    assert POLICIES == [
+        "glue_walmart_s3_to_rds",
+        "lambda_post_load_upsert",
+        "lambda_post_load_validation",
+        "lambda_pre_load_cleanup",
+        "sagemaker_execution",
+    ]
 
 
 @pytest.mark.parametrize("name", POLICIES)
@@ -74,7 +91,9 @@ def test_policy_is_valid_and_has_no_wildcard_action(name):
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
         for action in as_list(statement["Action"]):
-            assert re.fullmatch(r"[a-z0-9-]+:[A-Za-z]+", action), f"{name}: wildcard action {action}"
+            assert re.fullmatch(r"[a-z0-9-]+:[A-Za-z]+", action), (
+                f"{name}: wildcard action {action}"
+            )
         if "*" in as_list(statement["Resource"]):
             assert set(as_list(statement["Action"])) <= STAR_ACTIONS, statement["Sid"]
 
@@ -91,21 +110,32 @@ def test_moto_iam_accepts_the_policy(name, monkeypatch):
 
         text = (IAM / f"{name}.json").read_text()
         created = boto3.client("iam", region_name="us-east-1").create_policy(
-            PolicyName=name, PolicyDocument=text)
+            PolicyName=name, PolicyDocument=text
+        )
         assert created["Policy"]["PolicyName"] == name
 
 
 def test_every_lambda_and_the_glue_job_read_the_rds_secret_and_log():
     for name in POLICIES:
         assert allows(policy(name), "secretsmanager:GetSecretValue", SECRET), name
-        assert not allows(policy(name), "secretsmanager:GetSecretValue",
-                          "arn:aws:secretsmanager:REGION:ACCOUNT_ID:secret:other-AbC123"), name
-    for name in ("lambda_pre_load_cleanup", "lambda_post_load_upsert", "lambda_post_load_validation"):
+        assert not allows(
+            policy(name),
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:REGION:ACCOUNT_ID:secret:other-AbC123",
+        ), name
+    for name in (
+        "lambda_pre_load_cleanup",
+        "lambda_post_load_upsert",
+        "lambda_post_load_validation",
+    ):
         group = "/aws/lambda/retail-" + name.removeprefix("lambda_").replace("_", "-")
         stream = f"arn:aws:logs:REGION:ACCOUNT_ID:log-group:{group}:log-stream:2026/12/01/x"
         assert allows(policy(name), "logs:PutLogEvents", stream), name
-        assert allows(policy(name), "ec2:CreateNetworkInterface",
-                      "arn:aws:ec2:REGION:ACCOUNT_ID:subnet/SUBNET_ID"), name
+        assert allows(
+            policy(name),
+            "ec2:CreateNetworkInterface",
+            "arn:aws:ec2:REGION:ACCOUNT_ID:subnet/SUBNET_ID",
+        ), name
 
 
 def test_pre_load_cleanup_checks_the_batch_and_starts_glue_only():
@@ -122,10 +152,16 @@ def test_pre_load_cleanup_checks_the_batch_and_starts_glue_only():
 def test_post_load_upsert_touches_no_s3_and_invokes_only_the_validation():
     document = policy("lambda_post_load_upsert")
     assert s3_actions(document) == set()
-    assert allows(document, "lambda:InvokeFunction",
-                  "arn:aws:lambda:REGION:ACCOUNT_ID:function:retail-post-load-validation")
-    assert not allows(document, "lambda:InvokeFunction",
-                      "arn:aws:lambda:REGION:ACCOUNT_ID:function:retail-pre-load-cleanup")
+    assert allows(
+        document,
+        "lambda:InvokeFunction",
+        "arn:aws:lambda:REGION:ACCOUNT_ID:function:retail-post-load-validation",
+    )
+    assert not allows(
+        document,
+        "lambda:InvokeFunction",
+        "arn:aws:lambda:REGION:ACCOUNT_ID:function:retail-pre-load-cleanup",
+    )
 
 
 def test_post_load_validation_reads_the_intermediates_and_writes_only_its_report():
@@ -147,7 +183,8 @@ def test_glue_job_reads_raw_and_sql_and_writes_its_outputs():
         assert allows(document, "s3:GetObject", f"{BUCKET}/code/sql/{file}"), file
     for name, path in etl.OUTPUTS.items():  # write_outputs: all but the validation's report
         assert allows(document, "s3:PutObject", f"{BUCKET}/retail/{path}") == (
-            name != "prm_warehouse_load_report"), name
+            name != "prm_warehouse_load_report"
+        ), name
     assert not allows(document, "s3:PutObject", f"{BATCH}/train.csv"), "raw files stay read-only"
     assert "s3:DeleteObject" not in s3_actions(document)
 
@@ -158,19 +195,28 @@ def test_sagemaker_role_reads_raw_writes_the_catalog_and_registers():
     document = policy("sagemaker_execution")
     assert allows(document, "s3:GetObject", f"{BATCH}/train.csv")
     assert not allows(document, "s3:PutObject", f"{BATCH}/train.csv")
-    for path in ("08_reporting/metrics.json", *etl.OUTPUTS.values(),
-                 f"sagemaker/exec-1/{METRICS_OUTPUT}/metrics.json"):
+    for path in (
+        "08_reporting/metrics.json",
+        *etl.OUTPUTS.values(),
+        f"sagemaker/exec-1/{METRICS_OUTPUT}/metrics.json",
+    ):
         assert allows(document, "s3:PutObject", f"{BUCKET}/retail/{path}"), path
         assert allows(document, "s3:GetObject", f"{BUCKET}/retail/{path}"), path
-    assert allows(document, "s3:DeleteObject",
-                  f"{BUCKET}/retail/01_raw/synthetic/_synthetic_config.json")
+    assert allows(
+        document, "s3:DeleteObject", f"{BUCKET}/retail/01_raw/synthetic/_synthetic_config.json"
+    )
     assert not allows(document, "s3:DeleteObject", f"{BUCKET}/retail/08_reporting/metrics.json")
-    assert allows(document, "sagemaker:CreateModelPackage",
-                  "arn:aws:sagemaker:REGION:ACCOUNT_ID:model-package/retail-forecasting/3")
-    assert allows(document, "iam:PassRole",
-                  "arn:aws:iam::ACCOUNT_ID:role/retail-forecasting-sagemaker")
-    assert allows(document, "ecr:BatchGetImage",
-                  "arn:aws:ecr:REGION:ACCOUNT_ID:repository/retail-forecasting")
+    assert allows(
+        document,
+        "sagemaker:CreateModelPackage",
+        "arn:aws:sagemaker:REGION:ACCOUNT_ID:model-package/retail-forecasting/3",
+    )
+    assert allows(
+        document, "iam:PassRole", "arn:aws:iam::ACCOUNT_ID:role/retail-forecasting-sagemaker"
+    )
+    assert allows(
+        document, "ecr:BatchGetImage", "arn:aws:ecr:REGION:ACCOUNT_ID:repository/retail-forecasting"
+    )
 
 
 def test_docs_show_the_same_policies():

@@ -34,9 +34,9 @@ TOY = {
 def test_dependencies_come_from_datasets_read_and_written():
     deps = step_dependencies({**TOY, "__default__": sum(TOY.values())})
     assert deps == {
-        "features": ["load"],     # reads b, an output that load also consumes itself
+        "features": ["load"],  # reads b, an output that load also consumes itself
         "load": [],
-        "model": ["features"],    # transcoded f@pandas / f@spark is one dataset
+        "model": ["features"],  # transcoded f@pandas / f@spark is one dataset
         "report": ["load", "model"],
         "side": [],
     }
@@ -81,8 +81,11 @@ def test_real_registry_every_edge_is_a_shared_dataset():
     pipelines = register_pipelines()
     deps = step_dependencies(pipelines)
     default_nodes = set(pipelines["__default__"].nodes)
-    assert set(deps) == {name for name, p in pipelines.items()
-                         if name != "__default__" and set(p.nodes) <= default_nodes}
+    assert set(deps) == {
+        name
+        for name, p in pipelines.items()
+        if name != "__default__" and set(p.nodes) <= default_nodes
+    }
     writer = producers(pipelines, list(deps))
     for name, upstream in deps.items():
         reads = pipelines[name].inputs()

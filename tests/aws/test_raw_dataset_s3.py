@@ -55,8 +55,13 @@ def test_synthetic_bundle_is_generated_once_into_s3(aws, tiny_config, monkeypatc
     first = load(tiny_config)
     assert aws.keys("retail/01_raw/synthetic/") == sorted(
         f"retail/01_raw/synthetic/{name}"
-        for name in ("_synthetic_config.json", "train.csv", "features.csv", "stores.csv",
-                     "test.csv")
+        for name in (
+            "_synthetic_config.json",
+            "train.csv",
+            "features.csv",
+            "stores.csv",
+            "test.csv",
+        )
     )
     assert first.attrs["source"]["kind"] == "synthetic"
     assert first.attrs["source"]["path"] == f"{synthetic_dir}/train.csv"

@@ -26,9 +26,14 @@ LOCATION_KEYS = ("filepath", "path", "synthetic_dir", "raw_data_dir")
 
 
 def sagemaker_config(project: Path, key: str, runtime_params: dict | None = None) -> dict:
-    return OmegaConfigLoader(str(project / "conf"), env="sagemaker", base_env="base",
-                             default_run_env="base", custom_resolvers=CUSTOM_RESOLVERS,
-                             runtime_params=runtime_params or {})[key]
+    return OmegaConfigLoader(
+        str(project / "conf"),
+        env="sagemaker",
+        base_env="base",
+        default_run_env="base",
+        custom_resolvers=CUSTOM_RESOLVERS,
+        runtime_params=runtime_params or {},
+    )[key]
 
 
 def locations(entry, found=None) -> list[tuple[str, str]]:
@@ -70,17 +75,27 @@ def test_missing_prefix_or_tracking_uri_is_an_error_naming_the_variable(monkeypa
     with pytest.raises(Exception, match="RETAIL_S3_PREFIX"):
         sagemaker_config(PROJECT_ROOT, "catalog")
     monkeypatch.setenv("RETAIL_S3_PREFIX", "s3://bucket/prefix")
-    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), env="sagemaker", base_env="base",
-                               default_run_env="base", custom_resolvers=CUSTOM_RESOLVERS,
-                               config_patterns={"mlflow": ["mlflow*"]})
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        env="sagemaker",
+        base_env="base",
+        default_run_env="base",
+        custom_resolvers=CUSTOM_RESOLVERS,
+        config_patterns={"mlflow": ["mlflow*"]},
+    )
     with pytest.raises(Exception, match="MLFLOW_TRACKING_URI"):
         loader["mlflow"]
 
 
 def test_base_environment_is_unchanged_by_the_sagemaker_files(monkeypatch):
     monkeypatch.delenv("RETAIL_S3_PREFIX", raising=False)
-    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), env="base", base_env="base",
-                               default_run_env="base", custom_resolvers=CUSTOM_RESOLVERS)
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        env="base",
+        base_env="base",
+        default_run_env="base",
+        custom_resolvers=CUSTOM_RESOLVERS,
+    )
     catalog = loader["catalog"]
     assert catalog["prm_train"]["filepath"].endswith("/data/03_primary/prm_train.parquet")
     assert catalog["warehouse"]["credentials"]["con"].startswith("duckdb:///")
@@ -116,26 +131,40 @@ def test_kedro_run_env_sagemaker_end_to_end(
     # the others run in sessions here, which is faster.
     order = topological_order(step_dependencies(pipelines))
     exports = tmp_path / "exports"
-    environ = {**os.environ, "RETAIL_PROJECT_DIR": str(project_copy),
-               "RETAIL_S3_PREFIX": prefix + "/",  # the entry point strips the slash
-               "RETAIL_EXPORTS": f"03_primary/prm_split_summary.json={exports}"}
+    environ = {
+        **os.environ,
+        "RETAIL_PROJECT_DIR": str(project_copy),
+        "RETAIL_S3_PREFIX": prefix + "/",  # the entry point strips the slash
+        "RETAIL_EXPORTS": f"03_primary/prm_split_summary.json={exports}",
+    }
     code = entrypoint.main(
-        ["kedro", "run", "--env", "sagemaker", "--pipeline", order[0],
-         "--params", f"raw_data_dir={runtime['raw_data_dir']}"],
-        environ, sagemaker_root=tmp_path / "opt-ml",
+        [
+            "kedro",
+            "run",
+            "--env",
+            "sagemaker",
+            "--pipeline",
+            order[0],
+            "--params",
+            f"raw_data_dir={runtime['raw_data_dir']}",
+        ],
+        environ,
+        sagemaker_root=tmp_path / "opt-ml",
     )
     assert code == 0
     assert json.loads((exports / "prm_split_summary.json").read_text())["test"]["weeks"] == 39
     for name in order[1:]:
-        with KedroSession.create(project_path=project_copy, env="sagemaker",
-                                 runtime_params=runtime) as session:
+        with KedroSession.create(
+            project_path=project_copy, env="sagemaker", runtime_params=runtime
+        ) as session:
             session.run(pipeline_names=[name])
         # each job is its own process; in one process kedro-mlflow leaves its finished run
         # on MLflow's active-run stack, and the next session would log into it
         while mlflow.active_run():
             mlflow.end_run()
-    with KedroSession.create(project_path=project_copy, env="sagemaker",
-                             runtime_params=runtime) as session:
+    with KedroSession.create(
+        project_path=project_copy, env="sagemaker", runtime_params=runtime
+    ) as session:
         catalog = session.load_context().catalog
 
     # every dataset with a file (explicit or from a factory pattern) resolves to the bucket,
@@ -151,8 +180,9 @@ def test_kedro_run_env_sagemaker_end_to_end(
             continue
         if not hasattr(inner, "_protocol"):  # MLflow model datasets: stored by MLflow itself
             # kedro-mlflow's model datasets, or a project subclass (RegisteredModelDataset)
-            assert any(c.__module__.startswith("kedro_mlflow.io.models")
-                       for c in type(inner).__mro__), name
+            assert any(
+                c.__module__.startswith("kedro_mlflow.io.models") for c in type(inner).__mro__
+            ), name
             continue
         assert inner._protocol == "s3", f"{name} is not on S3: {inner._filepath}"
         files[name] = str(inner._filepath)
@@ -187,7 +217,8 @@ def test_kedro_run_env_sagemaker_end_to_end(
     # Its baselines and metrics come from parameters_evaluation.yml (as load_settings merges them)
     settings = yaml.safe_load((PROJECT_ROOT / "conf/sagemaker/sagemaker_pipeline.yml").read_text())
     evaluation_params = yaml.safe_load(
-        (PROJECT_ROOT / "conf/base/parameters_evaluation.yml").read_text())["evaluation"]
+        (PROJECT_ROOT / "conf/base/parameters_evaluation.yml").read_text()
+    )["evaluation"]
     metrics = aws.read_json("retail/08_reporting/metrics.json")
     gate = GateConfig.from_dict({**evaluation_params["quality_gate"], **settings["quality_gate"]})
     passed, reasons = check_metrics(metrics, gate)

@@ -45,9 +45,17 @@ BUILD_ENV = {
     "DB_NAME": "retailds",
 }
 CLEARED = (
-    "AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "DB_PORT", "DB_USER", "DB_PASSWORD",
-    "SAGEMAKER_PIPELINE_NAME", "SAGEMAKER_SUBNETS", "SAGEMAKER_SECURITY_GROUP_IDS",
-    "SAGEMAKER_MODEL_PACKAGE_GROUP", "MLFLOW_EXPERIMENT_NAME",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "DB_PORT",
+    "DB_USER",
+    "DB_PASSWORD",
+    "SAGEMAKER_PIPELINE_NAME",
+    "SAGEMAKER_SUBNETS",
+    "SAGEMAKER_SECURITY_GROUP_IDS",
+    "SAGEMAKER_MODEL_PACKAGE_GROUP",
+    "MLFLOW_EXPERIMENT_NAME",
 )
 
 
@@ -105,7 +113,13 @@ def test_one_step_per_kedro_pipeline_in_dag_order(built):
         arguments = step["Arguments"]
         assert arguments["AppSpecification"]["ImageUri"] == IMAGE
         assert arguments["AppSpecification"]["ContainerArguments"] == [
-            "kedro", "run", "--env", "sagemaker", "--pipeline", name]
+            "kedro",
+            "run",
+            "--env",
+            "sagemaker",
+            "--pipeline",
+            name,
+        ]
         assert sorted(step.get("DependsOn", [])) == deps[name]
         assert arguments["RoleArn"] == ROLE
         environment = arguments["Environment"]
@@ -114,15 +128,24 @@ def test_one_step_per_kedro_pipeline_in_dag_order(built):
         assert not {"DB_USER", "DB_PASSWORD"} & set(environment), "no secret in the definition"
     writer = producers(pipelines, list(deps))["rpt_metrics"]
     assert processing[writer]["PropertyFiles"] == [
-        {"PropertyFileName": "EvaluationMetrics", "OutputName": "metrics",
-         "FilePath": "metrics.json"},
-        {"PropertyFileName": "ChampionRegistration", "OutputName": "metrics",
-         "FilePath": "registration.json"}]
+        {
+            "PropertyFileName": "EvaluationMetrics",
+            "OutputName": "metrics",
+            "FilePath": "metrics.json",
+        },
+        {
+            "PropertyFileName": "ChampionRegistration",
+            "OutputName": "metrics",
+            "FilePath": "registration.json",
+        },
+    ]
     assert processing[writer]["Arguments"]["Environment"]["RETAIL_EXPORTS"] == (
-        "08_reporting/metrics.json=/opt/ml/processing/metrics")
+        "08_reporting/metrics.json=/opt/ml/processing/metrics"
+    )
     # ChallengerAliasHook writes what the run registered in MLflow into the same output
     assert processing[writer]["Arguments"]["Environment"]["RETAIL_REGISTRATION_RECORD"] == (
-        "/opt/ml/processing/metrics/registration.json")
+        "/opt/ml/processing/metrics/registration.json"
+    )
     assert producers(pipelines, list(deps))["rpt_champion_model"] == writer
 
 
@@ -137,11 +160,18 @@ def test_gate_registers_pending_manual_approval_or_fails(built):
     assert register["Arguments"]["InferenceSpecification"]["Containers"][0]["Image"] == IMAGE
     # the MLflow version the package is, for the deploy-on-approval handler
     metadata = register["Arguments"]["CustomerMetadataProperties"]
-    for key, path in {"mlflow_model_version": "mlflow_model_version", "mlflow_run_id": "mlflow_run_id",
-                      "mlflow_registered_model": "registered_model",
-                      "mlflow_quality_gate": "quality_gate"}.items():
-        assert metadata[key] == {"Std:JsonGet": {"Path": path, "PropertyFile": {
-            "Get": "Steps.evaluation.PropertyFiles.ChampionRegistration"}}}
+    for key, path in {
+        "mlflow_model_version": "mlflow_model_version",
+        "mlflow_run_id": "mlflow_run_id",
+        "mlflow_registered_model": "registered_model",
+        "mlflow_quality_gate": "quality_gate",
+    }.items():
+        assert metadata[key] == {
+            "Std:JsonGet": {
+                "Path": path,
+                "PropertyFile": {"Get": "Steps.evaluation.PropertyFiles.ChampionRegistration"},
+            }
+        }
 
 
 INF, NAN = float("inf"), float("nan")
@@ -149,10 +179,17 @@ INF, NAN = float("inf"), float("nan")
 
 @pytest.mark.parametrize(
     ("champion", "champion_wmae", "champion_rmse", "passes"),
-    [("lightgbm", 10.0, 1.0, True), ("lightgbm", 1e9, 1.0, False), ("naive", 10.0, 1.0, False),
-     ("lightgbm", INF, 1.0, False), ("lightgbm", NAN, 1.0, False),
-     ("lightgbm", 10.0, INF, False), ("lightgbm", 10.0, NAN, False),
-     ("lightgbm", 10.0, -1.0, False), ("lightgbm", 10.0, 1.7e308, True)],
+    [
+        ("lightgbm", 10.0, 1.0, True),
+        ("lightgbm", 1e9, 1.0, False),
+        ("naive", 10.0, 1.0, False),
+        ("lightgbm", INF, 1.0, False),
+        ("lightgbm", NAN, 1.0, False),
+        ("lightgbm", 10.0, INF, False),
+        ("lightgbm", 10.0, NAN, False),
+        ("lightgbm", 10.0, -1.0, False),
+        ("lightgbm", 10.0, 1.7e308, True),
+    ],
 )
 def test_definition_conditions_agree_with_the_plain_gate(
     built, champion, champion_wmae, champion_rmse, passes
@@ -167,7 +204,8 @@ def test_definition_conditions_agree_with_the_plain_gate(
     models["champion"] = dict(models[champion])
     metrics = {"champion": champion, "models": models}
     key = gate["Arguments"]["Conditions"][0]["Condition"]["QueryValue"]["Std:JsonGet"][
-        "PropertyFile"]["Get"]
+        "PropertyFile"
+    ]["Get"]
     passed = evaluate_conditions(gate["Arguments"]["Conditions"], {key: metrics})
     assert passed == check_registration(metrics, None, settings.quality_gate).passed == passes
     if champion_rmse == 1.0:  # the baselines part alone, as before
@@ -201,14 +239,17 @@ def test_cli_graph_and_definition(build_env, tmp_path):
     assert result.exit_code == 0, result.output
     assert "ingestion: after -" in result.output
     output = tmp_path / "definition.json"
-    result = runner.invoke(sm.cli, ["definition", "--project-path", str(PROJECT_ROOT),
-                                    "--output", str(output)])
+    result = runner.invoke(
+        sm.cli, ["definition", "--project-path", str(PROJECT_ROOT), "--output", str(output)]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(output.read_text())["Version"] == "2020-12-01"
-    result = runner.invoke(sm.cli, ["definition", "--project-path", str(PROJECT_ROOT),
-                                    "--pipeline", "ingestion"])
+    result = runner.invoke(
+        sm.cli, ["definition", "--project-path", str(PROJECT_ROOT), "--pipeline", "ingestion"]
+    )
     assert result.exit_code != 0 and "No selected pipeline writes 'rpt_metrics'" in str(
-        result.exception)
+        result.exception
+    )
 
 
 def test_cli_upsert_start_and_approve_against_moto(build_env):
@@ -235,9 +276,11 @@ def test_cli_upsert_start_and_approve_against_moto(build_env):
     package = client.create_model_package(
         ModelPackageGroupName="retail-forecasting",
         ModelApprovalStatus="PendingManualApproval",
-        InferenceSpecification={"Containers": [{"Image": IMAGE}],
-                                "SupportedContentTypes": ["text/csv"],
-                                "SupportedResponseMIMETypes": ["text/csv"]},
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
     )["ModelPackageArn"]
     result = runner.invoke(sm.cli, ["approve", *project, "--note", "reviewed metrics"])
     assert result.exit_code == 0, result.output
@@ -247,8 +290,10 @@ def test_cli_upsert_start_and_approve_against_moto(build_env):
 
 def test_cli_gate_on_a_metrics_file(build_env, tmp_path):
     metrics = tmp_path / "metrics.json"
-    models = {name: {"wmae": 100.0, "rmse": 1.0, "mae": 1.0}
-              for name in sm.load_settings(PROJECT_ROOT).quality_gate.baselines}
+    models = {
+        name: {"wmae": 100.0, "rmse": 1.0, "mae": 1.0}
+        for name in sm.load_settings(PROJECT_ROOT).quality_gate.baselines
+    }
     models["lightgbm"] = models["champion"] = {"wmae": 50.0, "rmse": 1.0, "mae": 1.0}
     metrics.write_text(json.dumps({"champion": "lightgbm", "models": models}))
     runner = CliRunner()
@@ -258,7 +303,10 @@ def test_cli_gate_on_a_metrics_file(build_env, tmp_path):
     models["champion"]["wmae"] = 100.0
     metrics.write_text(json.dumps({"champion": "lightgbm", "models": models}))
     result = runner.invoke(sm.cli, args)
-    assert result.exit_code == 1 and "FAIL: champion 'lightgbm' test wmae=100 is not below" in result.output
+    assert (
+        result.exit_code == 1
+        and "FAIL: champion 'lightgbm' test wmae=100 is not below" in result.output
+    )
     models["champion"] = {"wmae": 50.0, "rmse": float("inf"), "mae": 1.0}  # JSON `Infinity`
     metrics.write_text(json.dumps({"champion": "lightgbm", "models": models}))
     result = runner.invoke(sm.cli, args)

@@ -19,23 +19,46 @@ def env_with(aws, **values) -> dict:
 
 
 def test_rds_console_secret_gives_the_whole_url(aws):
-    aws.create_secret("retail/rds", {"engine": "postgres", "host": "db.internal", "port": 6543,
-                                     "dbname": "retailds", "username": "etl",
-                                     "password": "p@ss:w/rd"})
+    aws.create_secret(
+        "retail/rds",
+        {
+            "engine": "postgres",
+            "host": "db.internal",
+            "port": 6543,
+            "dbname": "retailds",
+            "username": "etl",
+            "password": "p@ss:w/rd",
+        },
+    )
     url = make_url(warehouse_credentials(env_with(aws, RDS_SECRET_NAME="retail/rds"))["con"])
     assert (url.drivername, url.host, url.port, url.database) == (
-        "postgresql+psycopg2", "db.internal", 6543, "retailds")
+        "postgresql+psycopg2",
+        "db.internal",
+        6543,
+        "retailds",
+    )
     assert (url.username, url.password) == ("etl", "p@ss:w/rd")
 
 
 def test_rds_managed_secret_is_completed_by_db_variables(aws):
     # an RDS-managed master secret holds only the user and the password
     aws.create_secret("rds!db-123", {"username": "master", "password": "s3cret"})
-    env = env_with(aws, RDS_SECRET_NAME="rds!db-123", DB_HOST="rds.example", DB_NAME="retailds",
-                   DB_USER="ignored", DB_PASSWORD="ignored")
+    env = env_with(
+        aws,
+        RDS_SECRET_NAME="rds!db-123",
+        DB_HOST="rds.example",
+        DB_NAME="retailds",
+        DB_USER="ignored",
+        DB_PASSWORD="ignored",
+    )
     url = make_url(warehouse_credentials(env)["con"])
     assert (url.host, url.port, url.database, url.username, url.password) == (
-        "rds.example", 5432, "retailds", "master", "s3cret")
+        "rds.example",
+        5432,
+        "retailds",
+        "master",
+        "s3cret",
+    )
 
 
 def test_project_variable_names_in_a_secret_are_understood(aws):
@@ -64,8 +87,10 @@ def test_secret_that_is_not_a_connection_is_an_error(aws):
 
 
 def test_context_reads_the_secret_for_the_warehouse(aws, project_copy, monkeypatch):
-    aws.create_secret("retail/ctx", {"host": "ctx-host", "dbname": "retailds",
-                                     "username": "ctx", "password": "pw"})
+    aws.create_secret(
+        "retail/ctx",
+        {"host": "ctx-host", "dbname": "retailds", "username": "ctx", "password": "pw"},
+    )
     monkeypatch.setenv("RDS_SECRET_NAME", "retail/ctx")
     monkeypatch.setenv("RETAIL_S3_PREFIX", f"s3://{aws.bucket}/retail")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project_copy}/mlflow.db")

@@ -29,7 +29,9 @@ def synthetic_panel() -> pd.DataFrame:
     return kaggle_to_panel(generate(SyntheticConfig(seed=11, n_stores=4, n_depts=8)))
 
 
-def hand_panel(series: dict[tuple[int, int], dict[int, float]], start: str = "2010-02-05") -> pd.DataFrame:
+def hand_panel(
+    series: dict[tuple[int, int], dict[int, float]], start: str = "2010-02-05"
+) -> pd.DataFrame:
     """A panel from ``{(store, dept): {week_index: sales}}``; store 1 is type A, others B."""
     origin = pd.Timestamp(start)
     rows = [

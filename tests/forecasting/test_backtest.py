@@ -34,7 +34,9 @@ def test_cutoffs_end_the_last_window_on_the_last_week():
     assert cutoffs[-1] + pd.Timedelta(weeks=39) == weeks(104)[-1]
 
 
-DEFAULT = BacktestParams()  # 3 windows, 6 weeks apart, 52 weeks of history, at least 2 windows, floor 26
+DEFAULT = (
+    BacktestParams()
+)  # 3 windows, 6 weeks apart, 52 weeks of history, at least 2 windows, floor 26
 
 
 @pytest.mark.parametrize(
@@ -45,7 +47,11 @@ DEFAULT = BacktestParams()  # 3 windows, 6 weeks apart, 52 weeks of history, at 
         (1, "configured", (129, 135, 141)),
         (13, "configured", (105, 111, 117)),
         (26, "configured", (79, 85, 91)),
-        (39, "configured", (53, 59, 65)),  # the default horizon: the design of every earlier release
+        (
+            39,
+            "configured",
+            (53, 59, 65),
+        ),  # the default horizon: the design of every earlier release
         (40, "fewer_windows", (57, 63)),  # 51, 57, 63 would start under a season of history
         (43, "shorter_history", (51, 57)),  # only one window keeps 52 weeks: two, with less
         (52, "shorter_history", (33, 39)),  # 39 weeks before the last window
@@ -54,10 +60,16 @@ DEFAULT = BacktestParams()  # 3 windows, 6 weeks apart, 52 weeks of history, at 
 def test_the_design_adapts_to_the_history_there_is(horizon, kind, history):
     design = design_backtest(143 - horizon, horizon, DEFAULT)
     assert (design.kind, design.history_weeks) == (kind, history)
-    assert design.history_weeks[-1] + horizon == 143 - horizon, "the last window ends on the last week"
+    assert design.history_weeks[-1] + horizon == 143 - horizon, (
+        "the last window ends on the last week"
+    )
     assert all(b - a == 6 for a, b in zip(design.history_weeks, design.history_weeks[1:]))
     assert design.n_windows >= 2, "two windows keep the ensemble's backtest cross-fitted"
-    expected = {"configured": "as configured", "fewer_windows": "kept the last", "shorter_history": "min_history_floor"}
+    expected = {
+        "configured": "as configured",
+        "fewer_windows": "kept the last",
+        "shorter_history": "min_history_floor",
+    }
     assert expected[kind] in design.reason and f"{horizon}" in design.reason
     assert design == design_backtest(143 - horizon, horizon, DEFAULT), "a pure function"
 
@@ -73,7 +85,10 @@ def test_one_window_when_two_do_not_fit_above_the_floor():
     design = design_backtest(70, 40, DEFAULT)  # 30 weeks before the last window, floor 26, step 6
     assert design.kind == "shorter_history" and design.history_weeks == (30,)
     assert "in-sample" in design.reason
-    assert design_backtest(70, 40, DEFAULT.model_copy(update={"step_weeks": 2})).history_weeks == (28, 30)
+    assert design_backtest(70, 40, DEFAULT.model_copy(update={"step_weeks": 2})).history_weeks == (
+        28,
+        30,
+    )
 
 
 def test_no_honest_backtest_says_what_would_make_one():
@@ -99,7 +114,9 @@ def test_rolling_cutoffs_are_the_design_on_dates_and_the_record_names_them():
 
 def test_the_longest_horizon_and_a_refused_request():
     assert max_horizon(143, 39 + 52, DEFAULT, longest=52) == 52
-    assert max_horizon(143, 0, DEFAULT, longest=200) == 58  # (143 - 26) / 2: the backtest's own limit
+    assert (
+        max_horizon(143, 0, DEFAULT, longest=200) == 58
+    )  # (143 - 26) / 2: the backtest's own limit
     plan = check_request(143, 52, 39, 52, DEFAULT, longest=52)
     assert plan["max_horizon_weeks"] == 52 and plan["backtest_design"]["kind"] == "shorter_history"
     with pytest.raises(HorizonRefused) as error:
@@ -113,33 +130,45 @@ def test_the_longest_horizon_and_a_refused_request():
 
 
 def test_cross_validation_frame_has_one_row_per_series_week_and_cutoff():
-    panel = hand_panel({(1, 1): {w: float(w) for w in range(20)}, (2, 1): {w: 1.0 for w in range(5, 20)}})
+    panel = hand_panel(
+        {(1, 1): {w: float(w) for w in range(20)}, (2, 1): {w: 1.0 for w in range(5, 20)}}
+    )
     cutoffs = [START + pd.Timedelta(weeks=14), START + pd.Timedelta(weeks=16)]
 
     def last_value(history, future):
-        return history.value_at(history.series_index(future), np.full(len(future), history.origin_week))
+        return history.value_at(
+            history.series_index(future), np.full(len(future), history.origin_week)
+        )
 
     cv = cross_validation(panel, {"last": last_value}, 3, cutoffs)
     assert list(cv.columns) == [*KEY_COLUMNS, "last"]
     assert len(cv) == 2 * 3 + 2 * 3
     first = cv[cv["cutoff"] == cutoffs[0]]
     assert first["step"].tolist() == [1, 2, 3, 1, 2, 3]
-    assert first["last"].tolist()[:3] == [14.0] * 3 and first["actual"].tolist()[:3] == [15.0, 16.0, 17.0]
+    assert first["last"].tolist()[:3] == [14.0] * 3 and first["actual"].tolist()[:3] == [
+        15.0,
+        16.0,
+        17.0,
+    ]
 
 
 def test_a_forecaster_returning_nan_is_an_error():
     panel = hand_panel({(1, 1): {w: 1.0 for w in range(10)}})
     with pytest.raises(ValueError, match="'bad'"):
-        cross_validation(panel, {"bad": lambda h, f: np.full(len(f), np.nan)}, 2, [START + pd.Timedelta(weeks=5)])
+        cross_validation(
+            panel, {"bad": lambda h, f: np.full(len(f), np.nan)}, 2, [START + pd.Timedelta(weeks=5)]
+        )
 
 
 def test_score_by_hand_overall_per_fold_and_by_segment():
     cv = pd.DataFrame(
         {
-            "store": [1, 1, 2, 2], "dept": [1, 1, 1, 1],
+            "store": [1, 1, 2, 2],
+            "dept": [1, 1, 1, 1],
             "date": pd.to_datetime(["2010-02-12", "2010-02-19", "2010-02-12", "2010-02-19"]),
             "cutoff": pd.to_datetime(["2010-02-05", "2010-02-05", "2010-02-12", "2010-02-12"]),
-            "step": [1, 2, 1, 2], "is_holiday": [True, False, True, False],
+            "step": [1, 2, 1, 2],
+            "is_holiday": [True, False, True, False],
             "store_type": ["A", "A", "B", "B"],
             "actual": [10.0, 20.0, 30.0, 40.0],
             "model": [12.0, 20.0, 27.0, 44.0],
@@ -155,16 +184,24 @@ def test_score_by_hand_overall_per_fold_and_by_segment():
     assert fold["wmae"] == pytest.approx((5 * 3 + 4) / 6) and fold["n"] == 2
     holiday = scores[(scores["cutoff"] == "all") & (scores["segment"] == "is_holiday")]
     assert holiday.set_index("segment_value")["mae"].to_dict() == {"True": 2.5, "False": 2.0}
-    step = scores[(scores["cutoff"] == "all") & (scores["segment"] == "step")].set_index("segment_value")
+    step = scores[(scores["cutoff"] == "all") & (scores["segment"] == "step")].set_index(
+        "segment_value"
+    )
     assert step.loc["2", "rmse"] == pytest.approx(np.sqrt(8))
 
 
 def test_mlflow_metrics_hold_the_total_and_one_step_per_fold():
     cv = pd.DataFrame(
         {
-            "store": 1, "dept": 1, "date": pd.to_datetime(["2010-02-12", "2010-02-19", "2010-02-26"]),
-            "cutoff": pd.to_datetime(["2010-02-05", "2010-02-12", "2010-02-19"]), "step": 1,
-            "is_holiday": False, "store_type": "A", "actual": [10.0, 20.0, 30.0], "m": [11.0, 18.0, 30.0],
+            "store": 1,
+            "dept": 1,
+            "date": pd.to_datetime(["2010-02-12", "2010-02-19", "2010-02-26"]),
+            "cutoff": pd.to_datetime(["2010-02-05", "2010-02-12", "2010-02-19"]),
+            "step": 1,
+            "is_holiday": False,
+            "store_type": "A",
+            "actual": [10.0, 20.0, 30.0],
+            "m": [11.0, 18.0, 30.0],
         }
     )
     logged = mlflow_metrics(score(cv, ["m"], segments=()))

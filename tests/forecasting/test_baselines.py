@@ -19,8 +19,12 @@ SERIES = {
     (3, 1): {w: 7 for w in range(101, 120)},
     (1, 2): {w: 9 for w in range(101, 120)},
 }
-PARAMS = BaselineParams(moving_average_window=4, seasonal_average_years=3, fallback_window=52,
-                        hybrid_weights={"seasonal_naive": 3, "moving_average": 1})
+PARAMS = BaselineParams(
+    moving_average_window=4,
+    seasonal_average_years=3,
+    fallback_window=52,
+    hybrid_weights={"seasonal_naive": 3, "moving_average": 1},
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +52,9 @@ def test_seasonal_naive_is_52_weeks_back_with_gaps_as_zero(forecasts):
 
 
 def test_moving_average_of_the_last_weeks(forecasts):
-    assert forecasts.loc[(1, 1, 119), "moving_average"] == pytest.approx((197 + 198 + 199 + 200) / 4)
+    assert forecasts.loc[(1, 1, 119), "moving_average"] == pytest.approx(
+        (197 + 198 + 199 + 200) / 4
+    )
     assert forecasts.loc[(2, 1, 101), "moving_average"] == pytest.approx(985)
 
 

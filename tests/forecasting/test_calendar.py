@@ -6,8 +6,17 @@ from retail_forecasting.calendar import aligned_previous_year, calendar_features
 
 
 def test_pre_christmas_days_explain_the_moving_peak():
-    fridays = pd.to_datetime(["2010-12-24", "2010-12-31", "2011-12-23", "2011-12-30",
-                              "2012-12-21", "2012-12-28", "2012-12-14"])
+    fridays = pd.to_datetime(
+        [
+            "2010-12-24",
+            "2010-12-31",
+            "2011-12-23",
+            "2011-12-30",
+            "2012-12-21",
+            "2012-12-28",
+            "2012-12-14",
+        ]
+    )
     # 2010: all seven days Dec 18-24 in the week ending Dec 24; 2011: six, then one (Dec 24);
     # 2012: four (Dec 18-21) and three (Dec 22-24); mid-December: none
     assert pre_christmas_days(fridays).tolist() == [7, 0, 6, 1, 4, 3, 0]

@@ -33,18 +33,33 @@ def test_weights_are_non_negative_and_sum_to_one_even_when_a_negative_weight_fit
 def test_holiday_rows_weigh_five_times():
     # a is exact on the holiday row, b on the three ordinary rows: the WMAE (50 vs 15) prefers
     # a, the plain MAE (10 vs 15) prefers b
-    frame = pd.DataFrame({"a": [10.0, 0.0, 0.0, 0.0], "b": [0.0, 5.0, 5.0, 5.0],
-                          "actual": [10.0, 5.0, 5.0, 5.0], "is_holiday": [True, False, False, False]})
+    frame = pd.DataFrame(
+        {
+            "a": [10.0, 0.0, 0.0, 0.0],
+            "b": [0.0, 5.0, 5.0, 5.0],
+            "actual": [10.0, 5.0, 5.0, 5.0],
+            "is_holiday": [True, False, False, False],
+        }
+    )
     assert fit_weights(frame, ["a", "b"], EnsembleParams()) == {"a": 1.0, "b": 0.0}
-    assert fit_weights(frame, ["a", "b"], EnsembleParams(holiday_weight=1.0)) == {"a": 0.0, "b": 1.0}
+    assert fit_weights(frame, ["a", "b"], EnsembleParams(holiday_weight=1.0)) == {
+        "a": 0.0,
+        "b": 1.0,
+    }
 
 
 def test_cross_fitted_backtest_uses_weights_from_the_other_folds():
     # fold 1: a is right; fold 2: b is right. Each fold gets the other fold's weights.
-    frame = pd.DataFrame({
-        "cutoff": pd.to_datetime(["2011-01-07"] * 2 + ["2011-03-04"] * 2),
-        "a": [1.0, 2.0, 0.0, 0.0], "b": [0.0, 0.0, 3.0, 4.0], "actual": [1.0, 2.0, 3.0, 4.0],
-        "is_holiday": False,
-    })
+    frame = pd.DataFrame(
+        {
+            "cutoff": pd.to_datetime(["2011-01-07"] * 2 + ["2011-03-04"] * 2),
+            "a": [1.0, 2.0, 0.0, 0.0],
+            "b": [0.0, 0.0, 3.0, 4.0],
+            "actual": [1.0, 2.0, 3.0, 4.0],
+            "is_holiday": False,
+        }
+    )
     forecast = cross_fitted_forecasts(frame, ["a", "b"], EnsembleParams())
-    np.testing.assert_allclose(forecast, [0.0, 0.0, 0.0, 0.0])  # fold 1 with b's weight 1, fold 2 with a's
+    np.testing.assert_allclose(
+        forecast, [0.0, 0.0, 0.0, 0.0]
+    )  # fold 1 with b's weight 1, fold 2 with a's

@@ -39,12 +39,14 @@ def noisy_panel() -> pd.DataFrame:
     level = np.exp(rng.uniform(np.log(100), np.log(100_000), N_SERIES))
     noise = rng.normal(0, 1, (N_SERIES, N_WEEKS)) * 0.1 * level[:, None]
     dates = pd.date_range("2010-02-05", periods=N_WEEKS, freq="7D")
-    frame = pd.DataFrame({
-        "store": np.repeat(np.arange(N_SERIES) % 12 + 1, N_WEEKS),
-        "dept": np.repeat(np.arange(N_SERIES) // 12 + 1, N_WEEKS),
-        "date": np.tile(dates, N_SERIES),
-        "weekly_sales": (level[:, None] + noise).ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            "store": np.repeat(np.arange(N_SERIES) % 12 + 1, N_WEEKS),
+            "dept": np.repeat(np.arange(N_SERIES) // 12 + 1, N_WEEKS),
+            "date": np.tile(dates, N_SERIES),
+            "weekly_sales": (level[:, None] + noise).ravel(),
+        }
+    )
     frame["date"] = frame["date"].astype("datetime64[ns]")
     frame["is_holiday"] = frame["date"].dt.isocalendar().week.isin([6, 36, 47, 52]).to_numpy()
     frame["store_type"] = np.where(frame["store"] <= 6, "A", "B")
@@ -81,7 +83,9 @@ def test_quantile_levels_and_names():
 def test_coverage_on_unseen_windows_lands_near_nominal(noisy_panel):
     params = IntervalParams(step_bucket_weeks=4, min_bucket_rows=100)
     weeks = np.sort(noisy_panel["date"].unique())
-    calibration = backtest(noisy_panel, [pd.Timestamp(weeks[i]) for i in (60, 75, 90, 105, 120)], params)
+    calibration = backtest(
+        noisy_panel, [pd.Timestamp(weeks[i]) for i in (60, 75, 90, 105, 120)], params
+    )
     model = calibrate_frame(calibration, "model", params, HORIZON)
     # a window after every calibration week, never seen by the calibration
     test = backtest(noisy_panel, [pd.Timestamp(weeks[-HORIZON - 1])], params)
@@ -101,7 +105,9 @@ def test_coverage_on_unseen_windows_lands_near_nominal(noisy_panel):
     # without the per-series scale the intervals are the same width for a series of 100 and
     # one of 100,000: the score is much worse
     flat = IntervalParams(scale="none", step_bucket_weeks=4, min_bucket_rows=100)
-    flat_model = calibrate_frame(attach_scales(noisy_panel, calibration, flat), "model", flat, HORIZON)
+    flat_model = calibrate_frame(
+        attach_scales(noisy_panel, calibration, flat), "model", flat, HORIZON
+    )
     flat_values = apply_frame(flat_model, attach_scales(noisy_panel, test, flat), "model")
     flat_totals, _ = score_intervals(test, flat_values.to_numpy(), flat.quantiles, flat.levels)
     assert flat_totals["80"]["interval_score"] > 1.5 * totals["80"]["interval_score"]
@@ -114,7 +120,9 @@ def test_cross_fitted_backtest_intervals_use_only_the_other_folds(noisy_panel):
     out = cross_fitted(frame, "model", params, HORIZON)
     assert list(out.columns) == quantile_columns(params.quantiles) and out.index.equals(frame.index)
     first = frame["cutoff"] == frame["cutoff"].min()
-    own = apply_frame(calibrate_frame(frame.loc[~first], "model", params, HORIZON), frame.loc[first], "model")
+    own = apply_frame(
+        calibrate_frame(frame.loc[~first], "model", params, HORIZON), frame.loc[first], "model"
+    )
     pd.testing.assert_frame_equal(out.loc[first], own)
     # changing the first fold's actuals changes the other folds' intervals, not its own
     moved = frame.assign(actual=np.where(first, frame["actual"] * 3, frame["actual"]))
@@ -140,31 +148,47 @@ def test_quantiles_never_cross_and_respect_the_floor():
 
 def test_scale_and_floor_come_from_the_history_at_the_cutoff():
     dates = pd.date_range("2011-01-07", periods=6, freq="7D")
-    panel = pd.DataFrame({
-        "store": 1, "dept": [1] * 6 + [2] * 6, "date": list(dates) * 2,
-        "weekly_sales": [10, 20, 10, 20, 10, 1000, 5, -3, 5, 5, 5, 5],
-    })
+    panel = pd.DataFrame(
+        {
+            "store": 1,
+            "dept": [1] * 6 + [2] * 6,
+            "date": list(dates) * 2,
+            "weekly_sales": [10, 20, 10, 20, 10, 1000, 5, -3, 5, 5, 5, 5],
+        }
+    )
     history = History.from_panel(panel, dates[4])  # the 1000 is after the cutoff
     rows = pd.DataFrame({"store": [1, 1, 2, 2], "dept": [1, 2, 2, 3]})
     params = IntervalParams(scale_window=52)
     scale, floor = series_scale(history, rows, params)
-    assert scale[0] == pytest.approx(10.0)           # |diffs| 10, 10, 10, 10
+    assert scale[0] == pytest.approx(10.0)  # |diffs| 10, 10, 10, 10
     assert scale[1] == pytest.approx((8 + 8 + 0 + 0) / 4)
-    assert scale[2] == pytest.approx(4.0)   # a series unseen at the cutoff: its department's median
-    assert scale[3] == pytest.approx(7.0)   # an unseen department: the median of all series
+    assert scale[2] == pytest.approx(4.0)  # a series unseen at the cutoff: its department's median
+    assert scale[3] == pytest.approx(7.0)  # an unseen department: the median of all series
     np.testing.assert_array_equal(floor, [0.0, -3.0, 0.0, 0.0])
-    assert series_scale(history, rows, params.model_copy(update={"scale": "mean_abs"}))[0][0] == pytest.approx(14.0)
+    assert series_scale(history, rows, params.model_copy(update={"scale": "mean_abs"}))[0][
+        0
+    ] == pytest.approx(14.0)
 
 
 def test_holiday_weeks_and_the_peak_season_get_their_own_spread():
     dates = pd.Series(pd.date_range("2010-02-05", periods=156, freq="7D"))
-    holiday = dates.dt.strftime("%m-%d").isin(["02-12", "09-10", "11-26", "12-31", "02-11", "09-09"]).to_numpy()
+    holiday = (
+        dates.dt.strftime("%m-%d")
+        .isin(["02-12", "09-10", "11-26", "12-31", "02-11", "09-09"])
+        .to_numpy()
+    )
     params = IntervalParams(step_bucket_weeks=39)
     group = row_groups(dates, holiday, params)
-    assert group[dates.dt.strftime("%m-%d") == "02-12"].tolist() == [1]           # Super Bowl week
-    assert set(group[(dates.dt.month == 12)]) == {2} and group[dates == "2010-11-26"].tolist() == [2]
-    assert group[dates == "2010-11-19"].tolist() == [0]                            # before Thanksgiving's week
-    assert set(row_groups(dates, holiday, params.model_copy(update={"peak_season": None, "by_holiday": False}))) == {0}
+    assert group[dates.dt.strftime("%m-%d") == "02-12"].tolist() == [1]  # Super Bowl week
+    assert set(group[(dates.dt.month == 12)]) == {2} and group[dates == "2010-11-26"].tolist() == [
+        2
+    ]
+    assert group[dates == "2010-11-19"].tolist() == [0]  # before Thanksgiving's week
+    assert set(
+        row_groups(
+            dates, holiday, params.model_copy(update={"peak_season": None, "by_holiday": False})
+        )
+    ) == {0}
 
     rng = np.random.default_rng(1)
     n = 60_000
@@ -176,12 +200,20 @@ def test_holiday_weeks_and_the_peak_season_get_their_own_spread():
     np.testing.assert_allclose(model.table[2, 0, [0, -1]], 2 * model.table[0, 0, [0, -1]], rtol=0.1)
     # a group without rows in a bucket: the bucket's pooled quantiles x the group's relative spread
     late = (group == 2) & (steps <= 20)
-    sparse = calibrate(residual[~late], np.ones((~late).sum()), steps[~late], group[~late],
-                       params.model_copy(update={"step_bucket_weeks": 20}), 39)
+    sparse = calibrate(
+        residual[~late],
+        np.ones((~late).sum()),
+        steps[~late],
+        group[~late],
+        params.model_copy(update={"step_bucket_weeks": 20}),
+        39,
+    )
     assert sparse.counts[2, 0] == 0 and sparse.counts[2, 1] > 0
     pooled = np.quantile(residual[~late][steps[~late] <= 20], params.quantiles)
-    assert sparse.table[2, 0, -1] > 1.3 * pooled[-1]               # wider than the pooled rows'
-    assert sparse.table[2, 0, -1] <= sparse.table[2, 1, -1] + 1e-9  # and never wider than at later steps
+    assert sparse.table[2, 0, -1] > 1.3 * pooled[-1]  # wider than the pooled rows'
+    assert (
+        sparse.table[2, 0, -1] <= sparse.table[2, 1, -1] + 1e-9
+    )  # and never wider than at later steps
     assert IntervalModel.from_dict(model.as_dict()).table.tolist() == model.table.tolist()
 
 
@@ -191,14 +223,22 @@ def test_scores_are_the_textbook_formulas():
     # alpha 0.2: width 10 plus 2/0.2 = 10 x the miss
     np.testing.assert_allclose(interval_score(actual, lower, upper, 80), [10 + 50, 10, 10 + 100])
     np.testing.assert_allclose(pinball(actual, np.full(3, 10.0), 0.9), [0.1 * 10, 0, 0.9 * 15])
-    frame = pd.DataFrame({"actual": actual, "is_holiday": [True, False, False], "step": [1, 1, 2],
-                          "store_type": ["A", "A", "B"]})
+    frame = pd.DataFrame(
+        {
+            "actual": actual,
+            "is_holiday": [True, False, False],
+            "step": [1, 1, 2],
+            "store_type": ["A", "A", "B"],
+        }
+    )
     values = np.column_stack([lower - 1, lower, (lower + upper) / 2, upper, upper + 1])
     totals, table = score_intervals(frame, values, (0.025, 0.1, 0.5, 0.9, 0.975), (80, 95))
     assert totals["80"]["coverage"] == pytest.approx(1 / 3)
     assert totals["80"]["interval_score"] == pytest.approx((60 + 10 + 110) / 3)
     assert totals["80"]["interval_score_weighted"] == pytest.approx((5 * 60 + 10 + 110) / 7)
-    assert totals["80"]["below"] == pytest.approx(1 / 3) and totals["80"]["above"] == pytest.approx(1 / 3)
+    assert totals["80"]["below"] == pytest.approx(1 / 3) and totals["80"]["above"] == pytest.approx(
+        1 / 3
+    )
     assert set(table["segment"]) == {"overall", "step", "is_holiday", "store_type"}
 
 
@@ -212,18 +252,37 @@ def test_each_store_type_gets_its_own_spread_and_covers_near_nominal():
     steps = rng.integers(1, 14, n)
     residual = rng.normal(0, 1, n) * sd
     fit, check = np.arange(n) < n // 2, np.arange(n) >= n // 2
-    on, off = IntervalParams(step_bucket_weeks=13), IntervalParams(step_bucket_weeks=13, by_store_type=False)
+    on, off = (
+        IntervalParams(step_bucket_weeks=13),
+        IntervalParams(step_bucket_weeks=13, by_store_type=False),
+    )
     coverage = {}
     for name, params in (("on", on), ("off", off)):
-        model = calibrate(residual[fit], np.ones(fit.sum()), steps[fit], np.zeros(fit.sum(), dtype=int), params, 13,
-                          store_type=types[fit])
+        model = calibrate(
+            residual[fit],
+            np.ones(fit.sum()),
+            steps[fit],
+            np.zeros(fit.sum(), dtype=int),
+            params,
+            13,
+            store_type=types[fit],
+        )
         assert bool(model.type_ratio) is (name == "on")
-        values = model.apply(np.zeros(check.sum()), np.ones(check.sum()), steps[check], store_type=types[check])
+        values = model.apply(
+            np.zeros(check.sum()), np.ones(check.sum()), steps[check], store_type=types[check]
+        )
         assert (np.diff(values, axis=1) >= 0).all()
-        inside = (residual[check, None] >= values[:, [0, 1]]) & (residual[check, None] <= values[:, [4, 3]])
-        coverage[name] = {t: inside[types[check] == t].mean(axis=0) for t in ("A", "B", "C")}  # (95 %, 80 %)
+        inside = (residual[check, None] >= values[:, [0, 1]]) & (
+            residual[check, None] <= values[:, [4, 3]]
+        )
+        coverage[name] = {
+            t: inside[types[check] == t].mean(axis=0) for t in ("A", "B", "C")
+        }  # (95 %, 80 %)
         if name == "on":
-            assert IntervalModel.from_dict(model.as_dict()).type_ratio.keys() == model.type_ratio.keys()
+            assert (
+                IntervalModel.from_dict(model.as_dict()).type_ratio.keys()
+                == model.type_ratio.keys()
+            )
             unseen = model.apply(np.zeros(1), np.ones(1), np.array([1]), store_type=np.array(["D"]))
             np.testing.assert_allclose(unseen, model.apply(np.zeros(1), np.ones(1), np.array([1])))
     for t in ("A", "B", "C"):
@@ -232,12 +291,23 @@ def test_each_store_type_gets_its_own_spread_and_covers_near_nominal():
 
 
 def test_a_model_pickled_before_the_store_type_factor_still_applies():
-    model = calibrate(np.linspace(-1, 1, 500), np.ones(500), np.ones(500, dtype=int), np.zeros(500, dtype=int),
-                      IntervalParams(step_bucket_weeks=1), 1, store_type=np.array(["A", "B"] * 250))
+    model = calibrate(
+        np.linspace(-1, 1, 500),
+        np.ones(500),
+        np.ones(500, dtype=int),
+        np.zeros(500, dtype=int),
+        IntervalParams(step_bucket_weeks=1),
+        1,
+        store_type=np.array(["A", "B"] * 250),
+    )
     old = IntervalModel.__new__(IntervalModel)
-    old.__dict__.update({k: v for k, v in model.__dict__.items() if k != "type_ratio"})  # as unpickled
-    np.testing.assert_allclose(old.apply(np.zeros(2), np.ones(2), np.ones(2), store_type=np.array(["A", "B"])),
-                               model.apply(np.zeros(2), np.ones(2), np.ones(2)))
+    old.__dict__.update(
+        {k: v for k, v in model.__dict__.items() if k != "type_ratio"}
+    )  # as unpickled
+    np.testing.assert_allclose(
+        old.apply(np.zeros(2), np.ones(2), np.ones(2), store_type=np.array(["A", "B"])),
+        model.apply(np.zeros(2), np.ones(2), np.ones(2)),
+    )
 
 
 def test_the_off_peak_scale_leaves_out_the_changes_around_the_peak_season():

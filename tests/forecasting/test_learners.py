@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from retail_forecasting.forecasting import learners
-from retail_forecasting.forecasting.features import FeatureParams, feature_columns, forecast_frame, training_frame
+from retail_forecasting.forecasting.features import (
+    FeatureParams,
+    feature_columns,
+    forecast_frame,
+    training_frame,
+)
 from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import (
     MODELS,
@@ -39,7 +44,11 @@ def frames(synthetic_panel):
     cutoff = pd.Timestamp(weeks[-HORIZON - 1])
     history = History.from_panel(synthetic_panel, cutoff, observed=OBSERVED)
     future = synthetic_panel[synthetic_panel["date"] > cutoff]
-    return training_frame(history, synthetic_panel, FEATURES, HORIZON), forecast_frame(history, future, FEATURES, HORIZON), future
+    return (
+        training_frame(history, synthetic_panel, FEATURES, HORIZON),
+        forecast_frame(history, future, FEATURES, HORIZON),
+        future,
+    )
 
 
 @pytest.mark.parametrize("kind", MODELS)
@@ -60,10 +69,17 @@ def test_every_learner_fits_predicts_and_is_deterministic(frames, kind):
 
 def test_a_residual_learner_predicts_the_base_plus_its_correction(frames):
     train, scoring, future = frames
-    params = LearnerParams(kind="lightgbm", rounds=25, threads=1, target="residual",
-                           hyperparameters={"num_leaves": 15, "objective": "regression_l1"})
+    params = LearnerParams(
+        kind="lightgbm",
+        rounds=25,
+        threads=1,
+        target="residual",
+        hyperparameters={"num_leaves": 15, "objective": "regression_l1"},
+    )
     model = fit_learner(train, feature_columns(FEATURES), params)
-    correction = model.model.predict(scoring[feature_columns(FEATURES)].astype(float), num_iteration=model.rounds)
+    correction = model.model.predict(
+        scoring[feature_columns(FEATURES)].astype(float), num_iteration=model.rounds
+    )
     base = residual_base(scoring)
     np.testing.assert_allclose(model.predict(scoring), base + correction)
     assert np.isfinite(base).all() and not np.allclose(correction, 0)
@@ -83,8 +99,13 @@ def test_a_nan_target_is_refused(frames):
 
 def test_early_stopping_keeps_the_best_round_and_fixed_rounds_are_honoured(frames):
     train, _, _ = frames
-    params = LearnerParams(kind="lightgbm", rounds=400, early_stopping_rounds=5, threads=1,
-                           hyperparameters={"learning_rate": 0.5, "num_leaves": 31})
+    params = LearnerParams(
+        kind="lightgbm",
+        rounds=400,
+        early_stopping_rounds=5,
+        threads=1,
+        hyperparameters={"learning_rate": 0.5, "num_leaves": 31},
+    )
     inner = train["date"] > train["date"].max() - pd.Timedelta(weeks=8)
     stopped = fit_learner(train[~inner], feature_columns(FEATURES), params, valid=train[inner])
     assert 1 <= stopped.rounds < 400
@@ -93,7 +114,9 @@ def test_early_stopping_keeps_the_best_round_and_fixed_rounds_are_honoured(frame
 
 
 def test_candidates_are_the_grid_or_a_seeded_subset_keeping_the_first_point():
-    params = LearnerParams(kind="lightgbm", search_space={"a": [1, 2, 3], "b": [10, 20]}, max_candidates=3)
+    params = LearnerParams(
+        kind="lightgbm", search_space={"a": [1, 2, 3], "b": [10, 20]}, max_candidates=3
+    )
     picked = candidates(params)
     assert len(picked) == 3 and picked[0] == {"a": 1, "b": 10}
     assert picked == candidates(params)  # seeded
@@ -128,13 +151,21 @@ def _tuning_fold(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timestamp]:
     return panel[panel["date"] <= weeks[-HORIZON - 1]], pd.Timestamp(weeks[-2 * HORIZON - 1])
 
 
-def test_the_time_budget_stops_the_run_with_a_clear_error_instead_of_skipping(synthetic_panel, monkeypatch):
+def test_the_time_budget_stops_the_run_with_a_clear_error_instead_of_skipping(
+    synthetic_panel, monkeypatch
+):
     panel, cutoff = _tuning_fold(synthetic_panel)
-    params = LearnerParams(kind="ridge", search_space={"alpha": [1e6, 1.0, 10.0]}, time_budget_seconds=50)
+    params = LearnerParams(
+        kind="ridge", search_space={"alpha": [1e6, 1.0, 10.0]}, time_budget_seconds=50
+    )
     fitted = []
     real_fit = learners.fit_learner
-    monkeypatch.setattr(learners, "fit_learner", lambda *a, **k: fitted.append(1) or real_fit(*a, **k))
-    monkeypatch.setattr(learners, "time", _Clock(tick=100.0))  # the first candidate already "takes" 300 s
+    monkeypatch.setattr(
+        learners, "fit_learner", lambda *a, **k: fitted.append(1) or real_fit(*a, **k)
+    )
+    monkeypatch.setattr(
+        learners, "time", _Clock(tick=100.0)
+    )  # the first candidate already "takes" 300 s
     with pytest.raises(TuningTimeout) as error:
         tune(panel, cutoff, HORIZON, FEATURES, params)
     message = str(error.value)
@@ -147,16 +178,27 @@ def test_the_clock_never_changes_the_tuning_result(synthetic_panel, monkeypatch)
     """A busy machine (every clock reading hours apart, within a large budget) tries the same
     candidates and picks the same model as an idle one: only the informative seconds differ."""
     panel, cutoff = _tuning_fold(synthetic_panel)
-    params = LearnerParams(kind="lightgbm", rounds=20, threads=2, target="residual",
-                           hyperparameters={"min_data_in_leaf": 5},
-                           search_space={"num_leaves": [7, 15, 31], "learning_rate": [0.3, 0.1]},
-                           max_candidates=4, time_budget_seconds=1e9)
+    params = LearnerParams(
+        kind="lightgbm",
+        rounds=20,
+        threads=2,
+        target="residual",
+        hyperparameters={"min_data_in_leaf": 5},
+        search_space={"num_leaves": [7, 15, 31], "learning_rate": [0.3, 0.1]},
+        max_candidates=4,
+        time_budget_seconds=1e9,
+    )
     idle = tune(panel, cutoff, HORIZON, FEATURES, params)
     monkeypatch.setattr(learners, "time", _Clock(tick=3600.0))
     busy = tune(panel, cutoff, HORIZON, FEATURES, params)
 
     def without_seconds(result):
-        return {**result, "candidates": [{k: v for k, v in c.items() if k != "seconds"} for c in result["candidates"]]}
+        return {
+            **result,
+            "candidates": [
+                {k: v for k, v in c.items() if k != "seconds"} for c in result["candidates"]
+            ],
+        }
 
     assert len(idle["candidates"]) == len(busy["candidates"]) == 4
     assert without_seconds(idle) == without_seconds(busy)
@@ -167,7 +209,11 @@ def test_subsample_is_seeded_and_bounded():
     frame = pd.DataFrame({"x": np.arange(5000)})
     params = LearnerParams(kind="ridge", max_train_rows=1000)
     rows = subsample(frame, params)
-    assert len(rows) == 1000 and rows.equals(subsample(frame, params)) and rows["x"].is_monotonic_increasing
+    assert (
+        len(rows) == 1000
+        and rows.equals(subsample(frame, params))
+        and rows["x"].is_monotonic_increasing
+    )
     assert len(subsample(frame, params.model_copy(update={"max_train_rows": None}))) == 5000
 
 
@@ -188,14 +234,22 @@ def test_a_fractional_sample_is_stratified_by_department_and_grows_with_the_data
     assert capped["dept"].value_counts().to_dict() == {1: 500, 2: 300, 3: 200}
     capped = subsample(frame, params.model_copy(update={"max_train_rows": 1500}))
     assert capped["dept"].value_counts().to_dict() == {1: 500, 2: 300, 3: 200}
-    capped = subsample(frame, params.model_copy(update={"train_fraction": 0.5, "max_train_rows": 2000}))
+    capped = subsample(
+        frame, params.model_copy(update={"train_fraction": 0.5, "max_train_rows": 2000})
+    )
     assert capped["dept"].value_counts().to_dict() == {1: 1000, 2: 600, 3: 400}
 
 
-@pytest.mark.parametrize("sampling", [{"max_train_rows": 1000}, {"train_fraction": 0.2, "max_train_rows": None}])
-def test_features_are_built_for_the_sampled_rows_only_and_equal_the_full_frames(synthetic_panel, sampling):
+@pytest.mark.parametrize(
+    "sampling", [{"max_train_rows": 1000}, {"train_fraction": 0.2, "max_train_rows": None}]
+)
+def test_features_are_built_for_the_sampled_rows_only_and_equal_the_full_frames(
+    synthetic_panel, sampling
+):
     weeks = np.sort(synthetic_panel["date"].unique())
-    history = History.from_panel(synthetic_panel, pd.Timestamp(weeks[-HORIZON - 1]), observed=OBSERVED)
+    history = History.from_panel(
+        synthetic_panel, pd.Timestamp(weeks[-HORIZON - 1]), observed=OBSERVED
+    )
     params = LearnerParams(kind="ridge", **sampling)
     full = training_frame(history, synthetic_panel, FEATURES, HORIZON)
     sampled = learners.learner_training_frame(history, synthetic_panel, FEATURES, HORIZON, params)

@@ -25,9 +25,19 @@ def backtest(error: float = 0.1) -> pd.DataFrame:
                 for d in DEPTS:
                     actual = 1000.0 * s + 100 * d
                     sign = 1 if (s + d + step) % 2 else -1
-                    rows.append({"store": s, "dept": d, "date": cutoff + pd.Timedelta(weeks=step), "cutoff": cutoff,
-                                 "step": step, "is_holiday": step == 2, "store_type": "A", "actual": actual,
-                                 "m": actual * (1 + sign * error * step)})
+                    rows.append(
+                        {
+                            "store": s,
+                            "dept": d,
+                            "date": cutoff + pd.Timedelta(weeks=step),
+                            "cutoff": cutoff,
+                            "step": step,
+                            "is_holiday": step == 2,
+                            "store_type": "A",
+                            "actual": actual,
+                            "m": actual * (1 + sign * error * step),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -45,8 +55,19 @@ def test_the_promise_per_step_and_its_spread():
 
 
 def sales(weeks=WEEKS, halve: int | None = None, drop_store: int | None = None) -> pd.DataFrame:
-    rows = [{"store": s, "dept": d, "date": w, "weekly_sales": 1000.0 * s + 100 * d, "is_holiday": False,
-             "store_type": "A"} for w in weeks for s in STORES for d in DEPTS]
+    rows = [
+        {
+            "store": s,
+            "dept": d,
+            "date": w,
+            "weekly_sales": 1000.0 * s + 100 * d,
+            "is_holiday": False,
+            "store_type": "A",
+        }
+        for w in weeks
+        for s in STORES
+        for d in DEPTS
+    ]
     frame = pd.DataFrame(rows)
     last = frame["date"] == weeks[-1]
     if halve is not None:
@@ -57,9 +78,20 @@ def sales(weeks=WEEKS, halve: int | None = None, drop_store: int | None = None) 
 
 
 def store_features(weeks=WEEKS, cpi_last: float = 200.0, markdowns: bool = True) -> pd.DataFrame:
-    rows = [{"store": s, "date": w, "is_holiday": False, "temperature": 50.0 + (i % 10), "fuel_price": 3.0,
-             "cpi": 200.0 + 0.01 * i, "unemployment": 7.0, **{f"markdown{k}": 10.0 if markdowns else np.nan for k in range(1, 6)}}
-            for i, w in enumerate(weeks) for s in STORES]
+    rows = [
+        {
+            "store": s,
+            "date": w,
+            "is_holiday": False,
+            "temperature": 50.0 + (i % 10),
+            "fuel_price": 3.0,
+            "cpi": 200.0 + 0.01 * i,
+            "unemployment": 7.0,
+            **{f"markdown{k}": 10.0 if markdowns else np.nan for k in range(1, 6)},
+        }
+        for i, w in enumerate(weeks)
+        for s in STORES
+    ]
     frame = pd.DataFrame(rows)
     frame.loc[frame["date"] == weeks[-1], "cpi"] = cpi_last
     return frame
@@ -72,15 +104,33 @@ def scored(sales_frame: pd.DataFrame, error: float = 0.05) -> pd.DataFrame:
     truth = truth[truth["date"] >= WEEKS[-2]]
     parts = []
     for origin in (WEEKS[-3], WEEKS[-2]):
-        rows = truth[truth["date"] > origin].merge(last[["store", "dept", "date", "weekly_sales"]],
-                                                   on=["store", "dept", "date"], how="left", suffixes=("_truth", ""))
-        parts.append(pd.DataFrame({
-            "model_name": "m", "model_version": "7", "run_id": "r", "origin": origin, "store": rows["store"],
-            "dept": rows["dept"], "store_type": "A", "date": rows["date"], "step": (rows["date"] - origin).dt.days // 7,
-            "forecast": rows["weekly_sales_truth"] * (1 + error), **{q: None for q in checks.QUANTILE_COLUMNS},
-            "forecast_basis": "model", "actual": rows["weekly_sales"].fillna(0.0), "is_holiday": False,
-            "created_at": pd.Timestamp("2026-12-01"),
-        }))
+        rows = truth[truth["date"] > origin].merge(
+            last[["store", "dept", "date", "weekly_sales"]],
+            on=["store", "dept", "date"],
+            how="left",
+            suffixes=("_truth", ""),
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "model_name": "m",
+                    "model_version": "7",
+                    "run_id": "r",
+                    "origin": origin,
+                    "store": rows["store"],
+                    "dept": rows["dept"],
+                    "store_type": "A",
+                    "date": rows["date"],
+                    "step": (rows["date"] - origin).dt.days // 7,
+                    "forecast": rows["weekly_sales_truth"] * (1 + error),
+                    **{q: None for q in checks.QUANTILE_COLUMNS},
+                    "forecast_basis": "model",
+                    "actual": rows["weekly_sales"].fillna(0.0),
+                    "is_holiday": False,
+                    "created_at": pd.Timestamp("2026-12-01"),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -98,14 +148,26 @@ def test_a_normal_week_raises_nothing_and_every_check_has_one_row(promise):
     result = checks.evaluate(scored(frame), frame, store_features(), promise, MonitoringParams())
     assert result.summary["status"] == "ok" and result.alerts.empty, result.alerts
     assert not result.checks.duplicated(["check_name", "scope"]).any()
-    assert {"accuracy.week_wmae_ratio[all]", "total.chain_deviation[all]", "total.store_deviation[store=2]",
-            "drift.new_stores[all]", "drift.covariate_range[cpi]", "drift.markdowns_missing[all]"} <= set(statuses(result))
-    assert (result.checks["as_of_week"] == WEEKS[-1]).all() and (result.checks["model_version"] == "7").all()
+    assert {
+        "accuracy.week_wmae_ratio[all]",
+        "total.chain_deviation[all]",
+        "total.store_deviation[store=2]",
+        "drift.new_stores[all]",
+        "drift.covariate_range[cpi]",
+        "drift.markdowns_missing[all]",
+    } <= set(statuses(result))
+    assert (result.checks["as_of_week"] == WEEKS[-1]).all() and (
+        result.checks["model_version"] == "7"
+    ).all()
     assert result.summary["forecasts_scored"] == 18
 
 
 def ratio(result) -> float:
-    return float(result.checks.set_index(["check_name", "scope"]).loc[("accuracy.week_wmae_ratio", "all"), "value"])
+    return float(
+        result.checks.set_index(["check_name", "scope"]).loc[
+            ("accuracy.week_wmae_ratio", "all"), "value"
+        ]
+    )
 
 
 def test_a_halved_store_raises_its_store_deviation(promise):
@@ -114,15 +176,21 @@ def test_a_halved_store_raises_its_store_deviation(promise):
     s = statuses(result)
     assert s["total.store_deviation[store=2]"] == "alert"
     assert s["total.store_deviation[store=1]"] == s["total.store_deviation[store=3]"] == "ok"
-    normal = checks.evaluate(scored(sales()), sales(), store_features(), promise, MonitoringParams())
+    normal = checks.evaluate(
+        scored(sales()), sales(), store_features(), promise, MonitoringParams()
+    )
     assert ratio(result) > 2 * ratio(normal)
     # accuracy alerts on its own when every forecast is far off
-    far = checks.evaluate(scored(sales(), error=0.6), sales(), store_features(), promise, MonitoringParams())
+    far = checks.evaluate(
+        scored(sales(), error=0.6), sales(), store_features(), promise, MonitoringParams()
+    )
     assert statuses(far)["accuracy.week_wmae_ratio[all]"] == "alert"
     row = result.checks.set_index(["check_name", "scope"]).loc[("total.store_deviation", "store=2")]
     assert row["value"] == pytest.approx((0.5 - 1.05) / 1.05)
     payload = checks.alerts_payload(result)
-    assert payload["status"] == "alert" and {a["check"] for a in payload["alerts"]} >= {"total.store_deviation"}
+    assert payload["status"] == "alert" and {a["check"] for a in payload["alerts"]} >= {
+        "total.store_deviation"
+    }
 
 
 def test_input_drift_vanished_store_covariate_out_of_range_and_missing_markdowns(promise):
@@ -132,11 +200,16 @@ def test_input_drift_vanished_store_covariate_out_of_range_and_missing_markdowns
     result = checks.evaluate(scored(frame), frame, feats, promise, MonitoringParams())
     s = statuses(result)
     assert s["drift.vanished_stores[all]"] == "alert"
-    assert s["drift.covariate_range[cpi]"] == "alert" and s["drift.covariate_range[temperature]"] == "ok"
+    assert (
+        s["drift.covariate_range[cpi]"] == "alert"
+        and s["drift.covariate_range[temperature]"] == "ok"
+    )
     assert s["drift.markdowns_missing[all]"] == "alert"
     assert s["drift.row_count[all]"] == "alert" and s["drift.vanished_series_share[all]"] == "alert"
     newcomer = pd.concat([sales(), sales().tail(1).assign(store=9, dept=99)])
-    s = statuses(checks.evaluate(scored(sales()), newcomer, store_features(), promise, MonitoringParams()))
+    s = statuses(
+        checks.evaluate(scored(sales()), newcomer, store_features(), promise, MonitoringParams())
+    )
     assert s["drift.new_stores[all]"] == "alert" and s["drift.new_departments[all]"] == "alert"
 
 
@@ -144,15 +217,23 @@ def test_scores_per_week_and_step_against_the_promise(promise):
     frame = sales()
     rows = checks.normalise_scored(scored(frame))
     scores = checks.score_forecasts(rows, promise)
-    week = scores[(scores["segment"] == "week") & (scores["segment_value"] == f"{WEEKS[-1]:%Y-%m-%d}")].iloc[0]
+    week = scores[
+        (scores["segment"] == "week") & (scores["segment_value"] == f"{WEEKS[-1]:%Y-%m-%d}")
+    ].iloc[0]
     last = rows[rows["date"] == WEEKS[-1]]
-    assert week["n"] == len(last) and week["mae"] == pytest.approx((last["forecast"] - last["actual"]).abs().mean())
+    assert week["n"] == len(last) and week["mae"] == pytest.approx(
+        (last["forecast"] - last["actual"]).abs().mean()
+    )
     step1 = scores[(scores["segment"] == "step") & (scores["segment_value"] == "1")].iloc[0]
     assert step1["promised_wmae"] == pytest.approx(promise["by_step"][0]["wmae"])
     assert step1["ratio"] == pytest.approx(step1["wmae"] / step1["promised_wmae"])
     assert scores["coverage_80"].isna().all()  # no intervals stored
-    banded = rows.assign(q0_1=rows["actual"] - 1, q0_9=rows["actual"] + 1, q0_025=rows["actual"] - 2,
-                         q0_975=rows["actual"] + 2)
+    banded = rows.assign(
+        q0_1=rows["actual"] - 1,
+        q0_9=rows["actual"] + 1,
+        q0_025=rows["actual"] - 2,
+        q0_975=rows["actual"] + 2,
+    )
     covered = checks.score_forecasts(banded, promise)
     assert (covered["coverage_80"] == 1.0).all()
 
@@ -175,7 +256,9 @@ def test_the_alerts_file_exists_only_with_alerts_and_the_exit_code(tmp_path):
     alerts.signal({"alerts": []})
     assert alerts.exit_code() == 0
     alerts.signal(payload)
-    assert alerts.exit_code() == alerts.ALERT_EXIT_CODE and alerts.exit_code() == 0  # reset once read
+    assert (
+        alerts.exit_code() == alerts.ALERT_EXIT_CODE and alerts.exit_code() == 0
+    )  # reset once read
 
 
 def test_kedro_run_exits_3_after_a_run_that_raised_alerts(monkeypatch):
@@ -204,4 +287,5 @@ def test_the_rolling_accuracy_figure_plots_scores_read_back_from_csv(promise, tm
     observed = fig.axes[0].lines[0]
     assert len(observed.get_xdata()) == 2  # the two weeks with actuals
     assert list(observed.get_ydata()) == pytest.approx(
-        result.scores[result.scores["segment"] == "week"]["wmae"].tolist())
+        result.scores[result.scores["segment"] == "week"]["wmae"].tolist()
+    )

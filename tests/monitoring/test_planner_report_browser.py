@@ -37,10 +37,16 @@ def latest_forecast(frame: pd.DataFrame) -> pd.DataFrame:
     """The newest origin's forecasts of the next 4 weeks, with bands (as the view returns them)."""
     series = frame[["store", "dept", "store_type"]].drop_duplicates()
     future = pd.DataFrame({"date": WEEKS[-1] + pd.to_timedelta(np.arange(1, 5) * 7, unit="D")})
-    rows = series.merge(future, how="cross").assign(origin=WEEKS[-1], model_version="7", model_name="m",
-                                                    step=lambda f: (f["date"] - WEEKS[-1]).dt.days // 7,
-                                                    forecast=lambda f: 1000.0 * f["store"] + 100 * f["dept"],
-                                                    actual=np.nan, is_holiday=False, created_at=pd.Timestamp("2026-12-01"))
+    rows = series.merge(future, how="cross").assign(
+        origin=WEEKS[-1],
+        model_version="7",
+        model_name="m",
+        step=lambda f: (f["date"] - WEEKS[-1]).dt.days // 7,
+        forecast=lambda f: 1000.0 * f["store"] + 100 * f["dept"],
+        actual=np.nan,
+        is_holiday=False,
+        created_at=pd.Timestamp("2026-12-01"),
+    )
     for q, k in (("q0_025", 0.8), ("q0_1", 0.9), ("q0_5", 1.0), ("q0_9", 1.1), ("q0_975", 1.2)):
         rows[q] = rows["forecast"] * k
     return rows
@@ -53,9 +59,20 @@ def report_file(tmp_path_factory):
     rows = scored(frame)
     params = MonitoringParams()
     result = checks.evaluate(rows, frame, store_features(), promise, params)
-    summary = {**result.summary, "forecast": {"model_name": "m", "trained_origin": "2011-09-23", "origin": "2011-10-07",
-                                              "weeks_since_training": 2, "horizon_weeks": 4, "series": 6}}
-    html = write_planner_report(frame, latest_forecast(frame), rows, result.scores, result.checks, summary, promise, params)
+    summary = {
+        **result.summary,
+        "forecast": {
+            "model_name": "m",
+            "trained_origin": "2011-09-23",
+            "origin": "2011-10-07",
+            "weeks_since_training": 2,
+            "horizon_weeks": 4,
+            "series": 6,
+        },
+    }
+    html = write_planner_report(
+        frame, latest_forecast(frame), rows, result.scores, result.checks, summary, promise, params
+    )
     path = tmp_path_factory.mktemp("report") / "planner_report.html"
     path.write_text(html, encoding="utf-8")
     return path, result
@@ -73,10 +90,23 @@ def test_the_report_is_self_contained(report_file):
 def test_the_report_renders_in_chromium(report_file, chromium, tmp_path):
     path, result = report_file
     screenshot = tmp_path / "report.png"
-    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--disable-background-networking", "--disable-component-update", "--no-first-run",
-               "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-               "--virtual-time-budget=5000", f"--screenshot={screenshot}", "--dump-dom", path.as_uri()]
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--virtual-time-budget=5000",
+        f"--screenshot={screenshot}",
+        "--dump-dom",
+        path.as_uri(),
+    ]
     browser = subprocess.run(command, capture_output=True, timeout=180, start_new_session=True)
     dom = browser.stdout.decode(errors="replace")
     assert 'id="checks"' in dom, browser.stderr.decode(errors="replace")[-2000:]

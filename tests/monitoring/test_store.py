@@ -20,7 +20,11 @@ from retail_forecasting.monitoring.store import (
 )
 
 SQL = Path(__file__).resolve().parents[2] / "sql"
-SCHEMA_FILES = [SQL / "01_create_schema.sql", SQL / "02_create_analytics_view.sql", SQL / "05_forecasts_and_monitoring.sql"]
+SCHEMA_FILES = [
+    SQL / "01_create_schema.sql",
+    SQL / "02_create_analytics_view.sql",
+    SQL / "05_forecasts_and_monitoring.sql",
+]
 WEEKS = pd.date_range("2012-01-06", periods=4, freq="7D")
 
 
@@ -29,28 +33,69 @@ def engine(warehouse_url):
     """A warehouse with 2 stores x 2 depts for the first two weeks (store 1, dept 2 has no row in
     week 2) and store features for all four weeks."""
     engine = create_engine(warehouse_url)
-    sales = pd.DataFrame([(s, d, w, 100.0 * s + d + i, False) for i, w in enumerate(WEEKS[:2]) for s in (1, 2)
-                          for d in (1, 2) if not (s == 1 and d == 2 and i == 1)],
-                         columns=warehouse.STAGING_COLUMNS["stg_sales_weekly"])
-    features = pd.DataFrame([(s, w, 50.0, 3.0, None, None, None, None, None, 200.0, 7.0, False) for s in (1, 2)
-                             for w in WEEKS], columns=warehouse.STAGING_COLUMNS["stg_store_features_weekly"])
-    stores = pd.DataFrame({"store_id": [1, 2], "store_type": ["A", "B"], "store_size": [1000, 2000]})
-    warehouse.load_batch(engine, {"stg_store": stores, "stg_store_features_weekly": features, "stg_sales_weekly": sales},
-                         SCHEMA_FILES, SQL / "03_upsert_from_staging.sql")
+    sales = pd.DataFrame(
+        [
+            (s, d, w, 100.0 * s + d + i, False)
+            for i, w in enumerate(WEEKS[:2])
+            for s in (1, 2)
+            for d in (1, 2)
+            if not (s == 1 and d == 2 and i == 1)
+        ],
+        columns=warehouse.STAGING_COLUMNS["stg_sales_weekly"],
+    )
+    features = pd.DataFrame(
+        [
+            (s, w, 50.0, 3.0, None, None, None, None, None, 200.0, 7.0, False)
+            for s in (1, 2)
+            for w in WEEKS
+        ],
+        columns=warehouse.STAGING_COLUMNS["stg_store_features_weekly"],
+    )
+    stores = pd.DataFrame(
+        {"store_id": [1, 2], "store_type": ["A", "B"], "store_size": [1000, 2000]}
+    )
+    warehouse.load_batch(
+        engine,
+        {"stg_store": stores, "stg_store_features_weekly": features, "stg_sales_weekly": sales},
+        SCHEMA_FILES,
+        SQL / "03_upsert_from_staging.sql",
+    )
     yield engine
     engine.dispose()
 
 
-def forecasts(origin, weeks, series=((1, 1), (1, 2), (2, 1), (2, 2)), value=10.0, version="3") -> pd.DataFrame:
-    rows = [{"model_name": "ensemble", "model_version": version, "run_id": "abc", "origin_date": origin,
-             "store_id": s, "dept_id": d, "week_date": w, "step": int((w - origin).days // 7), "forecast": value,
-             **{q: None for q in QUANTILE_COLUMNS}, "forecast_basis": "model",
-             "created_at": pd.Timestamp("2026-12-01 10:00:00")} for s, d in series for w in weeks]
+def forecasts(
+    origin, weeks, series=((1, 1), (1, 2), (2, 1), (2, 2)), value=10.0, version="3"
+) -> pd.DataFrame:
+    rows = [
+        {
+            "model_name": "ensemble",
+            "model_version": version,
+            "run_id": "abc",
+            "origin_date": origin,
+            "store_id": s,
+            "dept_id": d,
+            "week_date": w,
+            "step": int((w - origin).days // 7),
+            "forecast": value,
+            **{q: None for q in QUANTILE_COLUMNS},
+            "forecast_basis": "model",
+            "created_at": pd.Timestamp("2026-12-01 10:00:00"),
+        }
+        for s, d in series
+        for w in weeks
+    ]
     return pd.DataFrame(rows, columns=TABLES["stg_forecast_weekly"])
 
 
 def write(engine, frame):
-    return write_table(engine, "stg_forecast_weekly", frame, SCHEMA_FILES, SQL / "06_upsert_forecasts_from_staging.sql")
+    return write_table(
+        engine,
+        "stg_forecast_weekly",
+        frame,
+        SCHEMA_FILES,
+        SQL / "06_upsert_forecasts_from_staging.sql",
+    )
 
 
 def test_forecasts_upsert_idempotently_and_an_origin_rerun_replaces_its_rows(engine):
@@ -78,9 +123,13 @@ def test_view_joins_actuals_zero_inside_a_loaded_week_and_null_ahead(engine):
     frame = forecasts(origin, WEEKS)
     frame["q0_1"], frame["q0_9"] = 5.0, 15.0
     write(engine, frame)
-    view = read_sql(engine, "SELECT * FROM retailds.vw_forecast_vs_actual ORDER BY store, dept, date")
+    view = read_sql(
+        engine, "SELECT * FROM retailds.vw_forecast_vs_actual ORDER BY store, dept, date"
+    )
     assert len(view) == 16 and set(view["store_type"]) == {"A", "B"}
-    row = lambda s, d, w: view[(view["store"] == s) & (view["dept"] == d) & (view["date"] == w)].iloc[0]  # noqa: E731
+    row = lambda s, d, w: view[
+        (view["store"] == s) & (view["dept"] == d) & (view["date"] == w)
+    ].iloc[0]  # noqa: E731
     assert row(2, 2, WEEKS[1])["actual"] == 202.0 + 1
     assert row(1, 2, WEEKS[1])["actual"] == 0.0  # the store's week is loaded, the series has no row
     assert pd.isna(row(1, 1, WEEKS[2])["actual"])  # the week has not arrived
@@ -90,22 +139,42 @@ def test_view_joins_actuals_zero_inside_a_loaded_week_and_null_ahead(engine):
 
 def test_checks_of_a_week_replace_the_previous_run_of_that_week(engine):
     def checks(week, status, n=2):
-        return pd.DataFrame([{"model_version": "3", "as_of_week": week, "check_name": f"c{i}", "scope": "all",
-                              "value": 1.0, "threshold": 2.0, "status": status, "message": "m",
-                              "checked_at": pd.Timestamp("2026-12-01 10:00:00")} for i in range(n)])
+        return pd.DataFrame(
+            [
+                {
+                    "model_version": "3",
+                    "as_of_week": week,
+                    "check_name": f"c{i}",
+                    "scope": "all",
+                    "value": 1.0,
+                    "threshold": 2.0,
+                    "status": status,
+                    "message": "m",
+                    "checked_at": pd.Timestamp("2026-12-01 10:00:00"),
+                }
+                for i in range(n)
+            ]
+        )
+
     upsert = SQL / "07_upsert_monitoring_checks_from_staging.sql"
     write_table(engine, "stg_monitoring_check", checks(WEEKS[0], "ok"), SCHEMA_FILES, upsert)
     write_table(engine, "stg_monitoring_check", checks(WEEKS[1], "ok", 3), SCHEMA_FILES, upsert)
     write_table(engine, "stg_monitoring_check", checks(WEEKS[0], "alert", 1), SCHEMA_FILES, upsert)
     table = read_sql(engine, "SELECT * FROM retailds.monitoring_check")
-    assert table.groupby("as_of_week")["status"].agg(list).to_dict() == {WEEKS[0]: ["alert"], WEEKS[1]: ["ok"] * 3}
+    assert table.groupby("as_of_week")["status"].agg(list).to_dict() == {
+        WEEKS[0]: ["alert"],
+        WEEKS[1]: ["ok"] * 3,
+    }
 
 
 def test_the_dataset_saves_and_loads_through_the_catalog_interface(engine, warehouse_url):
-    dataset = WarehouseTableDataset(credentials={"con": warehouse_url}, staging="stg_forecast_weekly",
-                                    schema_files=[str(f) for f in SCHEMA_FILES],
-                                    upsert_file=str(SQL / "06_upsert_forecasts_from_staging.sql"),
-                                    load_sql="SELECT * FROM retailds.vw_forecast_vs_actual")
+    dataset = WarehouseTableDataset(
+        credentials={"con": warehouse_url},
+        staging="stg_forecast_weekly",
+        schema_files=[str(f) for f in SCHEMA_FILES],
+        upsert_file=str(SQL / "06_upsert_forecasts_from_staging.sql"),
+        load_sql="SELECT * FROM retailds.vw_forecast_vs_actual",
+    )
     dataset.save(forecasts(WEEKS[1], WEEKS[2:]))
     loaded = dataset.load()
     assert len(loaded) == 8 and loaded["actual"].isna().all()
@@ -117,23 +186,68 @@ def test_retention_keeps_the_newest_origins_in_the_same_transaction(engine):
     upsert = SQL / "06_upsert_forecasts_from_staging.sql"
     origins = pd.date_range("2011-12-02", periods=6, freq="7D")  # the 6th is WEEKS[0] - 1 week
     for origin in origins:
-        write_table(engine, "stg_forecast_weekly", forecasts(origin, [origin + pd.Timedelta(weeks=1)]),
-                    SCHEMA_FILES, upsert, retention, 3)
-        kept = read_sql(engine, "SELECT DISTINCT origin_date FROM retailds.fact_forecast_weekly ORDER BY 1")
-        assert list(kept["origin_date"]) == list(origins[max(0, list(origins).index(origin) - 2):list(origins).index(origin) + 1])
+        write_table(
+            engine,
+            "stg_forecast_weekly",
+            forecasts(origin, [origin + pd.Timedelta(weeks=1)]),
+            SCHEMA_FILES,
+            upsert,
+            retention,
+            3,
+        )
+        kept = read_sql(
+            engine, "SELECT DISTINCT origin_date FROM retailds.fact_forecast_weekly ORDER BY 1"
+        )
+        assert list(kept["origin_date"]) == list(
+            origins[max(0, list(origins).index(origin) - 2) : list(origins).index(origin) + 1]
+        )
     # an older origin written late (inference of an old model) falls outside at once
-    write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert, retention, 3)
-    assert read_sql(engine, "SELECT COUNT(*) AS n FROM retailds.fact_forecast_weekly "
-                            f"WHERE origin_date = '{origins[0]:%Y-%m-%d}'")["n"].iloc[0] == 0
+    write_table(
+        engine,
+        "stg_forecast_weekly",
+        forecasts(origins[0], [origins[1]]),
+        SCHEMA_FILES,
+        upsert,
+        retention,
+        3,
+    )
+    assert (
+        read_sql(
+            engine,
+            "SELECT COUNT(*) AS n FROM retailds.fact_forecast_weekly "
+            f"WHERE origin_date = '{origins[0]:%Y-%m-%d}'",
+        )["n"].iloc[0]
+        == 0
+    )
     # no retention set: every origin stays
-    write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert)
-    assert read_sql(engine, "SELECT COUNT(DISTINCT origin_date) AS n FROM retailds.fact_forecast_weekly")["n"].iloc[0] == 4
+    write_table(
+        engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert
+    )
+    assert (
+        read_sql(
+            engine, "SELECT COUNT(DISTINCT origin_date) AS n FROM retailds.fact_forecast_weekly"
+        )["n"].iloc[0]
+        == 4
+    )
     with pytest.raises(ValueError, match="retention_weeks"):
-        write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert,
-                    retention, 0)
+        write_table(
+            engine,
+            "stg_forecast_weekly",
+            forecasts(origins[0], [origins[1]]),
+            SCHEMA_FILES,
+            upsert,
+            retention,
+            0,
+        )
     with pytest.raises(ValueError, match="go together"):
-        write_table(engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert,
-                    retention_file=retention)
+        write_table(
+            engine,
+            "stg_forecast_weekly",
+            forecasts(origins[0], [origins[1]]),
+            SCHEMA_FILES,
+            upsert,
+            retention_file=retention,
+        )
 
 
 def test_the_warehouse_score_sums_give_the_scores_of_every_stored_forecast(engine):
@@ -153,23 +267,36 @@ def test_the_warehouse_score_sums_give_the_scores_of_every_stored_forecast(engin
     write(engine, forecasts(WEEKS[0], WEEKS[1:], value=120.0, version="3"))
     write(engine, forecasts(origin, WEEKS, value=210.0, version="4"))
     with engine.begin() as conn:  # week 2 a holiday for store 2
-        conn.execute(text("UPDATE retailds.fact_sales_weekly SET is_holiday = TRUE "
-                          f"WHERE store_id = 2 AND week_date = '{WEEKS[1]:%Y-%m-%d}'"))
+        conn.execute(
+            text(
+                "UPDATE retailds.fact_sales_weekly SET is_holiday = TRUE "
+                f"WHERE store_id = 2 AND week_date = '{WEEKS[1]:%Y-%m-%d}'"
+            )
+        )
     promise = {"by_step": [{"step": 1, "wmae": 10.0}, {"step": 2, "wmae": 20.0}]}
-    everything = checks.normalise_scored(read_sql(engine, "SELECT * FROM retailds.vw_forecast_vs_actual "
-                                                          "WHERE actual IS NOT NULL"))
+    everything = checks.normalise_scored(
+        read_sql(engine, "SELECT * FROM retailds.vw_forecast_vs_actual WHERE actual IS NOT NULL")
+    )
     assert len(everything) == 2 * 8 + 4 and everything["is_holiday"].any()
     expected = checks.score_forecasts(everything, promise, holiday_weight=5.0)
-    got = checks.scores_from_sums(query("11_monitoring_score_sums.sql"), promise, holiday_weight=5.0)
+    got = checks.scores_from_sums(
+        query("11_monitoring_score_sums.sql"), promise, holiday_weight=5.0
+    )
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
     assert set(got["segment"]) == {"overall", "week", "step", "store_type", "dept"}
     assert got.loc[got["model_version"] == "3", "coverage_80"].notna().all()
     assert got.loc[got["model_version"] == "4", "coverage_80"].isna().all()
 
     week = query("09_monitoring_week_forecasts.sql")
-    assert set(week["date"]) == {WEEKS[1]} and len(week) == 3 * 4  # 3 batches cover it, 4 series each
-    assert (week.loc[(week["store"] == 1) & (week["dept"] == 2), "actual"] == 0).all()  # no row that week: 0
+    assert (
+        set(week["date"]) == {WEEKS[1]} and len(week) == 3 * 4
+    )  # 3 batches cover it, 4 series each
+    assert (
+        week.loc[(week["store"] == 1) & (week["dept"] == 2), "actual"] == 0
+    ).all()  # no row that week: 0
     latest = query("10_monitoring_report_forecasts.sql")
     assert not latest.duplicated(["model_version", "store", "dept", "date"]).any()
-    assert set(latest.loc[(latest["model_version"] == "3") & (latest["date"] == WEEKS[1]), "step"]) == {1}
+    assert set(
+        latest.loc[(latest["model_version"] == "3") & (latest["date"] == WEEKS[1]), "step"]
+    ) == {1}
     assert set(latest.loc[latest["model_version"] == "4", "step"]) == {1, 2}

@@ -12,11 +12,11 @@ import pytest
 from retail_forecasting.forecasting import decomposition, partitioned
 from retail_forecasting.forecasting.backtest import cross_validation
 from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
-from retail_forecasting.forecasting.decomposition import DecompositionParams
-from retail_forecasting.forecasting.learners import LearnerForecaster, LearnerParams
-from retail_forecasting.forecasting.features import FeatureParams
-from retail_forecasting.spark.engine import cross_validation_by_department, runner
 from retail_forecasting.forecasting.contract import PANEL_COLUMNS
+from retail_forecasting.forecasting.decomposition import DecompositionParams
+from retail_forecasting.forecasting.features import FeatureParams
+from retail_forecasting.forecasting.learners import LearnerForecaster, LearnerParams
+from retail_forecasting.spark.engine import cross_validation_by_department, runner
 from retail_forecasting.synthetic import SyntheticConfig, generate
 
 HORIZON = 39
@@ -30,7 +30,9 @@ def panel() -> pd.DataFrame:
     frames = generate(SyntheticConfig(seed=11, n_stores=4, n_depts=8))
     sales = frames["train"].rename(columns=str.lower).rename(columns={"isholiday": "is_holiday"})
     features = frames["features"].rename(columns=str.lower).drop(columns=["isholiday"])
-    stores = frames["stores"].rename(columns={"Store": "store", "Type": "store_type", "Size": "store_size"})
+    stores = frames["stores"].rename(
+        columns={"Store": "store", "Type": "store_type", "Size": "store_size"}
+    )
     panel = sales.merge(features, on=["store", "date"], how="left").merge(stores, on="store")
     panel["date"] = pd.to_datetime(panel["date"]).astype("datetime64[ns]")
     panel["is_holiday"] = panel["is_holiday"].astype(bool)
@@ -55,7 +57,9 @@ def test_spark_gives_the_pandas_forecasts_row_for_row(spark, panel, cutoffs):
     expected = cross_validation(panel, models, HORIZON, cutoffs)
     got = cross_validation_by_department(panel, models, HORIZON, cutoffs, spark=spark)
     assert list(got.columns) == list(expected.columns) and len(got) == len(expected)
-    pd.testing.assert_frame_equal(got.drop(columns=list(models)), expected.drop(columns=list(models)))
+    pd.testing.assert_frame_equal(
+        got.drop(columns=list(models)), expected.drop(columns=list(models))
+    )
     for name in models:
         np.testing.assert_allclose(got[name], expected[name], rtol=RTOL, atol=1e-6, err_msg=name)
 
@@ -84,9 +88,17 @@ def test_the_registered_runner_takes_per_department_work_only(spark, panel, cuto
         models = make_baselines(BaselineParams())
         via_spark = cross_validation(panel, models, HORIZON, cutoffs[-1:])
         assert len(calls) == 1
-        learner = LearnerForecaster(FeatureParams(), LearnerParams(kind="ridge"), HORIZON).with_panel(panel)
+        learner = LearnerForecaster(
+            FeatureParams(), LearnerParams(kind="ridge"), HORIZON
+        ).with_panel(panel)
         assert not partitioned.partitionable({"ridge": learner})
-        cross_validation(panel, {"ridge": learner}, HORIZON, cutoffs[-1:], observed=FeatureParams().covariates.observed)
+        cross_validation(
+            panel,
+            {"ridge": learner},
+            HORIZON,
+            cutoffs[-1:],
+            observed=FeatureParams().covariates.observed,
+        )
         assert len(calls) == 1, "a global learner never goes to the per-department runner"
     finally:
         partitioned.use(previous)

@@ -121,7 +121,9 @@ def kedro_arguments(argv: Sequence[str], hyperparameters_file: Path) -> tuple[st
         return "processing", list(argv)
     if head == "serve":
         if rest:
-            raise EntrypointError(f"'serve' takes no arguments (use RETAIL_SERVING_* variables).\n{USAGE}")
+            raise EntrypointError(
+                f"'serve' takes no arguments (use RETAIL_SERVING_* variables).\n{USAGE}"
+            )
         return "serving", []
     raise EntrypointError(f"Unknown command {head!r}.\n{USAGE}")
 

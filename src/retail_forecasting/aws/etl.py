@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 
 from retail_forecasting import warehouse
 from retail_forecasting.kaggle.schema import FILE_NAMES
@@ -163,9 +163,12 @@ def transform(raw: Mapping[str, pd.DataFrame], params: IngestionParams) -> EtlBa
     manifest = build_input_manifest(
         raw["raw_train"], raw["raw_features"], raw["raw_stores"], cleaning_report
     )
-    staging = prepare_warehouse_batch(int_stores, int_store_features, int_sales_clean, params).tables
-    return EtlBatch(int_stores, int_store_features, int_sales_clean, cleaning_report, manifest,
-                    staging)
+    staging = prepare_warehouse_batch(
+        int_stores, int_store_features, int_sales_clean, params
+    ).tables
+    return EtlBatch(
+        int_stores, int_store_features, int_sales_clean, cleaning_report, manifest, staging
+    )
 
 
 def _write_json(url: str, payload: Any) -> None:
@@ -214,8 +217,9 @@ def cleanup_staging(engine: Engine, schema_files: list[Path]) -> dict[str, int]:
     return before
 
 
-def stage_batch(engine: Engine, staging: Mapping[str, pd.DataFrame],
-                schema_files: list[Path]) -> dict[str, int]:
+def stage_batch(
+    engine: Engine, staging: Mapping[str, pd.DataFrame], schema_files: list[Path]
+) -> dict[str, int]:
     """Replace the staging tables' contents by the batch, in one transaction."""
     warehouse.check_batch(staging)
     with engine.begin() as conn:

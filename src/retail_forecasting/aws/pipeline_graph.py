@@ -36,9 +36,7 @@ def step_names(pipelines: Mapping[str, Pipeline], names: Sequence[str] | None = 
             )
         return list(dict.fromkeys(names))
     default = pipelines.get(DEFAULT_PIPELINE)
-    in_default = (
-        {node.name for node in default.nodes} if default is not None else None
-    )
+    in_default = {node.name for node in default.nodes} if default is not None else None
     return sorted(
         name
         for name, pipeline in pipelines.items()

@@ -108,8 +108,11 @@ class Settings:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Settings:
         values = dict(values)
-        missing = [key for key in ("pipeline_name", "role_arn", "image_uri", "s3_prefix")
-                   if not values.get(key)]
+        missing = [
+            key
+            for key in ("pipeline_name", "role_arn", "image_uri", "s3_prefix")
+            if not values.get(key)
+        ]
         if missing:
             raise click.UsageError(f"{SETTINGS_FILE}.yml: missing value(s) for {missing}")
         prefix = str(values["s3_prefix"]).rstrip("/")
@@ -118,7 +121,8 @@ class Settings:
         values["s3_prefix"] = prefix
         values["pipelines"] = _as_list(values.get("pipelines"))
         values["environment"] = {
-            str(k): str(v) for k, v in (values.get("environment") or {}).items()
+            str(k): str(v)
+            for k, v in (values.get("environment") or {}).items()
             if v not in (None, "")
         }
         values["quality_gate"] = GateConfig.from_dict(values.get("quality_gate") or {})
@@ -172,8 +176,11 @@ def catalog_relative_path(project_path: Path, env: str, dataset: str, s3_prefix:
     os.environ["RETAIL_S3_PREFIX"] = s3_prefix
     try:
         loader = OmegaConfigLoader(
-            conf_source=str(project_path / "conf"), env=env, base_env="base",
-            default_run_env="base", custom_resolvers=CUSTOM_RESOLVERS,
+            conf_source=str(project_path / "conf"),
+            env=env,
+            base_env="base",
+            default_run_env="base",
+            custom_resolvers=CUSTOM_RESOLVERS,
         )
         entry = loader["catalog"].get(dataset)
     finally:
@@ -191,7 +198,7 @@ def catalog_relative_path(project_path: Path, env: str, dataset: str, s3_prefix:
             f"Dataset {dataset!r} must be a file under RETAIL_S3_PREFIX in env {env!r}; "
             f"its filepath is {filepath!r}"
         )
-    return str(filepath)[len(s3_prefix) + 1:]
+    return str(filepath)[len(s3_prefix) + 1 :]
 
 
 def registered_pipelines(project_path: Path) -> dict[str, Any]:
@@ -372,8 +379,9 @@ def build_pipeline(
                 # the MLflow version this package is: what the deploy-on-approval handler
                 # (infra/lambdas/deploy_on_approval.py) points the serving alias at
                 **{
-                    key: JsonGet(step_name=evaluation.name, property_file=registration_file,
-                                 json_path=path)
+                    key: JsonGet(
+                        step_name=evaluation.name, property_file=registration_file, json_path=path
+                    )
                     for key, path in REGISTRATION_METADATA.items()
                 },
             },
@@ -430,15 +438,22 @@ def build_from_project(project_path: Path, env: str, pipelines: Sequence[str] = 
 # ------------------------------------------------------------------------------ CLI
 
 _project_option = click.option(
-    "--project-path", type=click.Path(file_okay=False, path_type=Path), default=Path.cwd,
-    show_default="current directory", help="The Kedro project (holds conf/ and pyproject.toml).",
+    "--project-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path.cwd,
+    show_default="current directory",
+    help="The Kedro project (holds conf/ and pyproject.toml).",
 )
 _env_option = click.option(
-    "--env", default="sagemaker", show_default=True,
+    "--env",
+    default="sagemaker",
+    show_default=True,
     help=f"Configuration environment holding {SETTINGS_FILE}.yml.",
 )
 _pipeline_option = click.option(
-    "--pipeline", "pipelines", multiple=True,
+    "--pipeline",
+    "pipelines",
+    multiple=True,
     help="Kedro pipeline to make a step (repeatable; default: the settings' list, else all).",
 )
 
@@ -466,8 +481,12 @@ def graph(project_path: Path, env: str, pipelines: tuple[str, ...]) -> None:
 @_project_option
 @_env_option
 @_pipeline_option
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the JSON there instead of standard output.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the JSON there instead of standard output.",
+)
 def definition_command(
     project_path: Path, env: str, pipelines: tuple[str, ...], output: Path | None
 ) -> None:
@@ -489,8 +508,10 @@ def ensure_model_package_group(client: Any, name: str) -> bool:
         client.describe_model_package_group(ModelPackageGroupName=name)
         return False
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("ValidationException",
-                                                             "ResourceNotFound"):
+        if exc.response.get("Error", {}).get("Code") not in (
+            "ValidationException",
+            "ResourceNotFound",
+        ):
             raise
     client.create_model_package_group(
         ModelPackageGroupName=name,
@@ -520,8 +541,9 @@ def upsert(project_path: Path, env: str, pipelines: tuple[str, ...]) -> None:
 @click.option("--s3-prefix", default=None, help="S3Prefix parameter of this execution.")
 @click.option("--instance-type", default=None, help="ProcessingInstanceType of this execution.")
 @click.option("--wait/--no-wait", default=False, show_default=True)
-def start(project_path: Path, env: str, s3_prefix: str | None, instance_type: str | None,
-          wait: bool) -> None:
+def start(
+    project_path: Path, env: str, s3_prefix: str | None, instance_type: str | None, wait: bool
+) -> None:
     """Start an execution of the pipeline created by `upsert`."""
     settings = load_settings(project_path, env)
     import boto3
@@ -547,8 +569,12 @@ def start(project_path: Path, env: str, s3_prefix: str | None, instance_type: st
 @cli.command()
 @_project_option
 @_env_option
-@click.option("--metrics", "metrics_path", required=True,
-              help="metrics.json of a run (local path or s3://...).")
+@click.option(
+    "--metrics",
+    "metrics_path",
+    required=True,
+    help="metrics.json of a run (local path or s3://...).",
+)
 def gate(project_path: Path, env: str, metrics_path: str) -> None:
     """Check the quality gate on a metrics file; exit 1 when it fails."""
     import fsspec
@@ -568,8 +594,11 @@ def gate(project_path: Path, env: str, metrics_path: str) -> None:
 @cli.command()
 @_project_option
 @_env_option
-@click.option("--package-arn", default=None,
-              help="Model package to approve (default: the latest pending one of the group).")
+@click.option(
+    "--package-arn",
+    default=None,
+    help="Model package to approve (default: the latest pending one of the group).",
+)
 @click.option("--reject", is_flag=True, help="Reject instead of approving.")
 @click.option("--note", default="", help="Approval description stored on the package.")
 def approve(project_path: Path, env: str, package_arn: str | None, reject: bool, note: str) -> None:
@@ -581,8 +610,11 @@ def approve(project_path: Path, env: str, package_arn: str | None, reject: bool,
     if not package_arn:
         group = settings.model_registration.get("model_package_group", "retail-forecasting")
         packages = client.list_model_packages(
-            ModelPackageGroupName=group, ModelApprovalStatus=APPROVAL_STATUS,
-            SortBy="CreationTime", SortOrder="Descending", MaxResults=1,
+            ModelPackageGroupName=group,
+            ModelApprovalStatus=APPROVAL_STATUS,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=1,
         )["ModelPackageSummaryList"]
         if not packages:
             raise click.ClickException(f"No model package pending approval in group {group!r}")

@@ -26,8 +26,14 @@ class AtomicParquetDataset(ParquetDataset):
           filepath: data/02_intermediate/int_sales.parquet
     """
 
-    def __init__(self, *, filepath: str, save_args: dict[str, Any] | None = None,
-                 version: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        save_args: dict[str, Any] | None = None,
+        version: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(filepath=filepath, save_args=save_args, version=version, **kwargs)
         protocol, path = get_protocol_and_path(filepath)
         self._atomic_target = Path(path) if protocol == "file" and version is None else None

@@ -35,8 +35,11 @@ class ChampionModelDataset(MlflowModelTrackingDataset):
         added = []
         if isinstance(model, ChampionPyfunc):
             signature, example = signature_and_example(model)
-            for key, value in (("signature", signature), ("input_example", example),
-                               ("code_paths", [str(PACKAGE)])):
+            for key, value in (
+                ("signature", signature),
+                ("input_example", example),
+                ("code_paths", [str(PACKAGE)]),
+            ):
                 if key not in self._save_args:
                     self._save_args[key] = value
                     added.append(key)

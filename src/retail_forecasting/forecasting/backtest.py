@@ -39,9 +39,13 @@ class BacktestParams(BaseModel):
 
     n_windows: int = Field(3, ge=1, description="windows at most")
     step_weeks: int = Field(6, ge=1, description="weeks between consecutive cutoffs")
-    min_history_weeks: int = Field(52, ge=1, description="weeks of history the first cutoff should have")
+    min_history_weeks: int = Field(
+        52, ge=1, description="weeks of history the first cutoff should have"
+    )
     min_windows: int = Field(
-        2, ge=1, description="windows kept when adapting (2: the ensemble's backtest stays cross-fitted)"
+        2,
+        ge=1,
+        description="windows kept when adapting (2: the ensemble's backtest stays cross-fitted)",
     )
     min_history_floor: int = Field(
         26, ge=1, description="least history of any cutoff: below it there is no honest backtest"
@@ -128,7 +132,11 @@ def design_backtest(n_weeks: int, horizon: int, params: BacktestParams) -> Backt
     configured = windows(wanted)
     if configured[0] >= params.min_history_weeks:
         return BacktestDesign(
-            n_weeks, horizon, configured, step, "configured",
+            n_weeks,
+            horizon,
+            configured,
+            step,
+            "configured",
             f"as configured: {wanted} window(s) of {horizon} weeks, {step} weeks apart; the first "
             f"cutoff has {configured[0]} weeks of history (>= min_history_weeks={params.min_history_weeks})",
         )
@@ -136,7 +144,11 @@ def design_backtest(n_weeks: int, horizon: int, params: BacktestParams) -> Backt
     if fit >= min(params.min_windows, wanted):
         chosen = windows(fit)
         return BacktestDesign(
-            n_weeks, horizon, chosen, step, "fewer_windows",
+            n_weeks,
+            horizon,
+            chosen,
+            step,
+            "fewer_windows",
             f"{wanted} windows of {horizon} weeks would start with {configured[0]} weeks of history "
             f"(< min_history_weeks={params.min_history_weeks}); kept the last {fit}, {step} weeks "
             f"apart, the first cutoff with {chosen[0]} weeks of history",
@@ -146,12 +158,17 @@ def design_backtest(n_weeks: int, horizon: int, params: BacktestParams) -> Backt
         k -= 1
     chosen = windows(k)
     return BacktestDesign(
-        n_weeks, horizon, chosen, step, "shorter_history",
+        n_weeks,
+        horizon,
+        chosen,
+        step,
+        "shorter_history",
         f"a {horizon}-week horizon leaves {last} weeks of history before the last window, so no "
         f"{min(params.min_windows, wanted)} windows {step} weeks apart have min_history_weeks="
         f"{params.min_history_weeks}; used {k} window(s), the first cutoff with {chosen[0]} weeks "
         f"(>= min_history_floor={floor}); seasonal lookups before the first week fall back to the "
-        "series' level" + ("" if k > 1 else "; one window: the ensemble's backtest weights are in-sample"),
+        "series' level"
+        + ("" if k > 1 else "; one window: the ensemble's backtest weights are in-sample"),
     )
 
 
@@ -202,14 +219,20 @@ def check_request(
         raise HorizonRefused(
             f"horizon_weeks={horizon} is refused before any work: the sales history has {n_weeks} "
             f"weeks and allows horizons of 1 to {most} weeks"
-            + (" (none)" if most == 0 else "") + f". The limit is {binding} (at most "
+            + (" (none)" if most == 0 else "")
+            + f". The limit is {binding} (at most "
             f"{limits[binding]}); the others: "
-            + "; ".join(f"{name} (at most {value})" for name, value in limits.items() if name != binding)
+            + "; ".join(
+                f"{name} (at most {value})" for name, value in limits.items() if name != binding
+            )
             + f". Ask for 1 to {most} weeks"
-            + (" (the features look up last year's week, so more history does not lift this limit)"
-               if limits[binding] == longest else ", or give more weeks of sales history, or lower "
-               "ingestion.validation_weeks / ingestion.min_train_weeks (shorter windows to learn from "
-               "and to judge on)")
+            + (
+                " (the features look up last year's week, so more history does not lift this limit)"
+                if limits[binding] == longest
+                else ", or give more weeks of sales history, or lower "
+                "ingestion.validation_weeks / ingestion.min_train_weeks (shorter windows to learn from "
+                "and to judge on)"
+            )
             + "."
         )
     design = design_backtest(n_weeks - horizon, horizon, params)
@@ -273,10 +296,14 @@ def cross_validation(
         for name, forecaster in forecasters.items():
             forecast = np.asarray(forecaster(history, future), dtype=float)
             if forecast.shape != (len(future),) or np.isnan(forecast).any():
-                raise ValueError(f"forecaster {name!r} returned {forecast.shape} values with NaN or wrong length")
+                raise ValueError(
+                    f"forecaster {name!r} returned {forecast.shape} values with NaN or wrong length"
+                )
             fold[name] = forecast
         folds.append(fold)
-        progress.done(f"cutoff {pd.Timestamp(cutoff).date()}, {len(fold)} rows, {len(forecasters)} models")
+        progress.done(
+            f"cutoff {pd.Timestamp(cutoff).date()}, {len(fold)} rows, {len(forecasters)} models"
+        )
     return pd.concat(folds, ignore_index=True)[[*KEY_COLUMNS, *forecasters]]
 
 
@@ -301,7 +328,9 @@ def score(
     results = []
     for model in models:
         error = cv[model].to_numpy(dtype=float) - cv["actual"].to_numpy(dtype=float)
-        frame = base.assign(abs_err=np.abs(error), sq_err=error**2, w=weight, w_abs=weight * np.abs(error))
+        frame = base.assign(
+            abs_err=np.abs(error), sq_err=error**2, w=weight, w_abs=weight * np.abs(error)
+        )
         for segment in ("overall", *segments):
             for by_fold in (True, False):
                 keys = (["cutoff"] if by_fold else []) + [segment]
@@ -329,7 +358,12 @@ def overall(scores: pd.DataFrame) -> dict[str, dict[str, float]]:
     """``{model: {wmae, mae, rmse, n}}`` over all folds, from :func:`score`'s output."""
     rows = scores[(scores["segment"] == "overall") & (scores["cutoff"] == "all")]
     return {
-        row.model: {"wmae": float(row.wmae), "mae": float(row.mae), "rmse": float(row.rmse), "n": int(row.n)}
+        row.model: {
+            "wmae": float(row.wmae),
+            "mae": float(row.mae),
+            "rmse": float(row.rmse),
+            "n": int(row.n),
+        }
         for row in rows.itertuples()
     }
 

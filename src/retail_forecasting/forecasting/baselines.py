@@ -53,14 +53,19 @@ class BaselineParams(BaseModel):
     moving_average_window: int = Field(8, ge=1)
     seasonal_average_years: int = Field(3, ge=1)
     fallback_window: int = Field(52, ge=1)
-    hybrid_weights: dict[str, float] = {"holiday_aligned_seasonal_naive": 0.5, "seasonal_average": 0.5}
+    hybrid_weights: dict[str, float] = {
+        "holiday_aligned_seasonal_naive": 0.5,
+        "seasonal_average": 0.5,
+    }
 
     @field_validator("hybrid_weights")
     @classmethod
     def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
         unknown = set(weights) - set(COMPONENTS)
         if unknown:
-            raise ValueError(f"hybrid_weights name unknown baselines {sorted(unknown)}; choose from {COMPONENTS}")
+            raise ValueError(
+                f"hybrid_weights name unknown baselines {sorted(unknown)}; choose from {COMPONENTS}"
+            )
         if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
             raise ValueError("hybrid_weights must be non-negative and not all zero")
         total = sum(weights.values())
@@ -83,7 +88,9 @@ def fallback(history: History, future: pd.DataFrame, values: np.ndarray, window:
     missing = np.isnan(values)
     if missing.any():
         all_levels = history.window_mean(
-            np.arange(len(history.series)), np.full(len(history.series), history.origin_week), window
+            np.arange(len(history.series)),
+            np.full(len(history.series), history.origin_week),
+            window,
         )
         dept_level = pd.Series(all_levels).groupby(history.series.get_level_values("dept")).mean()
         by_dept = future["dept"].map(dept_level).to_numpy(dtype=float)
@@ -143,7 +150,12 @@ def make_baselines(params: BaselineParams) -> dict[str, Forecaster]:
             raw = function(history, future, params)
             n_missing = int(np.isnan(raw).sum())
             if n_missing:
-                logger.debug("%s: %d of %d forecasts use the fallback", function.__name__, n_missing, len(raw))
+                logger.debug(
+                    "%s: %d of %d forecasts use the fallback",
+                    function.__name__,
+                    n_missing,
+                    len(raw),
+                )
             return fallback(history, future, raw, params.fallback_window)
 
         forecast.__name__ = function.__name__
@@ -151,10 +163,14 @@ def make_baselines(params: BaselineParams) -> dict[str, Forecaster]:
 
     # each forecasts a department from its own series (fallback: its department's level), so a
     # distributed engine may run them department by department (forecasting.partitioned)
-    forecasters: dict[str, Forecaster] = {name: per_department(with_fallback(f)) for name, f in _FUNCTIONS.items()}
+    forecasters: dict[str, Forecaster] = {
+        name: per_department(with_fallback(f)) for name, f in _FUNCTIONS.items()
+    }
 
     def hybrid(history: History, future: pd.DataFrame) -> np.ndarray:
-        return sum(w * forecasters[name](history, future) for name, w in params.hybrid_weights.items())
+        return sum(
+            w * forecasters[name](history, future) for name, w in params.hybrid_weights.items()
+        )
 
     forecasters["hybrid"] = per_department(hybrid)
     return forecasters

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
 from retail_forecasting.forecasting import decomposition
+from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
 from retail_forecasting.forecasting.contract import ID_COLUMNS, MARKDOWNS, TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
@@ -34,7 +34,9 @@ def tidy_rows(raw: pd.DataFrame) -> pd.DataFrame:
     rows = raw.rename(columns=FORECAST_INPUT_NAMES)
     missing = [c for c in ("store", "dept", "date", "is_holiday") if c not in rows]
     if missing:
-        raise ValueError(f"forecast input lacks column(s) {missing}; expected Store, Dept, Date, IsHoliday")
+        raise ValueError(
+            f"forecast input lacks column(s) {missing}; expected Store, Dept, Date, IsHoliday"
+        )
     rows = rows.assign(
         store=rows["store"].astype("int64"),
         dept=rows["dept"].astype("int64"),
@@ -59,7 +61,9 @@ class ChampionForecaster:
     models: dict[str, FittedLearner | DecompositionParams]  # a statistical model is its settings
     weights: dict[str, float]
     baselines: BaselineParams | None = None
-    intervals: IntervalModel | None = None  # quantile columns when set (models pickled before have none)
+    intervals: IntervalModel | None = (
+        None  # quantile columns when set (models pickled before have none)
+    )
 
     @classmethod
     def from_panel(
@@ -74,15 +78,28 @@ class ChampionForecaster:
         baselines: BaselineParams | None = None,
     ) -> ChampionForecaster:
         """Bundle the champion with the history at the panel's last week."""
-        history = History.from_panel(panel, panel[TIME_COLUMN].max(), observed=features.covariates.observed)
-        stores = panel.drop_duplicates("store")[["store", "store_type", "store_size"]].reset_index(drop=True)
+        history = History.from_panel(
+            panel, panel[TIME_COLUMN].max(), observed=features.covariates.observed
+        )
+        stores = panel.drop_duplicates("store")[["store", "store_type", "store_size"]].reset_index(
+            drop=True
+        )
         models = models or {}
         if family == "baseline" and baselines is None:
             raise ValueError("a baseline champion needs its BaselineParams")
         if family != "baseline" and not models:
             raise ValueError(f"the {family} champion {name!r} has no fitted model")
-        return cls(name, family, horizon, features, history, stores, models,
-                   weights or {m: 1.0 for m in models}, baselines)
+        return cls(
+            name,
+            family,
+            horizon,
+            features,
+            history,
+            stores,
+            models,
+            weights or {m: 1.0 for m in models},
+            baselines,
+        )
 
     @property
     def origin(self) -> pd.Timestamp:
@@ -117,15 +134,20 @@ class ChampionForecaster:
         if actuals.empty:
             return replace(self)
         observed = list(self.features.covariates.observed)
-        new = actuals.assign(**{TIME_COLUMN: pd.to_datetime(actuals[TIME_COLUMN]).astype("datetime64[ns]")})
+        new = actuals.assign(
+            **{TIME_COLUMN: pd.to_datetime(actuals[TIME_COLUMN]).astype("datetime64[ns]")}
+        )
         new = new.reindex(columns=[*required, *observed])
         if ((new[TIME_COLUMN] - self.history.start) % WEEK != pd.Timedelta(0)).any():
-            raise ValueError(f"actuals must fall on the model's weekly grid (weeks ending "
-                             f"{self.history.start:%A}s, from {self.history.start.date()})")
+            raise ValueError(
+                f"actuals must fall on the model's weekly grid (weeks ending "
+                f"{self.history.start:%A}s, from {self.history.start.date()})"
+            )
         rows = pd.concat([self._history_rows(observed), new], ignore_index=True)
         rows = rows.drop_duplicates([*ID_COLUMNS, TIME_COLUMN], keep="last")
-        history = History.from_panel(rows, rows[TIME_COLUMN].max(), observed=observed,
-                                     start=self.history.start)
+        history = History.from_panel(
+            rows, rows[TIME_COLUMN].max(), observed=observed, start=self.history.start
+        )
         stores = self.stores
         if {"store_type", "store_size"} <= set(actuals.columns):
             seen = actuals.drop_duplicates("store")[["store", "store_type", "store_size"]]
@@ -139,12 +161,14 @@ class ChampionForecaster:
         h = self.history
         row, week = np.nonzero(~np.isnan(h.y))
         stores = h.series.get_level_values(0).to_numpy()[row]
-        frame = pd.DataFrame({
-            "store": stores,
-            "dept": h.series.get_level_values(1).to_numpy()[row],
-            TIME_COLUMN: h.start + pd.to_timedelta(week * 7, unit="D"),
-            TARGET: h.y[row, week],
-        })
+        frame = pd.DataFrame(
+            {
+                "store": stores,
+                "dept": h.series.get_level_values(1).to_numpy()[row],
+                TIME_COLUMN: h.start + pd.to_timedelta(week * 7, unit="D"),
+                TARGET: h.y[row, week],
+            }
+        )
         store_row = h.stores.get_indexer(stores)
         for name in observed:
             matrix = h.covariates.get(name)
@@ -179,14 +203,31 @@ class ChampionForecaster:
                 if isinstance(model, DecompositionParams):
                     values += weight * decomposition.forecast(self.history, rows, model)
                 elif model is not None:
-                    frame = forecast_frame(self.history, rows, self.features, self.horizon) if frame is None else frame
+                    frame = (
+                        forecast_frame(self.history, rows, self.features, self.horizon)
+                        if frame is None
+                        else frame
+                    )
                     values += weight * model.predict(frame)
-        out = pd.DataFrame({"Store": rows["store"], "Dept": rows["dept"], "Date": rows["date"],
-                            "Weekly_Sales": np.asarray(values, dtype=float)})
+        out = pd.DataFrame(
+            {
+                "Store": rows["store"],
+                "Dept": rows["dept"],
+                "Date": rows["date"],
+                "Weekly_Sales": np.asarray(values, dtype=float),
+            }
+        )
         if self.intervals is not None:
             scale, floor = series_scale(self.history, rows, self.intervals.params)
-            quantiles = self.intervals.frame(out["Weekly_Sales"].to_numpy(), scale, steps, rows["date"],
-                                             rows["is_holiday"].to_numpy(), floor, prefix=QUANTILE_PREFIX,
-                                             store_type=rows["store_type"].to_numpy())
+            quantiles = self.intervals.frame(
+                out["Weekly_Sales"].to_numpy(),
+                scale,
+                steps,
+                rows["date"],
+                rows["is_holiday"].to_numpy(),
+                floor,
+                prefix=QUANTILE_PREFIX,
+                store_type=rows["store_type"].to_numpy(),
+            )
             out = pd.concat([out, quantiles.set_axis(out.index)], axis=1)
         return out

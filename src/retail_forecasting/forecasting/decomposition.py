@@ -65,9 +65,13 @@ class DecompositionParams(BaseModel):
     kind: Literal["svd_decomposition"] = "svd_decomposition"
     svd_rank: int = Field(10, ge=0, description="rank kept per department; 0 = no denoising")
     season_length: int = Field(52, ge=2)
-    level_window: int = Field(52, ge=2, description="weeks of the centred moving average (the level)")
+    level_window: int = Field(
+        52, ge=2, description="weeks of the centred moving average (the level)"
+    )
     max_years: int = Field(2, ge=1, description="past years averaged into the seasonal effect")
-    trend: float = Field(0.0, ge=0.0, le=1.0, description="share of the year-over-year level change extrapolated")
+    trend: float = Field(
+        0.0, ge=0.0, le=1.0, description="share of the year-over-year level change extrapolated"
+    )
     fallback_window: int = Field(52, ge=1, description="level window of the fallback chain")
     easter_window: int = Field(-1, ge=-1, description="Easter-aligned weeks; -1 = off")
     smooth: float = Field(0.0, ge=0.0, le=1 / 3, description="neighbour-week weight")
@@ -180,14 +184,18 @@ def forecast(history: History, future: pd.DataFrame, params: DecompositionParams
         source = np.clip(source, 0, last)
         effect = effect_of[row, source]
 
-        def neighbour(step: int, effect: np.ndarray = effect, source: np.ndarray = source) -> np.ndarray:
+        def neighbour(
+            step: int, effect: np.ndarray = effect, source: np.ndarray = source
+        ) -> np.ndarray:
             """The effect ``step`` weeks from the source; the source's own outside the series."""
             other = source + step
             inside = (other >= first[row]) & (other <= last)
             return np.where(inside, effect_of[row, np.clip(other, 0, last)], effect)
 
         if params.smooth > 0:
-            smoothed = params.smooth * (neighbour(-1) + neighbour(1)) + (1 - 2 * params.smooth) * effect
+            smoothed = (
+                params.smooth * (neighbour(-1) + neighbour(1)) + (1 - 2 * params.smooth) * effect
+            )
             effect = np.where(fixed | fixed_source[source], effect, smoothed)
         if params.christmas_shift:
             year_back = (unique_dates - (unique_dates - pd.DateOffset(years=years))).days.to_numpy()
@@ -202,7 +210,11 @@ def forecast(history: History, future: pd.DataFrame, params: DecompositionParams
         effects.append(np.where(usable, effect, np.nan))
     stacked = np.vstack(effects)
     has_effect = ~np.isnan(stacked).all(axis=0)
-    effect = np.where(has_effect, np.nansum(stacked, axis=0) / np.maximum((~np.isnan(stacked)).sum(axis=0), 1), np.nan)
+    effect = np.where(
+        has_effect,
+        np.nansum(stacked, axis=0) / np.maximum((~np.isnan(stacked)).sum(axis=0), 1),
+        np.nan,
+    )
     values = np.where(known & has_effect, level_at + effect, np.nan)
     return fallback(history, future, values, params.fallback_window)
 
@@ -225,9 +237,20 @@ def tune(
     candidate with its WMAE — the same shape as the learners' tuning record."""
     grid = grid_points(params.search_space)
     candidates = {f"candidate_{i}": params.with_values(values) for i, values in enumerate(grid)}
-    cv = cross_validation(history_panel, {n: make_forecaster(p) for n, p in candidates.items()}, horizon, [cutoff])
+    cv = cross_validation(
+        history_panel, {n: make_forecaster(p) for n, p in candidates.items()}, horizon, [cutoff]
+    )
     totals = overall(score(cv, list(candidates), segments=()))
-    tried = [{**values, "wmae": round(totals[name]["wmae"], 3)} for name, values in zip(candidates, grid, strict=True)]
+    tried = [
+        {**values, "wmae": round(totals[name]["wmae"], 3)}
+        for name, values in zip(candidates, grid, strict=True)
+    ]
     best = min(range(len(grid)), key=lambda i: tried[i]["wmae"])
-    logger.info("svd_decomposition tuned at %s: %s", pd.Timestamp(cutoff).date(), "; ".join(map(str, tried)))
-    return {"cutoff": str(pd.Timestamp(cutoff).date()), "hyperparameters": grid[best], "candidates": tried}
+    logger.info(
+        "svd_decomposition tuned at %s: %s", pd.Timestamp(cutoff).date(), "; ".join(map(str, tried))
+    )
+    return {
+        "cutoff": str(pd.Timestamp(cutoff).date()),
+        "hyperparameters": grid[best],
+        "candidates": tried,
+    }

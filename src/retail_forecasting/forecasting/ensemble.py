@@ -31,7 +31,9 @@ class EnsembleParams(BaseModel):
     seed: int = 0
 
 
-def solve_weights(predictions: np.ndarray, actual: np.ndarray, row_weights: np.ndarray) -> np.ndarray:
+def solve_weights(
+    predictions: np.ndarray, actual: np.ndarray, row_weights: np.ndarray
+) -> np.ndarray:
     """argmin_a sum_i w_i |y_i - P_i a| subject to a >= 0, sum(a) = 1 (an exact LP).
 
     Solved through its dual, which has one constraint per member instead of one per row:
@@ -52,7 +54,9 @@ def solve_weights(predictions: np.ndarray, actual: np.ndarray, row_weights: np.n
     return weights / weights.sum()
 
 
-def fit_weights(frame: pd.DataFrame, members: list[str], params: EnsembleParams) -> dict[str, float]:
+def fit_weights(
+    frame: pd.DataFrame, members: list[str], params: EnsembleParams
+) -> dict[str, float]:
     """``{member: weight}`` fit on (a seeded sample of) the rows of ``frame``."""
     if frame.empty:
         raise ValueError("no backtest rows to fit the ensemble on")
@@ -68,7 +72,9 @@ def fit_weights(frame: pd.DataFrame, members: list[str], params: EnsembleParams)
     return {name: round(float(w), 6) for name, w in zip(members, weights, strict=True)}
 
 
-def cross_fitted_forecasts(frame: pd.DataFrame, members: list[str], params: EnsembleParams) -> np.ndarray:
+def cross_fitted_forecasts(
+    frame: pd.DataFrame, members: list[str], params: EnsembleParams
+) -> np.ndarray:
     """The ensemble's backtest forecast of each row, with weights fit on the other folds
     (with a single fold, in-sample weights: logged as optimistic)."""
     cutoffs = frame["cutoff"].unique()
@@ -77,7 +83,11 @@ def cross_fitted_forecasts(frame: pd.DataFrame, members: list[str], params: Ense
         fold = (frame["cutoff"] == cutoff).to_numpy()
         train = frame.loc[~fold] if len(cutoffs) > 1 else frame
         if len(cutoffs) == 1:
-            logger.warning("one backtest fold: the ensemble's backtest uses in-sample weights (optimistic)")
+            logger.warning(
+                "one backtest fold: the ensemble's backtest uses in-sample weights (optimistic)"
+            )
         weights = fit_weights(train, members, params)
-        forecast[fold] = frame.loc[fold, members].to_numpy(dtype=float) @ np.array([weights[m] for m in members])
+        forecast[fold] = frame.loc[fold, members].to_numpy(dtype=float) @ np.array(
+            [weights[m] for m in members]
+        )
     return forecast

@@ -91,9 +91,19 @@ def feature_columns(params: FeatureParams) -> list[str]:
     known = list(params.covariates.known_in_advance)
     if set(MARKDOWNS) <= set(known):
         known.append("markdown_total")
-    seasonal = [f"lag_{k}" for k in params.seasonal_lags] + ["lag_aligned", "lag_52_window", "seasonal_mean"]
+    seasonal = [f"lag_{k}" for k in params.seasonal_lags] + [
+        "lag_aligned",
+        "lag_52_window",
+        "seasonal_mean",
+    ]
     seasonal += [f"seasonal_effect_{k}" for k in params.seasonal_lags] + ["decomposition_base"]
-    origin = ["step", "last_value", *[f"level_{k}" for k in params.origin_windows], "growth", "age_weeks"]
+    origin = [
+        "step",
+        "last_value",
+        *[f"level_{k}" for k in params.origin_windows],
+        "growth",
+        "age_weeks",
+    ]
     observed = [f"{name}_at_origin" for name in params.covariates.observed]
     return [*calendar, *holidays, *statics, *known, *seasonal, *origin, *observed]
 
@@ -160,14 +170,19 @@ def make_features(
         end = np.minimum(week - k + LEVEL_WINDOW // 2 - 1, origin)
         effects.append(values - history.window_mean(series, end, LEVEL_WINDOW))
         out[f"seasonal_effect_{k}"] = effects[-1]
-    out["decomposition_base"] = history.window_mean(series, origin, LEVEL_WINDOW) + mean_of_known(np.vstack(effects))
+    out["decomposition_base"] = history.window_mean(series, origin, LEVEL_WINDOW) + mean_of_known(
+        np.vstack(effects)
+    )
 
     out["step"] = step
     out["last_value"] = history.value_at(series, origin)
     for k in params.origin_windows:
         out[f"level_{k}"] = history.window_mean(series, origin, k)
     g = params.growth_window
-    now, before = history.window_mean(series, origin, g), history.window_mean(series, origin - 52, g)
+    now, before = (
+        history.window_mean(series, origin, g),
+        history.window_mean(series, origin - 52, g),
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         out["growth"] = np.where(np.abs(before) > 1e-9, now / before, np.nan)
     first = np.where(series >= 0, history.first_week[np.maximum(series, 0)], origin + 1)
@@ -234,7 +249,9 @@ def forecast_frame(
 
 def _with_keys(features: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Features plus the date, the holiday flag (metric weights) and the target when present."""
-    frame = features.assign(date=rows[TIME_COLUMN].to_numpy(), is_holiday=rows["is_holiday"].to_numpy())
+    frame = features.assign(
+        date=rows[TIME_COLUMN].to_numpy(), is_holiday=rows["is_holiday"].to_numpy()
+    )
     if TARGET in rows:
         frame[TARGET] = rows[TARGET].to_numpy()
     return frame

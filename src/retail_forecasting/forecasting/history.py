@@ -53,13 +53,17 @@ class History:
             raise ValueError(f"no history at or before the cutoff {cutoff.date()}")
         start = pd.Timestamp(start) if start is not None else past[TIME_COLUMN].min()
         if (cutoff - start) % WEEK:
-            raise ValueError(f"cutoff {cutoff.date()} is not a whole number of weeks after {start.date()}")
+            raise ValueError(
+                f"cutoff {cutoff.date()} is not a whole number of weeks after {start.date()}"
+            )
         n_weeks = (cutoff - start) // WEEK + 1
         week = ((past[TIME_COLUMN] - start) // WEEK).to_numpy()
         if (week < 0).any():
             raise ValueError(f"rows before the history start {start.date()}")
 
-        series = pd.MultiIndex.from_frame(past[ID_COLUMNS].drop_duplicates().sort_values(ID_COLUMNS))
+        series = pd.MultiIndex.from_frame(
+            past[ID_COLUMNS].drop_duplicates().sort_values(ID_COLUMNS)
+        )
         row = series.get_indexer(pd.MultiIndex.from_frame(past[ID_COLUMNS]))
         y = np.full((len(series), n_weeks), np.nan)
         first = np.full(len(series), n_weeks, dtype=np.int64)
@@ -145,7 +149,9 @@ def mean_of_known(stacked: np.ndarray) -> np.ndarray:
     """Column-wise mean of the known (non-NaN) values of ``stacked``; NaN where none is known."""
     known = ~np.isnan(stacked)
     with np.errstate(invalid="ignore"):
-        return np.where(known.any(axis=0), np.nansum(stacked, axis=0) / np.maximum(known.sum(axis=0), 1), np.nan)
+        return np.where(
+            known.any(axis=0), np.nansum(stacked, axis=0) / np.maximum(known.sum(axis=0), 1), np.nan
+        )
 
 
 def _ffill(matrix: np.ndarray) -> np.ndarray:

@@ -61,30 +61,45 @@ class IntervalParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    levels: tuple[float, ...] = Field((80.0, 95.0), min_length=1, description="central interval levels, %")
-    scale: Literal["abs_diff", "abs_diff_off_peak", "mean_abs", "none"] = Field(
-        "abs_diff_off_peak", description="per-series scale at the cutoff: mean |weekly change| (abs_diff_off_peak: "
-        "leaving out the changes into or within the peak_season weeks) or mean |sales|"
+    levels: tuple[float, ...] = Field(
+        (80.0, 95.0), min_length=1, description="central interval levels, %"
     )
-    scale_window: int = Field(52, ge=2, description="weeks of history (up to the cutoff) the scale reads")
+    scale: Literal["abs_diff", "abs_diff_off_peak", "mean_abs", "none"] = Field(
+        "abs_diff_off_peak",
+        description="per-series scale at the cutoff: mean |weekly change| (abs_diff_off_peak: "
+        "leaving out the changes into or within the peak_season weeks) or mean |sales|",
+    )
+    scale_window: int = Field(
+        52, ge=2, description="weeks of history (up to the cutoff) the scale reads"
+    )
     min_scale: float = Field(1.0, gt=0, description="floor of any scale (USD)")
-    step_bucket_weeks: int = Field(4, ge=1, description="horizon steps pooled per calibration bucket")
+    step_bucket_weeks: int = Field(
+        4, ge=1, description="horizon steps pooled per calibration bucket"
+    )
     by_holiday: bool = Field(True, description="holiday weeks calibrated apart from the others")
     peak_season: tuple[str, str] | None = Field(
-        ("11-23", "12-31"), description="weeks ending in this span (MM-DD, inclusive) calibrated apart; null: off"
+        ("11-23", "12-31"),
+        description="weeks ending in this span (MM-DD, inclusive) calibrated apart; null: off",
     )
-    min_bucket_rows: int = Field(200, ge=1, description="a group's bucket with fewer rows uses the pooled bucket")
-    by_store_type: bool = Field(True, description="each store type's spread relative to all rows' (per quantile)")
+    min_bucket_rows: int = Field(
+        200, ge=1, description="a group's bucket with fewer rows uses the pooled bucket"
+    )
+    by_store_type: bool = Field(
+        True, description="each store type's spread relative to all rows' (per quantile)"
+    )
     monotone: bool = Field(True, description="interval never narrower at a later step")
     floor: Literal["history_min", "none"] = Field(
-        "history_min", description="lowest value of a quantile: min(0, the series' lowest sales to the cutoff)"
+        "history_min",
+        description="lowest value of a quantile: min(0, the series' lowest sales to the cutoff)",
     )
 
     @field_validator("levels")
     @classmethod
     def _levels(cls, levels: tuple[float, ...]) -> tuple[float, ...]:
         if any(not 0 < level < 100 for level in levels):
-            raise ValueError(f"interval levels are percentages strictly between 0 and 100, got {levels}")
+            raise ValueError(
+                f"interval levels are percentages strictly between 0 and 100, got {levels}"
+            )
         return tuple(sorted({float(level) for level in levels}))
 
     @property
@@ -133,7 +148,9 @@ def row_groups(dates, is_holiday, params: IntervalParams) -> np.ndarray:
     ending in the ``peak_season`` span (Thanksgiving's week to Christmas, holiday or not), 1 =
     another holiday week (``by_holiday``), 0 = the rest."""
     holiday = np.asarray(is_holiday, dtype=bool)
-    group = holiday.astype(np.int64) if params.by_holiday else np.zeros(len(holiday), dtype=np.int64)
+    group = (
+        holiday.astype(np.int64) if params.by_holiday else np.zeros(len(holiday), dtype=np.int64)
+    )
     if params.peak_season is not None:
         day = pd.DatetimeIndex(dates).strftime("%m-%d").to_numpy()
         start, end = params.peak_season
@@ -144,7 +161,9 @@ def row_groups(dates, is_holiday, params: IntervalParams) -> np.ndarray:
 # ----------------------------------------------------------------------------- scale at the cutoff
 
 
-def series_scale(history: History, rows: pd.DataFrame, params: IntervalParams) -> tuple[np.ndarray, np.ndarray]:
+def series_scale(
+    history: History, rows: pd.DataFrame, params: IntervalParams
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row of ``rows`` (store, dept): the scale of its series and the floor of its
     quantiles, both from ``history`` only (nothing after its cutoff).
 
@@ -153,7 +172,7 @@ def series_scale(history: History, rows: pd.DataFrame, params: IntervalParams) -
     median, else the median over all series; at least ``min_scale``. Floor: min(0, the series'
     lowest sales to the cutoff), 0 for unseen series; ``-inf`` with ``floor: none``.
     """
-    y = history.y[:, -params.scale_window:]
+    y = history.y[:, -params.scale_window :]
     with _quiet():
         if params.scale == "abs_diff":
             per_series = np.nanmean(np.abs(np.diff(y, axis=1)), axis=1)
@@ -162,11 +181,18 @@ def series_scale(history: History, rows: pd.DataFrame, params: IntervalParams) -
             # out: a window holding a season or not gives comparable scales
             change = np.abs(np.diff(y, axis=1))
             first = history.y.shape[1] - y.shape[1] + 1
-            to_week = history.start + pd.to_timedelta(7 * np.arange(first, history.y.shape[1]), unit="D")
+            to_week = history.start + pd.to_timedelta(
+                7 * np.arange(first, history.y.shape[1]), unit="D"
+            )
             if params.peak_season is not None:
                 start, end = params.peak_season
-                peak = [((d >= start) & (d <= end)) for d in
-                        (to_week.strftime("%m-%d").to_numpy(), (to_week - WEEK_DELTA).strftime("%m-%d").to_numpy())]
+                peak = [
+                    ((d >= start) & (d <= end))
+                    for d in (
+                        to_week.strftime("%m-%d").to_numpy(),
+                        (to_week - WEEK_DELTA).strftime("%m-%d").to_numpy(),
+                    )
+                ]
                 change[:, peak[0] | peak[1]] = np.nan
             per_series = np.nanmean(change, axis=1)
         elif params.scale == "mean_abs":
@@ -262,7 +288,11 @@ class IntervalModel:
         without its own factor or if not given), floored at ``floor``, sorted per row
         (non-crossing)."""
         point = np.asarray(point, dtype=float)
-        group = np.zeros(len(point), dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
+        group = (
+            np.zeros(len(point), dtype=np.int64)
+            if group is None
+            else np.asarray(group, dtype=np.int64)
+        )
         spread = self.table[group, self.bucket(step)]
         # a model pickled before the store-type factor existed has no type_ratio: pooled quantiles
         if store_type is not None and getattr(self, "type_ratio", None):
@@ -284,12 +314,23 @@ class IntervalModel:
         """:func:`row_groups` with this model's parameters."""
         return row_groups(dates, is_holiday, self.params)
 
-    def frame(self, point: np.ndarray, scale: np.ndarray, step: np.ndarray, dates, is_holiday, floor=None,
-              prefix: str = "q", store_type=None) -> pd.DataFrame:
+    def frame(
+        self,
+        point: np.ndarray,
+        scale: np.ndarray,
+        step: np.ndarray,
+        dates,
+        is_holiday,
+        floor=None,
+        prefix: str = "q",
+        store_type=None,
+    ) -> pd.DataFrame:
         """:meth:`apply` for rows of weeks ``dates`` (holiday flags ``is_holiday``, stores of
         type ``store_type``) as a frame with :func:`quantile_columns`."""
-        return pd.DataFrame(self.apply(point, scale, step, self.groups(dates, is_holiday), floor, store_type),
-                            columns=quantile_columns(self.quantiles, prefix))
+        return pd.DataFrame(
+            self.apply(point, scale, step, self.groups(dates, is_holiday), floor, store_type),
+            columns=quantile_columns(self.quantiles, prefix),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the parameters and, per group and step bucket, the scaled quantiles."""
@@ -300,7 +341,9 @@ class IntervalModel:
             "bucket_weeks": self.bucket_weeks,
             "table": {g: self.table[i].tolist() for i, g in enumerate(groups)},
             "counts": {g: self.counts[i].astype(int).tolist() for i, g in enumerate(groups)},
-            "store_type_ratio": {t: np.asarray(r, dtype=float).tolist() for t, r in sorted(self.type_ratio.items())},
+            "store_type_ratio": {
+                t: np.asarray(r, dtype=float).tolist() for t, r in sorted(self.type_ratio.items())
+            },
         }
 
     @classmethod
@@ -312,7 +355,9 @@ class IntervalModel:
             table=np.array([data["table"][g] for g in groups], dtype=float),
             counts=np.array([data["counts"][g] for g in groups], dtype=float),
             params=IntervalParams(**data["params"]),
-            type_ratio={t: np.asarray(r, dtype=float) for t, r in data.get("store_type_ratio", {}).items()},
+            type_ratio={
+                t: np.asarray(r, dtype=float) for t, r in data.get("store_type_ratio", {}).items()
+            },
         )
 
 
@@ -347,7 +392,9 @@ def calibrate(
     step = np.asarray(step, dtype=np.int64)
     group = np.asarray(group, dtype=np.int64)
     if len(z) == 0 or not np.isfinite(z).all():
-        raise ValueError("calibration needs finite residuals and positive scales on at least one row")
+        raise ValueError(
+            "calibration needs finite residuals and positive scales on at least one row"
+        )
     quantiles = params.quantiles
     horizon = int(horizon or step.max())
     n_buckets = (horizon - 1) // params.step_bucket_weeks + 1
@@ -376,7 +423,9 @@ def calibrate(
         for g in range(n_groups):
             for j, q in enumerate(quantiles):
                 if q != 0.5:
-                    table[g, :, j] = _isotonic(table[g, :, j], counts[g] + 1e-9 * (counts[g] == 0), increasing=q > 0.5)
+                    table[g, :, j] = _isotonic(
+                        table[g, :, j], counts[g] + 1e-9 * (counts[g] == 0), increasing=q > 0.5
+                    )
     type_ratio = {}
     if params.by_store_type and store_type is not None:
         types = np.asarray(store_type).astype(str)
@@ -387,12 +436,16 @@ def calibrate(
     return IntervalModel(quantiles, params.step_bucket_weeks, table, counts, params, type_ratio)
 
 
-def _group_ratio(z: np.ndarray, group: np.ndarray, g: int, quantiles: Sequence[float]) -> np.ndarray | None:
+def _group_ratio(
+    z: np.ndarray, group: np.ndarray, g: int, quantiles: Sequence[float]
+) -> np.ndarray | None:
     """Per quantile, |quantile| of group ``g``'s rows over that of group 0's (1 at the median);
     None if either has no rows."""
     if not (group == g).any() or not (group == 0).any():
         return None
-    return _ratio(np.quantile(z[group == g], quantiles), np.quantile(z[group == 0], quantiles), quantiles)
+    return _ratio(
+        np.quantile(z[group == g], quantiles), np.quantile(z[group == 0], quantiles), quantiles
+    )
 
 
 def _ratio(mine: np.ndarray, other: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
@@ -402,30 +455,44 @@ def _ratio(mine: np.ndarray, other: np.ndarray, quantiles: Sequence[float]) -> n
     return np.where(np.asarray(quantiles) == 0.5, 1.0, ratio)
 
 
-def calibrate_frame(frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None) -> IntervalModel:
+def calibrate_frame(
+    frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None
+) -> IntervalModel:
     """:func:`calibrate` on a backtest frame with ``actual``, ``<model>``, ``scale``, ``step``,
     ``date`` and ``is_holiday`` columns (:func:`attach_scales`), and ``store_type`` if any."""
     return calibrate(
         frame["actual"].to_numpy(dtype=float) - frame[model].to_numpy(dtype=float),
-        frame["scale"].to_numpy(dtype=float), frame["step"].to_numpy(),
-        row_groups(frame["date"], frame["is_holiday"], params), params, horizon,
+        frame["scale"].to_numpy(dtype=float),
+        frame["step"].to_numpy(),
+        row_groups(frame["date"], frame["is_holiday"], params),
+        params,
+        horizon,
         frame["store_type"].to_numpy() if "store_type" in frame else None,
     )
 
 
-def apply_frame(interval_model: IntervalModel, frame: pd.DataFrame, model: str, prefix: str = "q") -> pd.DataFrame:
+def apply_frame(
+    interval_model: IntervalModel, frame: pd.DataFrame, model: str, prefix: str = "q"
+) -> pd.DataFrame:
     """Quantile columns for the rows of ``frame`` (``<model>``, ``scale``, ``floor``, ``step``,
     ``date``, ``is_holiday``, and ``store_type`` if any), in its order and index."""
     out = interval_model.frame(
-        frame[model].to_numpy(dtype=float), frame["scale"].to_numpy(dtype=float), frame["step"].to_numpy(),
-        frame["date"], frame["is_holiday"].to_numpy(), frame["floor"].to_numpy(dtype=float), prefix,
+        frame[model].to_numpy(dtype=float),
+        frame["scale"].to_numpy(dtype=float),
+        frame["step"].to_numpy(),
+        frame["date"],
+        frame["is_holiday"].to_numpy(),
+        frame["floor"].to_numpy(dtype=float),
+        prefix,
         frame["store_type"].to_numpy() if "store_type" in frame else None,
     )
     out.index = frame.index
     return out
 
 
-def cross_fitted(frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None) -> pd.DataFrame:
+def cross_fitted(
+    frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None
+) -> pd.DataFrame:
     """The backtest's own quantile forecasts, out of sample: the rows of each fold (cutoff) get
     intervals calibrated on the *other* folds' residuals only (with one fold, in-sample)."""
     cutoffs = frame["cutoff"].unique()
@@ -433,17 +500,23 @@ def cross_fitted(frame: pd.DataFrame, model: str, params: IntervalParams, horizo
     for cutoff in cutoffs:
         fold = frame["cutoff"] == cutoff
         train = frame.loc[~fold] if len(cutoffs) > 1 else frame
-        parts.append(apply_frame(calibrate_frame(train, model, params, horizon), frame.loc[fold], model))
+        parts.append(
+            apply_frame(calibrate_frame(train, model, params, horizon), frame.loc[fold], model)
+        )
     return pd.concat(parts).loc[frame.index]
 
 
 # ----------------------------------------------------------------------------- scores
 
 
-def interval_score(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> np.ndarray:
+def interval_score(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float
+) -> np.ndarray:
     """Winkler / interval score per row: width + 2/alpha x the miss beyond either bound."""
     alpha = 1.0 - level / 100.0
-    return (upper - lower) + (2.0 / alpha) * (np.maximum(lower - actual, 0) + np.maximum(actual - upper, 0))
+    return (upper - lower) + (2.0 / alpha) * (
+        np.maximum(lower - actual, 0) + np.maximum(actual - upper, 0)
+    )
 
 
 def pinball(actual: np.ndarray, forecast: np.ndarray, q: float) -> np.ndarray:
@@ -452,8 +525,13 @@ def pinball(actual: np.ndarray, forecast: np.ndarray, q: float) -> np.ndarray:
     return np.maximum(q * diff, (q - 1.0) * diff)
 
 
-def _summary(actual: np.ndarray, values: np.ndarray, quantiles: Sequence[float], levels: Sequence[float],
-             weight: np.ndarray) -> dict[str, Any]:
+def _summary(
+    actual: np.ndarray,
+    values: np.ndarray,
+    quantiles: Sequence[float],
+    levels: Sequence[float],
+    weight: np.ndarray,
+) -> dict[str, Any]:
     columns = {q: i for i, q in enumerate(quantiles)}
     out: dict[str, Any] = {}
     for level in levels:
@@ -471,7 +549,9 @@ def _summary(actual: np.ndarray, values: np.ndarray, quantiles: Sequence[float],
         }
     losses = np.column_stack([pinball(actual, values[:, columns[q]], q) for q in quantiles])
     out["pinball"] = float(losses.mean())
-    out["pinball_weighted"] = float((weight[:, None] * losses).sum() / (weight.sum() * len(quantiles)))
+    out["pinball_weighted"] = float(
+        (weight[:, None] * losses).sum() / (weight.sum() * len(quantiles))
+    )
     return out
 
 
@@ -500,19 +580,42 @@ def score_intervals(
 
     def add(segment: str, value: Any, summary: dict[str, Any], n: int) -> None:
         for level in levels:
-            rows.append({"segment": segment, "segment_value": str(value), "level": level_name(level), "n": n,
-                         **{k: summary[level_name(level)][k] for k in
-                            ("coverage", "width", "interval_score", "interval_score_weighted")}})
-        rows.append({"segment": segment, "segment_value": str(value), "level": "pinball", "n": n,
-                     "coverage": np.nan, "width": np.nan, "interval_score": summary["pinball"],
-                     "interval_score_weighted": summary["pinball_weighted"]})
+            rows.append(
+                {
+                    "segment": segment,
+                    "segment_value": str(value),
+                    "level": level_name(level),
+                    "n": n,
+                    **{
+                        k: summary[level_name(level)][k]
+                        for k in ("coverage", "width", "interval_score", "interval_score_weighted")
+                    },
+                }
+            )
+        rows.append(
+            {
+                "segment": segment,
+                "segment_value": str(value),
+                "level": "pinball",
+                "n": n,
+                "coverage": np.nan,
+                "width": np.nan,
+                "interval_score": summary["pinball"],
+                "interval_score_weighted": summary["pinball_weighted"],
+            }
+        )
 
     add("overall", "all", totals, len(actual))
     for segment in segments:
         keys = frame[segment].to_numpy()
         for value in pd.unique(keys):
             mask = keys == value
-            add(segment, value, _summary(actual[mask], values[mask], quantiles, levels, weight[mask]), int(mask.sum()))
+            add(
+                segment,
+                value,
+                _summary(actual[mask], values[mask], quantiles, levels, weight[mask]),
+                int(mask.sum()),
+            )
     table = pd.DataFrame(rows)
     return totals, table
 
@@ -520,5 +623,7 @@ def score_intervals(
 def coverage_by(table: pd.DataFrame, segment: str) -> dict[str, dict[str, float]]:
     """``{level: {segment value: coverage}}`` from :func:`score_intervals`' table."""
     rows = table[(table["segment"] == segment) & (table["level"] != "pinball")]
-    return {level: dict(zip(group["segment_value"], group["coverage"].astype(float), strict=True))
-            for level, group in rows.groupby("level", sort=False)}
+    return {
+        level: dict(zip(group["segment_value"], group["coverage"].astype(float), strict=True))
+        for level, group in rows.groupby("level", sort=False)
+    }

@@ -59,22 +59,32 @@ class LearnerParams(BaseModel):
     kind: ModelName
     hyperparameters: dict[str, Any] = Field(default={}, description="fixed library parameters")
     search_space: dict[str, list[Any]] = Field(default={}, description="grid tuned on the backtest")
-    max_candidates: int = Field(4, ge=1, description="random search: grid points tried (a fixed, seeded set)")
+    max_candidates: int = Field(
+        4, ge=1, description="random search: grid points tried (a fixed, seeded set)"
+    )
     time_budget_seconds: float = Field(
-        3600.0, gt=0, description="guard: tuning that takes longer stops the run with an error (never skips)"
+        3600.0,
+        gt=0,
+        description="guard: tuning that takes longer stops the run with an error (never skips)",
     )
     rounds: int = Field(300, ge=1, description="boosting rounds (upper bound when early stopping)")
     early_stopping_rounds: int = Field(20, ge=1)
-    inner_validation_weeks: int = Field(8, ge=1, description="early-stopping tail before the cutoff")
+    inner_validation_weeks: int = Field(
+        8, ge=1, description="early-stopping tail before the cutoff"
+    )
     max_train_rows: int | None = Field(
         60_000, ge=1000, description="at most this many rows per fit (seeded sample); None: no cap"
     )
     train_fraction: float | None = Field(
-        None, gt=0, le=1,
+        None,
+        gt=0,
+        le=1,
         description="share of the training rows each fit uses, drawn per department (stratified, "
         "seeded): the sample grows in proportion to the data. None: max_train_rows rows at random",
     )
-    holiday_weight: float = Field(5.0, gt=0, description="training weight of holiday weeks (as in WMAE)")
+    holiday_weight: float = Field(
+        5.0, gt=0, description="training weight of holiday weeks (as in WMAE)"
+    )
     categorical_features: list[str] = ["store", "dept", "store_type_code"]
     threads: int = Field(2, ge=1)
     seed: int = 0
@@ -104,7 +114,11 @@ class FittedLearner:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Forecast of each row of a forecast frame."""
-        raw = np.asarray(REGISTRY[self.kind].predict(self, _matrix(frame, self.features, self.categorical, self.kind)))
+        raw = np.asarray(
+            REGISTRY[self.kind].predict(
+                self, _matrix(frame, self.features, self.categorical, self.kind)
+            )
+        )
         return raw + residual_base(frame) if self.target == "residual" else raw
 
     def feature_importance(self) -> pd.Series:
@@ -121,7 +135,9 @@ def residual_base(frame: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(base, nan=0.0)
 
 
-def _matrix(frame: pd.DataFrame, features: list[str], categorical: list[str], kind: str) -> pd.DataFrame:
+def _matrix(
+    frame: pd.DataFrame, features: list[str], categorical: list[str], kind: str
+) -> pd.DataFrame:
     x = frame[features].astype(float)
     if kind == "catboost":  # CatBoost wants integer categories
         for column in categorical:
@@ -157,8 +173,23 @@ def _fit_ridge(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
                 "prepare",
                 ColumnTransformer(
                     [
-                        ("numeric", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
-                                              ("scale", StandardScaler())]), numeric),
+                        (
+                            "numeric",
+                            Pipeline(
+                                [
+                                    (
+                                        "impute",
+                                        SimpleImputer(
+                                            strategy="median",
+                                            add_indicator=True,
+                                            keep_empty_features=True,
+                                        ),
+                                    ),
+                                    ("scale", StandardScaler()),
+                                ]
+                            ),
+                            numeric,
+                        ),
                         ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
                     ]
                 ),
@@ -182,18 +213,32 @@ def _ridge_importance(fitted: FittedLearner) -> pd.Series:
 def _fit_lightgbm(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
     import lightgbm as lgb
 
-    booster = {"num_threads": params.threads, "seed": params.seed, "deterministic": True,
-               "force_col_wise": True, "verbosity": -1, **hyper}
+    booster = {
+        "num_threads": params.threads,
+        "seed": params.seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "verbosity": -1,
+        **hyper,
+    }
     categorical = [c for c in params.categorical_features if c in x.columns]
     data = lgb.Dataset(x, label=y, weight=w, categorical_feature=categorical, free_raw_data=True)
     callbacks: list[Callable[..., Any]] = []
     valid_sets: list[lgb.Dataset] = []
     if valid is not None:
         vx, vy, vw = valid
-        valid_sets = [lgb.Dataset(vx, label=vy, weight=vw, reference=data, categorical_feature=categorical)]
+        valid_sets = [
+            lgb.Dataset(vx, label=vy, weight=vw, reference=data, categorical_feature=categorical)
+        ]
         callbacks = [lgb.early_stopping(params.early_stopping_rounds, verbose=False)]
-    model = lgb.train(booster, data, num_boost_round=params.rounds, valid_sets=valid_sets, callbacks=callbacks)
-    rounds = model.best_iteration if valid is not None and model.best_iteration > 0 else model.num_trees()
+    model = lgb.train(
+        booster, data, num_boost_round=params.rounds, valid_sets=valid_sets, callbacks=callbacks
+    )
+    rounds = (
+        model.best_iteration
+        if valid is not None and model.best_iteration > 0
+        else model.num_trees()
+    )
     return model, int(rounds)
 
 
@@ -208,8 +253,13 @@ def _lightgbm_importance(fitted: FittedLearner) -> pd.Series:
 def _fit_xgboost(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
     import xgboost as xgb
 
-    options = {"tree_method": "hist", "n_jobs": params.threads, "random_state": params.seed,
-               "n_estimators": params.rounds, **hyper}
+    options = {
+        "tree_method": "hist",
+        "n_jobs": params.threads,
+        "random_state": params.seed,
+        "n_estimators": params.rounds,
+        **hyper,
+    }
     fit_args: dict[str, Any] = {"sample_weight": w, "verbose": False}
     if valid is not None:
         options["early_stopping_rounds"] = params.early_stopping_rounds
@@ -235,8 +285,14 @@ def _fit_catboost(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
     import catboost as cb
 
     categorical = [c for c in params.categorical_features if c in x.columns]
-    options = {"iterations": params.rounds, "thread_count": params.threads, "random_seed": params.seed,
-               "verbose": 0, "allow_writing_files": False, **hyper}
+    options = {
+        "iterations": params.rounds,
+        "thread_count": params.threads,
+        "random_seed": params.seed,
+        "verbose": 0,
+        "allow_writing_files": False,
+        **hyper,
+    }
     train = cb.Pool(x, y, weight=w, cat_features=categorical)
     eval_set = None
     if valid is not None:
@@ -253,7 +309,9 @@ def _catboost_importance(fitted: FittedLearner) -> pd.Series:
 
 REGISTRY: dict[str, Learner] = {
     "ridge": Learner(_fit_ridge, _predict_sklearn, _ridge_importance, early_stopping=False),
-    "lightgbm": Learner(_fit_lightgbm, _predict_lightgbm, _lightgbm_importance, early_stopping=True),
+    "lightgbm": Learner(
+        _fit_lightgbm, _predict_lightgbm, _lightgbm_importance, early_stopping=True
+    ),
     "catboost": Learner(_fit_catboost, _predict_sklearn, _catboost_importance, early_stopping=True),
     "xgboost": Learner(_fit_xgboost, _predict_xgboost, _xgboost_importance, early_stopping=True),
 }
@@ -277,7 +335,9 @@ def sample_positions(keys: pd.DataFrame, params: LearnerParams) -> np.ndarray:
     if params.train_fraction is None:
         if params.max_train_rows is None or n <= params.max_train_rows:
             return np.arange(n)
-        return np.sort(np.random.default_rng(params.seed).choice(n, params.max_train_rows, replace=False))
+        return np.sort(
+            np.random.default_rng(params.seed).choice(n, params.max_train_rows, replace=False)
+        )
     fraction = params.train_fraction
     if params.max_train_rows is not None and fraction * n > params.max_train_rows:
         fraction = params.max_train_rows / n
@@ -302,11 +362,17 @@ def subsample(frame: pd.DataFrame, params: LearnerParams) -> pd.DataFrame:
 
 
 def learner_training_frame(
-    history: History, panel: pd.DataFrame, features: FeatureParams, horizon: int, params: LearnerParams
+    history: History,
+    panel: pd.DataFrame,
+    features: FeatureParams,
+    horizon: int,
+    params: LearnerParams,
 ) -> pd.DataFrame:
     """The training frame of one fit: the sampled rows only, features built for them alone
     (equal to ``subsample(training_frame(...), params)`` up to the index)."""
-    return training_frame(history, panel, features, horizon, select=lambda keys: sample_positions(keys, params))
+    return training_frame(
+        history, panel, features, horizon, select=lambda keys: sample_positions(keys, params)
+    )
 
 
 def fit_learner(
@@ -337,8 +403,12 @@ def fit_learner(
 
     x, y, w = part(frame)
     learner = REGISTRY[params.kind]
-    model, used = learner.fit(x, y, w, part(valid) if valid is not None and learner.early_stopping else None, spec, hyper)
-    return FittedLearner(params.kind, model, list(features), categorical, used, hyper, params.target)
+    model, used = learner.fit(
+        x, y, w, part(valid) if valid is not None and learner.early_stopping else None, spec, hyper
+    )
+    return FittedLearner(
+        params.kind, model, list(features), categorical, used, hyper, params.target
+    )
 
 
 class LearnerForecaster:
@@ -367,8 +437,12 @@ class LearnerForecaster:
     def __call__(self, history: History, future: pd.DataFrame) -> np.ndarray:
         if self.panel is None:
             raise RuntimeError("call with_panel(panel) before backtesting a learner")
-        train = learner_training_frame(history, self.panel, self.features, self.horizon, self.params)
-        model = fit_learner(train, feature_columns(self.features), self.params, self.hyperparameters, self.rounds)
+        train = learner_training_frame(
+            history, self.panel, self.features, self.horizon, self.params
+        )
+        model = fit_learner(
+            train, feature_columns(self.features), self.params, self.hyperparameters, self.rounds
+        )
         return model.predict(forecast_frame(history, future, self.features, self.horizon))
 
 
@@ -378,7 +452,9 @@ class LearnerForecaster:
 def grid_points(search_space: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Every point of a grid ``{name: [values]}``, the first listed values first; ``[{}]`` if empty."""
     keys = list(search_space)
-    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*search_space.values())] or [{}]
+    return [
+        dict(zip(keys, values, strict=True)) for values in itertools.product(*search_space.values())
+    ] or [{}]
 
 
 def candidates(params: LearnerParams) -> list[dict[str, Any]]:
@@ -387,7 +463,9 @@ def candidates(params: LearnerParams) -> list[dict[str, Any]]:
     grid = grid_points(params.search_space)
     if len(grid) <= params.max_candidates:
         return grid
-    rest = np.random.default_rng(params.seed).choice(np.arange(1, len(grid)), params.max_candidates - 1, replace=False)
+    rest = np.random.default_rng(params.seed).choice(
+        np.arange(1, len(grid)), params.max_candidates - 1, replace=False
+    )
     return [grid[0], *(grid[i] for i in sorted(rest))]
 
 
@@ -407,7 +485,9 @@ def tune(
     ``time_budget_seconds`` (a guard against a runaway run, never a reason to skip).
     """
     cutoff = pd.Timestamp(cutoff)
-    history = History.from_panel(panel, cutoff, observed=features.covariates.observed, start=panel[TIME_COLUMN].min())
+    history = History.from_panel(
+        panel, cutoff, observed=features.covariates.observed, start=panel[TIME_COLUMN].min()
+    )
     train = learner_training_frame(history, panel, features, horizon, params)
     window = (panel[TIME_COLUMN] > cutoff) & (panel[TIME_COLUMN] <= cutoff + horizon * WEEK)
     future = panel.loc[window]
@@ -422,17 +502,31 @@ def tune(
     for candidate in grid:
         began = time.perf_counter()
         model = fit_learner(fit_rows, columns, params, candidate, valid=valid_rows)
-        error = wmae(future[TARGET], model.predict(scoring), future["is_holiday"], params.holiday_weight)
-        results.append({**candidate, "wmae": float(error), "rounds": model.rounds,
-                        "seconds": round(time.perf_counter() - began, 2)})
+        error = wmae(
+            future[TARGET], model.predict(scoring), future["is_holiday"], params.holiday_weight
+        )
+        results.append(
+            {
+                **candidate,
+                "wmae": float(error),
+                "rounds": model.rounds,
+                "seconds": round(time.perf_counter() - began, 2),
+            }
+        )
         progress.done(f"{candidate} -> WMAE {error:.1f}")
         _check_budget(params, time.perf_counter() - started, len(results), len(grid))
     best = min(results, key=lambda r: r["wmae"])
     chosen = {k: v for k, v in best.items() if k not in ("wmae", "rounds", "seconds")}
     logger.info(
         "Tuned %s at cutoff %s: %d/%d candidates in %.1f s, best %s (%s rounds, WMAE %.1f)",
-        params.kind, cutoff.date(), len(results), len(grid), time.perf_counter() - started, chosen,
-        best["rounds"], best["wmae"],
+        params.kind,
+        cutoff.date(),
+        len(results),
+        len(grid),
+        time.perf_counter() - started,
+        chosen,
+        best["rounds"],
+        best["wmae"],
     )
     return {
         "model": params.kind,

@@ -30,7 +30,9 @@ def per_department(forecaster: Callable) -> Callable:
 
 def partitionable(forecasters: Mapping[str, Callable]) -> bool:
     """Whether every forecaster is marked :func:`per_department` (a learner never is)."""
-    return bool(forecasters) and all(getattr(f, "per_department", False) for f in forecasters.values())
+    return bool(forecasters) and all(
+        getattr(f, "per_department", False) for f in forecasters.values()
+    )
 
 
 def use(runner: Runner | None) -> Runner | None:

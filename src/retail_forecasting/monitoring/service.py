@@ -16,9 +16,11 @@ from retail_forecasting.monitoring.store import TABLES, read_sql, write_table
 from retail_forecasting.warehouse import split_sql
 
 #: The last 53 weeks, as the catalog's ``fc_recent_sales`` (the checks look back a year at most).
-SALES_SQL = ("SELECT store, dept, date, weekly_sales, is_holiday, store_type FROM retailds.vw_sales_analytics "
-             "WHERE date > (SELECT MAX(week_date) FROM retailds.fact_sales_weekly) - 371 "
-             "ORDER BY store, dept, date")
+SALES_SQL = (
+    "SELECT store, dept, date, weekly_sales, is_holiday, store_type FROM retailds.vw_sales_analytics "
+    "WHERE date > (SELECT MAX(week_date) FROM retailds.fact_sales_weekly) - 371 "
+    "ORDER BY store, dept, date"
+)
 STORE_FEATURES_SQL = (
     "SELECT store_id AS store, week_date AS date, is_holiday, temperature, fuel_price, markdown1, markdown2, "
     "markdown3, markdown4, markdown5, cpi, unemployment FROM retailds.store_features_weekly ORDER BY store_id, week_date"
@@ -36,12 +38,27 @@ def query(sql_dir: str | Path, name: str) -> str:
     return statement
 
 
-def run_checks(engine: Engine, promise: dict[str, Any], params: checks.MonitoringParams,
-               schema_files: Iterable[str | Path], sql_dir: str | Path) -> checks.MonitoringResult:
+def run_checks(
+    engine: Engine,
+    promise: dict[str, Any],
+    params: checks.MonitoringParams,
+    schema_files: Iterable[str | Path],
+    sql_dir: str | Path,
+) -> checks.MonitoringResult:
     """Evaluate the newest week of the warehouse behind ``engine`` and store its checks."""
-    result = checks.evaluate(read_sql(engine, query(sql_dir, WEEK_FORECASTS)), read_sql(engine, SALES_SQL),
-                             read_sql(engine, STORE_FEATURES_SQL), promise, params,
-                             sums=read_sql(engine, query(sql_dir, SCORE_SUMS)))
-    write_table(engine, "stg_monitoring_check", result.checks[TABLES["stg_monitoring_check"]],
-                schema_files, Path(sql_dir) / CHECKS_UPSERT)
+    result = checks.evaluate(
+        read_sql(engine, query(sql_dir, WEEK_FORECASTS)),
+        read_sql(engine, SALES_SQL),
+        read_sql(engine, STORE_FEATURES_SQL),
+        promise,
+        params,
+        sums=read_sql(engine, query(sql_dir, SCORE_SUMS)),
+    )
+    write_table(
+        engine,
+        "stg_monitoring_check",
+        result.checks[TABLES["stg_monitoring_check"]],
+        schema_files,
+        Path(sql_dir) / CHECKS_UPSERT,
+    )
     return result

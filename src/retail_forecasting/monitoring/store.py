@@ -41,16 +41,36 @@ QUANTILE_COLUMNS = [quantile_column(q) for q in QUANTILES]
 #: Staging tables of this module and their columns (the frames must carry exactly these).
 TABLES: dict[str, list[str]] = {
     "stg_forecast_weekly": [
-        "model_name", "model_version", "run_id", "origin_date", "store_id", "dept_id", "week_date",
-        "step", "forecast", *QUANTILE_COLUMNS, "forecast_basis", "created_at",
+        "model_name",
+        "model_version",
+        "run_id",
+        "origin_date",
+        "store_id",
+        "dept_id",
+        "week_date",
+        "step",
+        "forecast",
+        *QUANTILE_COLUMNS,
+        "forecast_basis",
+        "created_at",
     ],
     "stg_monitoring_check": [
-        "model_version", "as_of_week", "check_name", "scope", "value", "threshold", "status",
-        "message", "checked_at",
+        "model_version",
+        "as_of_week",
+        "check_name",
+        "scope",
+        "value",
+        "threshold",
+        "status",
+        "message",
+        "checked_at",
     ],
 }
 #: The table each staging table is upserted into.
-TARGETS = {"stg_forecast_weekly": "fact_forecast_weekly", "stg_monitoring_check": "monitoring_check"}
+TARGETS = {
+    "stg_forecast_weekly": "fact_forecast_weekly",
+    "stg_monitoring_check": "monitoring_check",
+}
 UPSERT_FILES = {
     "stg_forecast_weekly": "06_upsert_forecasts_from_staging.sql",
     "stg_monitoring_check": "07_upsert_monitoring_checks_from_staging.sql",
@@ -71,9 +91,19 @@ def registered_version(model: Any, name: str = REGISTERED_MODEL) -> tuple[str, s
     return str(max(int(v.version) for v in versions)), run_id
 
 
-def table_rows(model_name: str, version: str, run_id: str | None, origin: pd.Timestamp, store: Any, dept: Any,
-               week: Any, forecast: Any, quantiles: dict[float, np.ndarray], basis: Any,
-               now: pd.Timestamp | None = None) -> pd.DataFrame:
+def table_rows(
+    model_name: str,
+    version: str,
+    run_id: str | None,
+    origin: pd.Timestamp,
+    store: Any,
+    dept: Any,
+    week: Any,
+    forecast: Any,
+    quantiles: dict[float, np.ndarray],
+    basis: Any,
+    now: pd.Timestamp | None = None,
+) -> pd.DataFrame:
     """Rows of ``retailds.fact_forecast_weekly`` (the columns of ``stg_forecast_weekly``), as the
     ``forecast`` and ``inference`` pipelines both write them: ``step`` is whole weeks from
     ``origin``, a quantile missing from ``quantiles`` is NULL."""
@@ -81,30 +111,50 @@ def table_rows(model_name: str, version: str, run_id: str | None, origin: pd.Tim
     origin = pd.Timestamp(origin)
     created = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
     n = len(week)
-    return pd.DataFrame({
-        "model_name": model_name, "model_version": version, "run_id": run_id,
-        "origin_date": np.full(n, origin.to_datetime64()).astype("datetime64[ns]"),
-        "store_id": np.asarray(store, dtype="int64"), "dept_id": np.asarray(dept, dtype="int64"),
-        "week_date": week.to_numpy(),
-        "step": ((week - origin) // WEEK).astype("int64").to_numpy(),
-        "forecast": np.asarray(forecast, dtype=float),
-        **{quantile_column(q): np.asarray(quantiles.get(q, np.full(n, np.nan)), dtype=float) for q in QUANTILES},
-        "forecast_basis": np.asarray(basis), "created_at": created.floor("s"),
-    })
+    return pd.DataFrame(
+        {
+            "model_name": model_name,
+            "model_version": version,
+            "run_id": run_id,
+            "origin_date": np.full(n, origin.to_datetime64()).astype("datetime64[ns]"),
+            "store_id": np.asarray(store, dtype="int64"),
+            "dept_id": np.asarray(dept, dtype="int64"),
+            "week_date": week.to_numpy(),
+            "step": ((week - origin) // WEEK).astype("int64").to_numpy(),
+            "forecast": np.asarray(forecast, dtype=float),
+            **{
+                quantile_column(q): np.asarray(quantiles.get(q, np.full(n, np.nan)), dtype=float)
+                for q in QUANTILES
+            },
+            "forecast_basis": np.asarray(basis),
+            "created_at": created.floor("s"),
+        }
+    )
 
 
-def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files: Iterable[str | Path],
-                upsert_file: str | Path, retention_file: str | Path | None = None,
-                retention_weeks: int | None = None) -> int:
+def write_table(
+    engine: Engine,
+    staging: str,
+    frame: pd.DataFrame,
+    schema_files: Iterable[str | Path],
+    upsert_file: str | Path,
+    retention_file: str | Path | None = None,
+    retention_weeks: int | None = None,
+) -> int:
     """Stage ``frame`` into ``retailds.<staging>`` and run ``upsert_file`` (then, if given,
     ``retention_file`` with ``:keep_days`` = 7 x ``retention_weeks``), in ONE transaction
     holding the warehouse's load lock (a failure leaves the tables as they were). Creates the
     schema first. Returns the rows staged."""
     if (retention_file is None) != (retention_weeks is None):
         raise ValueError("retention_file and retention_weeks go together")
-    if retention_weeks is not None and (isinstance(retention_weeks, bool) or not isinstance(retention_weeks, int)
-                                        or retention_weeks < 1):
-        raise ValueError(f"retention_weeks must be a whole number of weeks >= 1, not {retention_weeks!r}")
+    if retention_weeks is not None and (
+        isinstance(retention_weeks, bool)
+        or not isinstance(retention_weeks, int)
+        or retention_weeks < 1
+    ):
+        raise ValueError(
+            f"retention_weeks must be a whole number of weeks >= 1, not {retention_weeks!r}"
+        )
     columns = TABLES[staging]
     missing = [c for c in columns if c not in frame]
     if missing:
@@ -121,10 +171,19 @@ def write_table(engine: Engine, staging: str, frame: pd.DataFrame, schema_files:
         removed = 0
         if retention_file is not None:
             for statement in warehouse.split_sql(Path(retention_file).read_text(encoding="utf-8")):
-                removed += max(conn.execute(text(statement), {"keep_days": 7 * retention_weeks}).rowcount, 0)
-    logger.info("Wrote %d rows to %s.%s (%s)%s", len(frame), SCHEMA, TARGETS[staging],
-                engine.dialect.name,
-                f"; retention ({retention_weeks} weeks) removed {removed} older rows" if retention_file else "")
+                removed += max(
+                    conn.execute(text(statement), {"keep_days": 7 * retention_weeks}).rowcount, 0
+                )
+    logger.info(
+        "Wrote %d rows to %s.%s (%s)%s",
+        len(frame),
+        SCHEMA,
+        TARGETS[staging],
+        engine.dialect.name,
+        f"; retention ({retention_weeks} weeks) removed {removed} older rows"
+        if retention_file
+        else "",
+    )
     return len(frame)
 
 
@@ -156,12 +215,22 @@ class WarehouseQueryDataset(AbstractDataset[None, pd.DataFrame]):
           sql: SELECT * FROM retailds.vw_sales_analytics
     """
 
-    def __init__(self, *, credentials: dict[str, Any], sql: str | None = None, sql_file: str | None = None,
-                 metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        credentials: dict[str, Any],
+        sql: str | None = None,
+        sql_file: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         if not credentials or "con" not in credentials:
-            raise DatasetError("WarehouseQueryDataset needs credentials with a 'con' SQLAlchemy URL")
+            raise DatasetError(
+                "WarehouseQueryDataset needs credentials with a 'con' SQLAlchemy URL"
+            )
         if (sql is None) == (sql_file is None):
-            raise DatasetError("WarehouseQueryDataset takes one of sql (the query) or sql_file (a file holding it)")
+            raise DatasetError(
+                "WarehouseQueryDataset takes one of sql (the query) or sql_file (a file holding it)"
+            )
         self._con = credentials["con"]
         self._engine_args = {k: v for k, v in credentials.items() if k != "con"}
         self._sql = sql
@@ -176,7 +245,9 @@ class WarehouseQueryDataset(AbstractDataset[None, pd.DataFrame]):
             return self._sql
         statements = warehouse.split_sql(Path(self._sql_file).read_text(encoding="utf-8"))
         if len(statements) != 1:
-            raise DatasetError(f"{self._sql_file} must hold exactly one query, not {len(statements)}")
+            raise DatasetError(
+                f"{self._sql_file} must hold exactly one query, not {len(statements)}"
+            )
         return statements[0]
 
     def load(self) -> pd.DataFrame:
@@ -214,11 +285,22 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
           retention_weeks: 26
     """
 
-    def __init__(self, *, credentials: dict[str, Any], staging: str, schema_files: list[str],
-                 upsert_file: str, load_sql: str, retention_file: str | None = None,
-                 retention_weeks: int | None = None, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        credentials: dict[str, Any],
+        staging: str,
+        schema_files: list[str],
+        upsert_file: str,
+        load_sql: str,
+        retention_file: str | None = None,
+        retention_weeks: int | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         if not credentials or "con" not in credentials:
-            raise DatasetError("WarehouseTableDataset needs credentials with a 'con' SQLAlchemy URL")
+            raise DatasetError(
+                "WarehouseTableDataset needs credentials with a 'con' SQLAlchemy URL"
+            )
         if staging not in TABLES:
             raise DatasetError(f"staging must be one of {sorted(TABLES)}, not {staging!r}")
         self._con = credentials["con"]
@@ -228,14 +310,20 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._upsert_file = Path(upsert_file)
         self._load_sql = load_sql
         if (retention_file is None) != (retention_weeks is None):
-            raise DatasetError("retention_file and retention_weeks go together (or neither: keep every row)")
+            raise DatasetError(
+                "retention_file and retention_weeks go together (or neither: keep every row)"
+            )
         self._retention_file = Path(retention_file) if retention_file else None
         self._retention_weeks = retention_weeks
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"dialect": self._con.split(":", 1)[0], "staging": self._staging,
-                "upsert_file": str(self._upsert_file), "retention_weeks": self._retention_weeks}
+        return {
+            "dialect": self._con.split(":", 1)[0],
+            "staging": self._staging,
+            "upsert_file": str(self._upsert_file),
+            "retention_weeks": self._retention_weeks,
+        }
 
     def _engine(self) -> Engine:
         if self._con.startswith("duckdb:///"):
@@ -250,13 +338,22 @@ class WarehouseTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             raise
         except Exception as exc:
             warehouse.raise_if_locked(exc)
-            raise DatasetError(f"{SCHEMA}.{TARGETS[self._staging]} ({engine.dialect.name}): {exc}") from exc
+            raise DatasetError(
+                f"{SCHEMA}.{TARGETS[self._staging]} ({engine.dialect.name}): {exc}"
+            ) from exc
         finally:
             engine.dispose()
 
     def save(self, data: pd.DataFrame) -> None:
-        self._guard(write_table, self._staging, data, self._schema_files, self._upsert_file,
-                    self._retention_file, self._retention_weeks)
+        self._guard(
+            write_table,
+            self._staging,
+            data,
+            self._schema_files,
+            self._upsert_file,
+            self._retention_file,
+            self._retention_weeks,
+        )
 
     def load(self) -> pd.DataFrame:
         return self._guard(read_sql, self._load_sql)
@@ -271,16 +368,25 @@ class ChampionBacktestDataset(AbstractDataset[None, pd.DataFrame]):
     ``attrs["model"]`` names the column. Paths may be fsspec URLs (``--env sagemaker``).
     """
 
-    def __init__(self, *, champion_filepath: str, model_filepath: str, baseline_filepath: str,
-                 metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        champion_filepath: str,
+        model_filepath: str,
+        baseline_filepath: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self._champion = champion_filepath
         self._model = model_filepath
         self._baseline = baseline_filepath
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"champion_filepath": self._champion, "model_filepath": self._model,
-                "baseline_filepath": self._baseline}
+        return {
+            "champion_filepath": self._champion,
+            "model_filepath": self._model,
+            "baseline_filepath": self._baseline,
+        }
 
     def load(self) -> pd.DataFrame:
         import json
@@ -291,8 +397,10 @@ class ChampionBacktestDataset(AbstractDataset[None, pd.DataFrame]):
             with fsspec.open(self._champion, "r") as handle:
                 champion = json.load(handle)
         except FileNotFoundError as exc:
-            raise InputError(f"{self._champion} is missing: monitoring compares with the backtest of the "
-                             "champion the evaluation chose; run `kedro run` (training) first.") from exc
+            raise InputError(
+                f"{self._champion} is missing: monitoring compares with the backtest of the "
+                "champion the evaluation chose; run `kedro run` (training) first."
+            ) from exc
         name = champion["champion"]
         family = champion.get("families", {}).get(name)
         path = self._baseline if family == "baseline" else self._model.format(model=name)

@@ -39,16 +39,36 @@ class NoDepartmentHistory(ValueError):
 
 def _schema(forecasters: Sequence[str]) -> str:
     """Spark DDL of the backtest frame (:data:`~.backtest.KEY_COLUMNS` plus one column per model)."""
-    types = {"store": "bigint", "dept": "bigint", "date": "timestamp", "cutoff": "timestamp",
-             "step": "bigint", "is_holiday": "boolean", "store_type": "string", "actual": "double"}
-    return ", ".join([*(f"`{c}` {types[c]}" for c in KEY_COLUMNS), *(f"`{name}` double" for name in forecasters)])
+    types = {
+        "store": "bigint",
+        "dept": "bigint",
+        "date": "timestamp",
+        "cutoff": "timestamp",
+        "step": "bigint",
+        "is_holiday": "boolean",
+        "store_type": "string",
+        "actual": "double",
+    }
+    return ", ".join(
+        [*(f"`{c}` {types[c]}" for c in KEY_COLUMNS), *(f"`{name}` double" for name in forecasters)]
+    )
 
 
 def _empty(forecasters: Sequence[str]) -> pd.DataFrame:
     """A backtest frame without rows, typed like :func:`_schema`."""
-    dtypes = {"store": "int64", "dept": "int64", "date": "datetime64[ns]", "cutoff": "datetime64[ns]",
-              "step": "int64", "is_holiday": "bool", "store_type": "object", "actual": "float64"}
-    return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "float64")) for c in [*KEY_COLUMNS, *forecasters]})
+    dtypes = {
+        "store": "int64",
+        "dept": "int64",
+        "date": "datetime64[ns]",
+        "cutoff": "datetime64[ns]",
+        "step": "int64",
+        "is_holiday": "bool",
+        "store_type": "object",
+        "actual": "float64",
+    }
+    return pd.DataFrame(
+        {c: pd.Series(dtype=dtypes.get(c, "float64")) for c in [*KEY_COLUMNS, *forecasters]}
+    )
 
 
 def department_backtest(
@@ -103,7 +123,10 @@ def cross_validation_by_department(
     frame = spark.createDataFrame(panel.drop(columns=["split"], errors="ignore"))
     result = (
         frame.groupBy("dept")
-        .applyInPandas(department_backtest(forecasters, horizon, list(cutoffs), list(observed), start), _schema(names))
+        .applyInPandas(
+            department_backtest(forecasters, horizon, list(cutoffs), list(observed), start),
+            _schema(names),
+        )
         .toPandas()
     )
     # the single-process order: fold by fold, each fold in the panel's row order
@@ -112,21 +135,30 @@ def cross_validation_by_department(
     order = []
     for cutoff in cutoffs:
         cutoff = pd.Timestamp(cutoff)
-        window = (panel[TIME_COLUMN] > cutoff) & (panel[TIME_COLUMN] <= cutoff + pd.Timedelta(weeks=horizon))
+        window = (panel[TIME_COLUMN] > cutoff) & (
+            panel[TIME_COLUMN] <= cutoff + pd.Timedelta(weeks=horizon)
+        )
         order.append(panel.loc[window, KEYS].assign(cutoff=cutoff))
     expected = pd.concat(order, ignore_index=True)
     for column in ("store", "dept"):
         result[column] = result[column].astype(panel[column].dtype)
-    merged = expected.merge(result, on=[*KEYS, "cutoff"], how="left", validate="one_to_one", indicator=True)
+    merged = expected.merge(
+        result, on=[*KEYS, "cutoff"], how="left", validate="one_to_one", indicator=True
+    )
     if (merged["_merge"] != "both").any():
-        raise ValueError(f"Spark returned {int((merged['_merge'] != 'both').sum())} rows fewer than the panel's windows")
+        raise ValueError(
+            f"Spark returned {int((merged['_merge'] != 'both').sum())} rows fewer than the panel's windows"
+        )
     out = merged[[*KEY_COLUMNS, *names]].reset_index(drop=True)
     out["step"] = out["step"].astype("int64")
     for column in ("is_holiday", "store_type"):  # the panel's own types (Spark hands back its own)
         out[column] = out[column].astype(panel[column].dtype)
     logger.info(
         "Spark backtest by department: %d cutoffs, %d rows, %d models in %.1f s",
-        len(cutoffs), len(out), len(names), time.perf_counter() - began,
+        len(cutoffs),
+        len(out),
+        len(names),
+        time.perf_counter() - began,
     )
     return out
 
@@ -135,6 +167,8 @@ def runner(spark: Any) -> Callable[..., pd.DataFrame]:
     """The runner :mod:`retail_forecasting.forecasting.partitioned` calls, bound to ``spark``."""
 
     def run(panel, forecasters, horizon, cutoffs, observed=()):
-        return cross_validation_by_department(panel, forecasters, horizon, cutoffs, observed, spark=spark)
+        return cross_validation_by_department(
+            panel, forecasters, horizon, cutoffs, observed, spark=spark
+        )
 
     return run

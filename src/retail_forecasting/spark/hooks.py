@@ -30,7 +30,10 @@ def spark_settings(config_loader: Any) -> dict[str, str]:
         settings = config_loader["spark"]
     except (KeyError, MissingConfigException):
         return {}
-    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in (settings or {}).items()}
+    return {
+        str(k): str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in (settings or {}).items()
+    }
 
 
 def make_session(settings: dict[str, str], app_name: str) -> Any:
@@ -70,8 +73,11 @@ class SparkHooks:
 
         self._previous = partitioned.use(runner(session))
         self._active = True
-        logger.info("Spark %s (master %s): per-department backtests run on Spark", session.version,
-                    session.sparkContext.master)
+        logger.info(
+            "Spark %s (master %s): per-department backtests run on Spark",
+            session.version,
+            session.sparkContext.master,
+        )
 
     def _restore(self) -> None:
         if self._active:

@@ -4,8 +4,14 @@ from retail_forecasting.forecasting.backtest import BacktestParams
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.pipelines.baselines import create_pipeline
 
-BASELINES = {"naive", "seasonal_naive", "holiday_aligned_seasonal_naive", "moving_average",
-             "seasonal_average", "hybrid"}
+BASELINES = {
+    "naive",
+    "seasonal_naive",
+    "holiday_aligned_seasonal_naive",
+    "moving_average",
+    "seasonal_average",
+    "hybrid",
+}
 
 
 def test_backtest_test_forecasts_and_scores(feat_panel, run_pipeline, horizon_weeks):
@@ -33,10 +39,15 @@ def test_backtest_test_forecasts_and_scores(feat_panel, run_pipeline, horizon_we
     assert set(scores["segment"]) == {"overall", "store_type", "dept", "is_holiday", "step"}
     assert set(scores["cutoff"]) == {"all", *summary["cutoffs"]}
     mlflow_metrics = catalog.load("rpt_baseline_mlflow_metrics")
-    assert mlflow_metrics["backtest.seasonal_naive.wmae"]["value"] == summary["models"]["seasonal_naive"]["wmae"]
+    assert (
+        mlflow_metrics["backtest.seasonal_naive.wmae"]["value"]
+        == summary["models"]["seasonal_naive"]["wmae"]
+    )
 
 
-def test_the_backtest_design_is_in_the_summary_and_logged_as_mlflow_params(feat_panel, horizon_weeks, tmp_path):
+def test_the_backtest_design_is_in_the_summary_and_logged_as_mlflow_params(
+    feat_panel, horizon_weeks, tmp_path
+):
     import mlflow
 
     from retail_forecasting.pipelines.baselines import nodes

@@ -153,8 +153,15 @@ def test_check_data_quality_on_the_fixture(split_frames, series_profile, params)
     assert list(checks.columns) == ["check", "column", "status", "value", "detail"]
     assert set(checks["status"]) <= {"ok", "warning", "error"}
     by_check = checks.drop_duplicates("check", keep="first").set_index("check")
-    for ok in ("duplicate_keys", "weeks_end_on_friday", "weekly_calendar", "chronological_splits",
-               "holiday_flag_per_week", "static_store_attributes", "missing_values"):
+    for ok in (
+        "duplicate_keys",
+        "weeks_end_on_friday",
+        "weekly_calendar",
+        "chronological_splits",
+        "holiday_flag_per_week",
+        "static_store_attributes",
+        "missing_values",
+    ):
         assert by_check.loc[ok, "status"] == "ok", ok
     assert (checks.loc[checks["check"] == "schema", "status"] == "ok").all()
     assert by_check.loc["series_with_gaps", ["status", "value"]].tolist() == ["warning", 2]
@@ -191,9 +198,10 @@ def test_check_data_quality_flags_schema_duplicates_and_overlap(split_frames, se
     assert "prm_test: float64" in errors.loc[("schema", "store_size"), "detail"]
     # two repeated test rows, and the train row copied into validation
     assert errors.loc[("duplicate_keys", "store, dept, date"), "value"] == 3
-    assert "train ends 2011-06-17 >= validation starts" in errors.loc[
-        ("chronological_splits", "date"), "detail"
-    ]
+    assert (
+        "train ends 2011-06-17 >= validation starts"
+        in errors.loc[("chronological_splits", "date"), "detail"]
+    )
 
 
 def test_check_data_quality_flags_dates_that_are_not_fridays(split_frames, series_profile):
@@ -209,7 +217,9 @@ def test_summarize_data_quality_writes_a_markdown_report(
 ):
     checks, missing = check_data_quality(*split_frames, series_profile, params)
     report = summarize_data_quality(
-        via_csv(summarize_sales(*split_frames)), via_csv(checks), via_csv(missing),
+        via_csv(summarize_sales(*split_frames)),
+        via_csv(checks),
+        via_csv(missing),
         via_csv(series_profile),
     )
 
@@ -265,7 +275,11 @@ def test_compute_holiday_uplift(weekly):
     uplift = compute_holiday_uplift(via_csv(weekly))
 
     assert uplift["holiday"].drop_duplicates().tolist() == [
-        "Super Bowl", "Labor Day", "Thanksgiving", "Week before Christmas", "Christmas"
+        "Super Bowl",
+        "Labor Day",
+        "Thanksgiving",
+        "Week before Christmas",
+        "Christmas",
     ]
     assert len(uplift) == 11 + 2  # the flagged weeks and the two unflagged pre-Christmas weeks
     pre = uplift.loc[uplift["holiday"] == "Week before Christmas"]
@@ -276,8 +290,9 @@ def test_compute_holiday_uplift(weekly):
     assert np.allclose(uplift["uplift_pct"], expected)
     # baseline: the median total of the year's non-holiday weeks
     other_2010 = weekly[(weekly["date"].dt.year == 2010) & ~weekly["is_holiday"]]
-    assert np.allclose(uplift.loc[uplift["year"] == 2010, "baseline_sales"],
-                       other_2010["total_sales"].median())
+    assert np.allclose(
+        uplift.loc[uplift["year"] == 2010, "baseline_sales"], other_2010["total_sales"].median()
+    )
 
 
 # --- stores and departments ------------------------------------------------------------------
@@ -345,9 +360,9 @@ def test_correlate_covariates_across_and_within_stores():
             "is_holiday": False,
         }
     )
-    correlations = correlate_covariates(
-        table, EdaParameters(covariates=["temperature"])
-    ).set_index("covariate")
+    correlations = correlate_covariates(table, EdaParameters(covariates=["temperature"])).set_index(
+        "covariate"
+    )
 
     assert correlations.index.tolist() == ["temperature", "store_size", "is_holiday"]
     assert correlations.loc["temperature", "spearman_within_store"] > 0.99

@@ -19,16 +19,26 @@ from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 TABLES = {
-    "rpt_eda_summary", "rpt_eda_quality_checks", "rpt_eda_missing_covariates",
-    "rpt_eda_series_profile", "rpt_eda_weekly_sales", "rpt_eda_holiday_uplift",
-    "rpt_eda_store_sales", "rpt_eda_department_sales", "rpt_eda_store_weeks",
+    "rpt_eda_summary",
+    "rpt_eda_quality_checks",
+    "rpt_eda_missing_covariates",
+    "rpt_eda_series_profile",
+    "rpt_eda_weekly_sales",
+    "rpt_eda_holiday_uplift",
+    "rpt_eda_store_sales",
+    "rpt_eda_department_sales",
+    "rpt_eda_store_weeks",
     "rpt_eda_covariate_correlations",
 }
 FIGURES = {
-    "rpt_eda_missing_covariates_figure", "rpt_eda_series_profile_figure",
-    "rpt_eda_total_sales_figure", "rpt_eda_yearly_overlay_figure",
-    "rpt_eda_holiday_uplift_figure", "rpt_eda_store_sales_figure",
-    "rpt_eda_top_departments_figure", "rpt_eda_markdown_sales_figure",
+    "rpt_eda_missing_covariates_figure",
+    "rpt_eda_series_profile_figure",
+    "rpt_eda_total_sales_figure",
+    "rpt_eda_yearly_overlay_figure",
+    "rpt_eda_holiday_uplift_figure",
+    "rpt_eda_store_sales_figure",
+    "rpt_eda_top_departments_figure",
+    "rpt_eda_markdown_sales_figure",
     "rpt_eda_covariate_correlations_figure",
 }
 REPORTS = {"rpt_eda_quality_summary"}
@@ -56,9 +66,11 @@ def test_eda_pipeline_writes_every_table_figure_and_the_report(splits):
     pipeline = create_pipeline()
     assert pipeline.inputs() == {*splits, "params:eda"}
     assert pipeline.all_outputs() == TABLES | FIGURES | REPORTS
-    assert all(node.name.split("_")[0] in {
-        "summarize", "profile", "check", "plot", "aggregate", "compute", "rank", "correlate"
-    } for node in pipeline.nodes)
+    assert all(
+        node.name.split("_")[0]
+        in {"summarize", "profile", "check", "plot", "aggregate", "compute", "rank", "correlate"}
+        for node in pipeline.nodes
+    )
     # every figure is drawn from one reporting table only
     for node in pipeline.only_nodes_with_tags("figure").nodes:
         assert node.name.startswith("plot_")

@@ -13,9 +13,20 @@ from retail_forecasting.pipelines.evaluation.nodes import (
     plot_feature_importance,
 )
 
-MODELS = ["naive", "seasonal_naive", "holiday_aligned_seasonal_naive", "moving_average",
-          "seasonal_average", "hybrid", "svd_decomposition", "ridge", "lightgbm", "catboost",
-          "xgboost", "ensemble"]
+MODELS = [
+    "naive",
+    "seasonal_naive",
+    "holiday_aligned_seasonal_naive",
+    "moving_average",
+    "seasonal_average",
+    "hybrid",
+    "svd_decomposition",
+    "ridge",
+    "lightgbm",
+    "catboost",
+    "xgboost",
+    "ensemble",
+]
 
 
 def report() -> pd.DataFrame:
@@ -23,8 +34,15 @@ def report() -> pd.DataFrame:
     for i, model in enumerate(MODELS):
         for segment, values in (("store_type", ["A", "B", "C"]), ("is_holiday", [False, True])):
             for j, value in enumerate(values):
-                rows.append({"model": model, "cutoff": "all", "segment": segment,
-                             "segment_value": value, "wmae": 1000 + 100 * i + 10 * j})
+                rows.append(
+                    {
+                        "model": model,
+                        "cutoff": "all",
+                        "segment": segment,
+                        "segment_value": value,
+                        "wmae": 1000 + 100 * i + 10 * j,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -45,13 +63,18 @@ def test_error_by_segment_gives_each_model_its_colour_and_highlights_the_champio
     assert colours[MODELS.index("seasonal_naive")] != colours[-1]
     for ax in figure.axes:
         bars = [b for c in ax.containers for b in c]
-        red = [b for b in bars if mcolors.to_hex(b.get_facecolor()) == mcolors.to_hex(CHAMPION_COLOR)]
+        red = [
+            b for b in bars if mcolors.to_hex(b.get_facecolor()) == mcolors.to_hex(CHAMPION_COLOR)
+        ]
         assert red and all(mcolors.to_hex(b.get_edgecolor()) == "#000000" for b in red)
         assert len(red) == len(ax.get_xticklabels())  # one champion bar per segment value
     titles = [ax.get_title() for ax in figure.axes]
     assert titles == ["Test WMAE by store type", "Test WMAE in holiday and other weeks"]
     assert not any("is holiday" in t for t in titles)
-    assert [t.get_text() for t in figure.axes[1].get_xticklabels()] == ["other weeks", "holiday weeks"]
+    assert [t.get_text() for t in figure.axes[1].get_xticklabels()] == [
+        "other weeks",
+        "holiday weeks",
+    ]
 
 
 def test_error_by_segment_when_a_baseline_is_champion():
@@ -68,8 +91,9 @@ class Residual:
 
 
 def test_feature_importance_keeps_its_axis_labels_inside_the_figure_and_drops_unused_features():
-    figure = plot_feature_importance(EvaluationParams(), lightgbm=Residual(), catboost=Residual(),
-                                     xgboost=Residual())
+    figure = plot_feature_importance(
+        EvaluationParams(), lightgbm=Residual(), catboost=Residual(), xgboost=Residual()
+    )
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
     width = figure.bbox.width
@@ -78,7 +102,11 @@ def test_feature_importance_keeps_its_axis_labels_inside_the_figure_and_drops_un
         assert label.get_text().endswith("(target: sales - decomposition_base)")
         extent = label.get_window_extent(renderer)
         assert extent.x0 >= 0 and extent.x1 <= width, (ax.get_title(), extent, width)
-        assert [t.get_text() for t in ax.get_yticklabels()] == ["level_13", "dept", "seasonal_effect_52"]
+        assert [t.get_text() for t in ax.get_yticklabels()] == [
+            "level_13",
+            "dept",
+            "seasonal_effect_52",
+        ]
 
 
 def test_error_by_segment_legend_fits_in_the_figure():

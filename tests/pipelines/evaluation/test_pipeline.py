@@ -24,7 +24,9 @@ class StubModel(FittedLearner):
 
 def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_weeks):
     params = BaselineParams()
-    backtest = baselines.backtest_baselines(feat_panel, horizon_weeks, BacktestParams(n_windows=2, step_weeks=10), params)
+    backtest = baselines.backtest_baselines(
+        feat_panel, horizon_weeks, BacktestParams(n_windows=2, step_weeks=10), params
+    )
     models = overall(score(backtest))
     summary = {"best_baseline": min(models, key=lambda m: models[m]["wmae"]), "models": models}
     test = baselines.forecast_test_window(feat_panel, horizon_weeks, params)
@@ -40,15 +42,21 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     for i, model in enumerate(CANDIDATES):
         # stand-ins worse than the best baseline: the baseline stays champion
         inputs[f"{model}.mo_test_forecasts"] = test[["store", "dept", "date"]].assign(
-            **{model: test["seasonal_naive"] * (1.1 + i / 10)})
+            **{model: test["seasonal_naive"] * (1.1 + i / 10)}
+        )
         inputs[f"{model}.rpt_backtest_summary"] = {model: {k: v * (2 + i) for k, v in best.items()}}
         inputs[f"{model}.mo_backtest"] = backtest[KEY_COLUMNS].assign(
-            **{model: backtest["seasonal_naive"] * (1.1 + i / 10)})
+            **{model: backtest["seasonal_naive"] * (1.1 + i / 10)}
+        )
     for model in MODELS:
         inputs[f"{model}.mdl_model"] = StubModel(model, None, [], [])
     inputs["svd_decomposition.mdl_model"] = DecompositionParams()
-    inputs |= {"feat_panel": feat_panel, "params:feature_engineering": FeatureParams(), "params:baselines": params,
-               "ensemble.mo_weights": {"weights": {m: 1 / len(MODELS) for m in MODELS}}}
+    inputs |= {
+        "feat_panel": feat_panel,
+        "params:feature_engineering": FeatureParams(),
+        "params:baselines": params,
+        "ensemble.mo_weights": {"weights": {m: 1 / len(MODELS) for m in MODELS}},
+    }
     catalog = run_pipeline(create_pipeline(), inputs)
 
     metrics = catalog.load("rpt_metrics")
@@ -57,7 +65,13 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert metrics["test_start"] == f"{test['date'].min():%Y-%m-%d}"
     # the champion's intervals, scored on the test window, in metrics.json
     intervals = metrics["intervals"]
-    assert intervals["model"] == summary["best_baseline"] and intervals["quantiles"] == [0.025, 0.1, 0.5, 0.9, 0.975]
+    assert intervals["model"] == summary["best_baseline"] and intervals["quantiles"] == [
+        0.025,
+        0.1,
+        0.5,
+        0.9,
+        0.975,
+    ]
     for level in ("80", "95"):
         assert 0 <= intervals[level]["coverage"] <= 1 and intervals[level]["width"] > 0
         assert intervals[level]["interval_score"] >= intervals[level]["width"]
@@ -68,13 +82,24 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     tidy = catalog.load("mo_test_intervals")
     assert list(tidy.columns[-5:]) == ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
     assert len(tidy) == len(test) * len(intervals["models"])
-    assert (tidy[["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    assert (
+        (tidy[["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]].diff(axis=1).iloc[:, 1:] >= 0)
+        .all()
+        .all()
+    )
     report = catalog.load("rpt_interval_evaluation_report")
     assert set(report["stage"]) == {"test", "backtest"} and set(report["segment"]) == {
-        "overall", "step", "is_holiday", "store_type"}
+        "overall",
+        "step",
+        "is_holiday",
+        "store_type",
+    }
     assert "intervals.champion.80.coverage" in catalog.load("rpt_interval_mlflow_metrics")
     fan = catalog.load("rpt_fan_chart_figure")
-    assert fan.axes[0].get_title() == "Total sales (all series)" and len([a for a in fan.axes if a.get_visible()]) == 4
+    assert (
+        fan.axes[0].get_title() == "Total sales (all series)"
+        and len([a for a in fan.axes if a.get_visible()]) == 4
+    )
     assert catalog.load("rpt_coverage_by_step_figure").axes[0].get_xlabel().startswith("Step")
     table = catalog.load("rpt_model_comparison")
     assert len(table) == len(summary["models"]) + len(CANDIDATES)
@@ -82,25 +107,48 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert table.loc[table["champion"], "model"].item() == summary["best_baseline"]
     assert set(table["family"]) == {"baseline", "statistical", "learner", "ensemble"}
     row = table.set_index("model").loc["ridge"]
-    assert row["backtest_wmae"] == best["wmae"] * (2 + CANDIDATES.index("ridge")) and row["test_wmae"] == metrics["models"]["ridge"]["wmae"]
+    assert (
+        row["backtest_wmae"] == best["wmae"] * (2 + CANDIDATES.index("ridge"))
+        and row["test_wmae"] == metrics["models"]["ridge"]["wmae"]
+    )
     champion = catalog.load("rpt_champion_test_forecasts")
-    np.testing.assert_allclose(champion["forecast"], test.sort_values(["store", "dept", "date"])[summary["best_baseline"]])
-    assert catalog.load("rpt_test_forecast_figure").axes[0].get_title().startswith("Total weekly sales")
+    np.testing.assert_allclose(
+        champion["forecast"], test.sort_values(["store", "dept", "date"])[summary["best_baseline"]]
+    )
+    assert (
+        catalog.load("rpt_test_forecast_figure")
+        .axes[0]
+        .get_title()
+        .startswith("Total weekly sales")
+    )
     assert len([a for a in catalog.load("rpt_sampled_series_figure").axes if a.get_visible()]) == 3
     assert catalog.load("rpt_error_by_step_figure").axes[0].get_xlabel().startswith("Step")
     assert len(catalog.load("rpt_error_by_segment_figure").axes) == 2
     importance = catalog.load("rpt_feature_importance_figure")
     assert [a.get_title() for a in importance.axes] == list(TREE_MODELS)
-    assert all(a.get_xlabel().endswith("(target: sales)") for a in importance.axes)  # the stand-ins' target
+    assert all(
+        a.get_xlabel().endswith("(target: sales)") for a in importance.axes
+    )  # the stand-ins' target
 
     # the packaged champion (here the best baseline) forecasts raw Kaggle-shaped rows
     pyfunc = catalog.load("rpt_champion_model")
     last = feat_panel["date"].max()
-    raw = pd.DataFrame({"Store": [1, 1, 2], "Dept": [1, 1, 3], "IsHoliday": ["FALSE", "TRUE", "FALSE"],
-                        "Date": [f"{last + pd.Timedelta(weeks=k):%Y-%m-%d}" for k in (1, 2, 39)]})
+    raw = pd.DataFrame(
+        {
+            "Store": [1, 1, 2],
+            "Dept": [1, 1, 3],
+            "IsHoliday": ["FALSE", "TRUE", "FALSE"],
+            "Date": [f"{last + pd.Timedelta(weeks=k):%Y-%m-%d}" for k in (1, 2, 39)],
+        }
+    )
     forecast = pyfunc.predict(None, raw)
-    quantiles = ["Weekly_Sales_q0.025", "Weekly_Sales_q0.1", "Weekly_Sales_q0.5", "Weekly_Sales_q0.9",
-                 "Weekly_Sales_q0.975"]
+    quantiles = [
+        "Weekly_Sales_q0.025",
+        "Weekly_Sales_q0.1",
+        "Weekly_Sales_q0.5",
+        "Weekly_Sales_q0.9",
+        "Weekly_Sales_q0.975",
+    ]
     assert list(forecast.columns) == ["Store", "Dept", "Date", "Weekly_Sales", *quantiles]
     assert forecast[["Weekly_Sales", *quantiles]].notna().all().all()
     assert (forecast[quantiles].diff(axis=1).iloc[:, 1:] >= 0).all().all()  # non-crossing
@@ -108,6 +156,8 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert (forecast["Weekly_Sales_q0.975"] > forecast["Weekly_Sales"]).all()
     history = feat_panel.set_index(["store", "dept", "date"])["weekly_sales"]
     if summary["best_baseline"] == "seasonal_naive":  # the value 52 weeks back
-        assert forecast["Weekly_Sales"].iloc[0] == history[(1, 1, last + pd.Timedelta(weeks=1 - 52))]
+        assert (
+            forecast["Weekly_Sales"].iloc[0] == history[(1, 1, last + pd.Timedelta(weeks=1 - 52))]
+        )
     with pytest.raises(ValueError, match="forecasts the 39 weeks after"):
         pyfunc.predict(None, raw.assign(Date=f"{last + pd.Timedelta(weeks=40):%Y-%m-%d}"))

@@ -23,8 +23,14 @@ from retail_forecasting.hooks import ALIAS, CHAMPION_DATASET, METRICS_DATASET, C
 from retail_forecasting.metrics import to_mlflow_metrics
 from retail_forecasting.pipelines.evaluation.nodes import EvaluationParams, QualityGateParams
 
-BASELINES = ("naive", "seasonal_naive", "holiday_aligned_seasonal_naive", "moving_average",
-             "seasonal_average", "hybrid")
+BASELINES = (
+    "naive",
+    "seasonal_naive",
+    "holiday_aligned_seasonal_naive",
+    "moving_average",
+    "seasonal_average",
+    "hybrid",
+)
 
 
 class Echo(mlflow.pyfunc.PythonModel):
@@ -41,7 +47,9 @@ def tracking_db(tmp_path_factory):
     os.chdir(root)  # a new store makes ./mlruns for its default experiment: not in the checkout
     try:
         mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
-        experiment = mlflow.create_experiment("gate", artifact_location=(root / "artifacts").as_uri())
+        experiment = mlflow.create_experiment(
+            "gate", artifact_location=(root / "artifacts").as_uri()
+        )
     finally:
         os.chdir(cwd)
     yield experiment
@@ -61,40 +69,63 @@ def registry(tracking_db):
 
 def metrics(champion: str = "ensemble", wmae: float = 1500.0, **scores: float) -> dict:
     """A metrics.json: every baseline at WMAE 1800..1850, the champion at ``wmae``."""
-    models = {b: {"wmae": 1800.0 + 10 * i, "mae": 1700.0, "rmse": 3500.0}
-              for i, b in enumerate(BASELINES)}
+    models = {
+        b: {"wmae": 1800.0 + 10 * i, "mae": 1700.0, "rmse": 3500.0} for i, b in enumerate(BASELINES)
+    }
     models.setdefault(champion, {"wmae": wmae, "mae": 1400.0, "rmse": 3000.0})
     models[champion] = {**models[champion], "wmae": wmae, **scores}
     models["champion"] = dict(models[champion])
-    return {"horizon_weeks": 39, "test_start": "2012-02-03", "test_end": "2012-10-26",
-            "champion": champion, "models": models}
+    return {
+        "horizon_weeks": 39,
+        "test_start": "2012-02-03",
+        "test_end": "2012-10-26",
+        "champion": champion,
+        "models": models,
+    }
 
 
 def make_catalog(name: str, params: EvaluationParams | None = None) -> DataCatalog:
-    catalog = DataCatalog({
-        CHAMPION_DATASET: MlflowModelTrackingDataset(
-            flavor="mlflow.pyfunc", pyfunc_workflow="python_model",
-            save_args={"name": "champion", "registered_model_name": name,
-                       "pip_requirements": ["mlflow"]}),
-        METRICS_DATASET: MemoryDataset(),
-    })
+    catalog = DataCatalog(
+        {
+            CHAMPION_DATASET: MlflowModelTrackingDataset(
+                flavor="mlflow.pyfunc",
+                pyfunc_workflow="python_model",
+                save_args={
+                    "name": "champion",
+                    "registered_model_name": name,
+                    "pip_requirements": ["mlflow"],
+                },
+            ),
+            METRICS_DATASET: MemoryDataset(),
+        }
+    )
     catalog["params:evaluation"] = params or EvaluationParams()
     return catalog
 
 
-def run(name: str, run_metrics: dict | None, *, params: EvaluationParams | None = None,
-        fail: Exception | None = None, hook: ChallengerAliasHook | None = None) -> str:
+def run(
+    name: str,
+    run_metrics: dict | None,
+    *,
+    params: EvaluationParams | None = None,
+    fail: Exception | None = None,
+    hook: ChallengerAliasHook | None = None,
+) -> str:
     """One `kedro run` of the evaluation as the hook sees it; returns the new version."""
     hook = hook or ChallengerAliasHook()
     catalog = make_catalog(name, params)
     hook.after_catalog_created(
-        catalog, {CHAMPION_DATASET: {"save_args": {"registered_model_name": name}}})
+        catalog, {CHAMPION_DATASET: {"save_args": {"registered_model_name": name}}}
+    )
     hook.before_pipeline_run()
     with mlflow.start_run():
         if run_metrics is not None:
             # what kedro-mlflow logs from rpt_test_mlflow_metrics, then metrics.json
-            finite = {k: v for k, v in run_metrics["models"].items()
-                      if all(isinstance(x, float) and abs(x) < float("inf") for x in v.values())}
+            finite = {
+                k: v
+                for k, v in run_metrics["models"].items()
+                if all(isinstance(x, float) and abs(x) < float("inf") for x in v.values())
+            }
             for key, value in to_mlflow_metrics({"test": finite}).items():
                 mlflow.log_metric(key, value["value"], step=value["step"])
             catalog.save(METRICS_DATASET, run_metrics)
@@ -147,12 +178,18 @@ def test_poisoned_run_leaves_the_alias_on_the_previous_version(registry, caplog)
     assert "max_ratio_to_previous=1.5" in tags["quality_gate_reasons"]
     assert tags["quality_gate_previous_challenger"] == good
     assert client.get_model_version(name, bad).tags["quality_gate"] == "failed"
-    (warning,) = [r.getMessage() for r in caplog.records
-                  if r.levelno == logging.WARNING and r.name == "retail_forecasting.hooks"]
+    (warning,) = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name == "retail_forecasting.hooks"
+    ]
     assert f"Quality gate FAILED for {name} version {bad}" in warning
     assert f"stays on version {good}" in warning
     assert "wmae=7.2e+09" in warning and "wmae=1500" in warning and "1.5" in warning
-    assert f"python -m retail_forecasting.model_registry promote --version {bad} --alias challenger" in warning
+    assert (
+        f"python -m retail_forecasting.model_registry promote --version {bad} --alias challenger"
+        in warning
+    )
 
 
 def test_passing_run_moves_the_alias_within_the_ratio(registry):
@@ -193,7 +230,10 @@ def test_champion_that_does_not_beat_the_baselines_does_not_move_the_alias(regis
     worse_learner = run(name, metrics(wmae=1805.0))  # naive has 1800
     assert challenger(client, name) == first
     assert "is a baseline" in run_tags(client, name, baseline_champion)["quality_gate_reasons"]
-    assert "is not below naive wmae=1800" in run_tags(client, name, worse_learner)["quality_gate_reasons"]
+    assert (
+        "is not below naive wmae=1800"
+        in run_tags(client, name, worse_learner)["quality_gate_reasons"]
+    )
 
 
 def test_without_metrics_of_this_run_or_after_a_failure_the_alias_stays(registry):
@@ -202,7 +242,9 @@ def test_without_metrics_of_this_run_or_after_a_failure_the_alias_stays(registry
     no_metrics = run(name, None)
     failed = run(name, metrics(wmae=1400.0), fail=RuntimeError("node exploded"))
     assert challenger(client, name) == first
-    assert "was not produced by this run" in run_tags(client, name, no_metrics)["quality_gate_reasons"]
+    assert (
+        "was not produced by this run" in run_tags(client, name, no_metrics)["quality_gate_reasons"]
+    )
     tags = run_tags(client, name, failed)
     assert tags["quality_gate"] == "failed" and "node exploded" in tags["quality_gate_reasons"]
 

@@ -43,7 +43,9 @@ def versions(client: mlflow.MlflowClient, name: str, n: int, aliases: dict[str, 
 
 
 def test_the_catalog_entry_uses_the_dataset():
-    entry = yaml.safe_load((PROJECT / "conf/base/catalog_06_models.yml").read_text())["mdl_registered_champion"]
+    entry = yaml.safe_load((PROJECT / "conf/base/catalog_06_models.yml").read_text())[
+        "mdl_registered_champion"
+    ]
     assert entry["type"] == "retail_forecasting.datasets.RegisteredModelDataset"
     assert entry["model_name"] == "retail_forecasting_champion"
 
@@ -53,7 +55,9 @@ def test_no_registered_model_says_run_kedro_run_first(registry):
     with pytest.raises(DatasetError) as caught:
         dataset.load()
     message = str(caught.value)
-    assert message.startswith("No model is registered as retail_forecasting_champion in the MLflow registry sqlite:///")
+    assert message.startswith(
+        "No model is registered as retail_forecasting_champion in the MLflow registry sqlite:///"
+    )
     assert "run `kedro run` first" in message
     assert "Registered Model with name" not in message  # not MLflow's own words
 
@@ -75,32 +79,54 @@ def test_missing_alias_names_what_exists_and_what_to_do(registry):
 
 def test_missing_other_alias_names_it_in_the_promote_command(registry):
     versions(registry, "other_alias", 2, {"champion": 1})
-    with pytest.raises(DatasetError, match=r"aliases present: champion -> version 1\)\. Promote a reviewed "
-                                           r"version with `python -m retail_forecasting\.model_registry promote "
-                                           r"--version N --alias challenger`, or run with "
-                                           r"`--params model_alias=champion`\.$"):
+    with pytest.raises(
+        DatasetError,
+        match=r"aliases present: champion -> version 1\)\. Promote a reviewed "
+        r"version with `python -m retail_forecasting\.model_registry promote "
+        r"--version N --alias challenger`, or run with "
+        r"`--params model_alias=champion`\.$",
+    ):
         RegisteredModelDataset(model_name="other_alias", alias="challenger").load()
 
 
 def test_no_alias_at_all_says_promote(registry):
     versions(registry, "no_alias", 2, {})
-    with pytest.raises(DatasetError, match=r"\(versions: 1, 2; aliases present: none\)\. Promote a reviewed "
-                                           r"version with `python -m retail_forecasting\.model_registry promote "
-                                           r"--version N`\.$"):
+    with pytest.raises(
+        DatasetError,
+        match=r"\(versions: 1, 2; aliases present: none\)\. Promote a reviewed "
+        r"version with `python -m retail_forecasting\.model_registry promote "
+        r"--version N`\.$",
+    ):
         RegisteredModelDataset(model_name="no_alias", alias="champion").load()
 
 
 def test_an_existing_alias_loads_the_champion(registry, feat_panel, horizon_weeks):
-    forecaster = ChampionForecaster.from_panel(feat_panel, "seasonal_naive", "baseline", horizon_weeks,
-                                               FeatureParams(), baselines=BaselineParams())
+    forecaster = ChampionForecaster.from_panel(
+        feat_panel,
+        "seasonal_naive",
+        "baseline",
+        horizon_weeks,
+        FeatureParams(),
+        baselines=BaselineParams(),
+    )
     with mlflow.start_run():
-        mlflow.pyfunc.log_model(name="champion", python_model=ChampionPyfunc(forecaster),
-                                registered_model_name="loads", pip_requirements=["pandas"])
+        mlflow.pyfunc.log_model(
+            name="champion",
+            python_model=ChampionPyfunc(forecaster),
+            registered_model_name="loads",
+            pip_requirements=["pandas"],
+        )
     mlflow.MlflowClient().set_registered_model_alias("loads", "champion", "1")
     model = RegisteredModelDataset(model_name="loads", alias="champion").load()
     loaded = forecaster_of(model)  # what the inference checks read
     assert loaded.origin == forecaster.origin and loaded.horizon == horizon_weeks
     week = forecaster.forecast_weeks()[0]
-    forecast = model.predict(pd.DataFrame({"Store": [1], "Dept": [1], "Date": [week], "IsHoliday": [False]}))
-    assert forecast["Weekly_Sales"].iloc[0] == forecaster.forecast(
-        pd.DataFrame({"Store": [1], "Dept": [1], "Date": [week], "IsHoliday": [False]}))["Weekly_Sales"].iloc[0]
+    forecast = model.predict(
+        pd.DataFrame({"Store": [1], "Dept": [1], "Date": [week], "IsHoliday": [False]})
+    )
+    assert (
+        forecast["Weekly_Sales"].iloc[0]
+        == forecaster.forecast(
+            pd.DataFrame({"Store": [1], "Dept": [1], "Date": [week], "IsHoliday": [False]})
+        )["Weekly_Sales"].iloc[0]
+    )

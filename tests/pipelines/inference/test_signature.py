@@ -14,8 +14,14 @@ from retail_forecasting.pipelines.inference.nodes import forecast_test_weeks
 
 
 def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, horizon_weeks):
-    forecaster = ChampionForecaster.from_panel(feat_panel, "seasonal_naive", "baseline", horizon_weeks,
-                                               FeatureParams(), baselines=BaselineParams())
+    forecaster = ChampionForecaster.from_panel(
+        feat_panel,
+        "seasonal_naive",
+        "baseline",
+        horizon_weeks,
+        FeatureParams(),
+        baselines=BaselineParams(),
+    )
     python_model = ChampionPyfunc(forecaster)
     signature, example = signature_and_example(python_model)
     while mlflow.active_run():  # a run left by an earlier session in this process
@@ -25,17 +31,29 @@ def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, hori
     try:
         experiment = mlflow.create_experiment("signature")  # not an id from an earlier store
         with mlflow.start_run(experiment_id=experiment):
-            info = mlflow.pyfunc.log_model(name="champion", python_model=python_model, signature=signature,
-                                           input_example=example, pip_requirements=["pandas"])
+            info = mlflow.pyfunc.log_model(
+                name="champion",
+                python_model=python_model,
+                signature=signature,
+                input_example=example,
+                pip_requirements=["pandas"],
+            )
         model = mlflow.pyfunc.load_model(info.model_uri)  # enforces the signature on predict
     finally:
         while mlflow.active_run():
             mlflow.end_run()
         mlflow.set_tracking_uri(before)
     week = forecaster.forecast_weeks()[0]
-    rows = pd.DataFrame({"Store": [1, 2], "Dept": [1, 2], "Date": pd.to_datetime([week, week]),
-                         "IsHoliday": [False, False], "MarkDown1": [5.0, float("nan")],
-                         "forecast_basis": ["model", "model"]})
+    rows = pd.DataFrame(
+        {
+            "Store": [1, 2],
+            "Dept": [1, 2],
+            "Date": pd.to_datetime([week, week]),
+            "IsHoliday": [False, False],
+            "MarkDown1": [5.0, float("nan")],
+            "forecast_basis": ["model", "model"],
+        }
+    )
     submission, tidy = forecast_test_weeks(model, rows)
     assert submission["Id"].tolist() == [f"1_1_{week:%Y-%m-%d}", f"2_2_{week:%Y-%m-%d}"]
     assert submission["Weekly_Sales"].notna().all()

@@ -21,9 +21,20 @@ def raw_features() -> pd.DataFrame:
     for store in (1, 2):
         for i, date in enumerate(FRIDAYS):
             rows.append(
-                {"Store": store, "Date": date, "Temperature": 40.0 + i, "Fuel_Price": 2.5,
-                 "MarkDown1": None, "MarkDown2": None, "MarkDown3": None, "MarkDown4": None,
-                 "MarkDown5": None, "CPI": 211.0, "Unemployment": 8.1, "IsHoliday": i == 1}
+                {
+                    "Store": store,
+                    "Date": date,
+                    "Temperature": 40.0 + i,
+                    "Fuel_Price": 2.5,
+                    "MarkDown1": None,
+                    "MarkDown2": None,
+                    "MarkDown3": None,
+                    "MarkDown4": None,
+                    "MarkDown5": None,
+                    "CPI": 211.0,
+                    "Unemployment": 8.1,
+                    "IsHoliday": i == 1,
+                }
             )
     return pd.DataFrame(rows)
 
@@ -33,8 +44,15 @@ def raw_train() -> pd.DataFrame:
     for store in (1, 2):
         for dept in (1, 5):
             for i, date in enumerate(FRIDAYS):
-                rows.append({"Store": store, "Dept": dept, "Date": date,
-                             "Weekly_Sales": 100.0 * store + dept + i, "IsHoliday": i == 1})
+                rows.append(
+                    {
+                        "Store": store,
+                        "Dept": dept,
+                        "Date": date,
+                        "Weekly_Sales": 100.0 * store + dept + i,
+                        "IsHoliday": i == 1,
+                    }
+                )
     frame = pd.DataFrame(rows)
     frame.loc[3, "Weekly_Sales"] = -12.5
     return frame
@@ -80,17 +98,45 @@ def test_error_names_file_column_and_example_row():
     ("mutate", "column", "problem"),
     [
         (lambda f: f.drop(columns=["Weekly_Sales"]), "Weekly_Sales", "missing column"),
-        (lambda f: f.assign(Weekly_Sales=f["Weekly_Sales"].astype(object).where(f.index != 2, "abc")),
-         "Weekly_Sales", "not numbers"),
-        (lambda f: f.assign(Date=f["Date"].where(f.index != 0, "05/02/2010")), "Date", "not YYYY-MM-DD"),
-        (lambda f: pd.concat([f, f.iloc[[4]]], ignore_index=True), "Store+Dept+Date", "duplicate key"),
-        (lambda f: f.assign(Store=f["Store"].where(f.index != 5, 9)), "Store", "missing from stores.csv"),
-        (lambda f: f.assign(IsHoliday=f["IsHoliday"].where(f.index != 0, True)), "IsHoliday",
-         "disagree with features.csv"),
-        (lambda f: f.assign(IsHoliday=f["IsHoliday"].astype(object).where(f.index != 0, "maybe")),
-         "IsHoliday", "not TRUE/FALSE"),
-        (lambda f: f.assign(Dept=f["Dept"].astype(float).where(f.index != 0, 1.5)), "Dept",
-         "not whole numbers"),
+        (
+            lambda f: f.assign(
+                Weekly_Sales=f["Weekly_Sales"].astype(object).where(f.index != 2, "abc")
+            ),
+            "Weekly_Sales",
+            "not numbers",
+        ),
+        (
+            lambda f: f.assign(Date=f["Date"].where(f.index != 0, "05/02/2010")),
+            "Date",
+            "not YYYY-MM-DD",
+        ),
+        (
+            lambda f: pd.concat([f, f.iloc[[4]]], ignore_index=True),
+            "Store+Dept+Date",
+            "duplicate key",
+        ),
+        (
+            lambda f: f.assign(Store=f["Store"].where(f.index != 5, 9)),
+            "Store",
+            "missing from stores.csv",
+        ),
+        (
+            lambda f: f.assign(IsHoliday=f["IsHoliday"].where(f.index != 0, True)),
+            "IsHoliday",
+            "disagree with features.csv",
+        ),
+        (
+            lambda f: f.assign(
+                IsHoliday=f["IsHoliday"].astype(object).where(f.index != 0, "maybe")
+            ),
+            "IsHoliday",
+            "not TRUE/FALSE",
+        ),
+        (
+            lambda f: f.assign(Dept=f["Dept"].astype(float).where(f.index != 0, 1.5)),
+            "Dept",
+            "not whole numbers",
+        ),
     ],
 )
 def test_sales_validation_failures(mutate, column, problem):
@@ -106,7 +152,9 @@ def test_stores_validation_failures():
     with pytest.raises(RawDataError, match="'Type'.*not one of A, B, C"):
         nodes.validate_stores(bad, PARAMS)
     with pytest.raises(RawDataError, match="duplicate key"):
-        nodes.validate_stores(pd.concat([raw_stores(), raw_stores().iloc[[0]]], ignore_index=True), PARAMS)
+        nodes.validate_stores(
+            pd.concat([raw_stores(), raw_stores().iloc[[0]]], ignore_index=True), PARAMS
+        )
 
 
 def test_features_with_unknown_store_fail():
@@ -117,7 +165,8 @@ def test_features_with_unknown_store_fail():
 
 
 @pytest.mark.parametrize(
-    ("strategy", "rows_out", "min_sales"), [("keep", 24, -12.5), ("clip", 24, 0.0), ("drop", 23, 101.0)]
+    ("strategy", "rows_out", "min_sales"),
+    [("keep", 24, -12.5), ("clip", 24, 0.0), ("drop", 23, 101.0)],
 )
 def test_clean_sales_strategies_count_every_change(strategy, rows_out, min_sales):
     _, _, sales = validated()
@@ -136,8 +185,13 @@ def test_unknown_strategy_is_rejected_by_the_parameter_model():
 
 def test_manifest_records_fingerprint_rows_span_and_cleaning():
     train = raw_train()
-    train.attrs["source"] = {"file": "train.csv", "path": "/x/train.csv", "kind": "real",
-                             "sha256": "ab" * 32, "bytes": 10}
+    train.attrs["source"] = {
+        "file": "train.csv",
+        "path": "/x/train.csv",
+        "kind": "real",
+        "sha256": "ab" * 32,
+        "bytes": 10,
+    }
     _, _, sales = validated()
     _, report = nodes.clean_sales(sales, IngestionParams())
     manifest = nodes.build_input_manifest(train, raw_features(), raw_stores(), report)
@@ -150,8 +204,13 @@ def test_manifest_records_fingerprint_rows_span_and_cleaning():
 
 def test_verify_warehouse_load_detects_count_mismatch():
     stores, features, sales = validated()
-    counts = {"dim_store": 2, "dim_dept": 2, "store_features_weekly": 12,
-              "fact_sales_weekly": 24, "vw_sales_analytics": 24}
+    counts = {
+        "dim_store": 2,
+        "dim_dept": 2,
+        "store_features_weekly": 12,
+        "fact_sales_weekly": 24,
+        "vw_sales_analytics": 24,
+    }
     assert nodes.verify_warehouse_load(counts, stores, features, sales)["status"] == "ok"
     with pytest.raises(RuntimeError, match="fact_sales_weekly"):
         nodes.verify_warehouse_load({**counts, "fact_sales_weekly": 30}, stores, features, sales)
@@ -163,8 +222,17 @@ def test_verify_warehouse_load_detects_count_mismatch():
 
 def analytics_frame(weeks: int) -> pd.DataFrame:
     dates = pd.date_range("2010-02-05", periods=weeks, freq="7D")
-    frame = pd.DataFrame({"store": 1, "dept": 1, "date": dates, "weekly_sales": 1.0,
-                          "is_holiday": False, "store_type": "A", "store_size": 100})
+    frame = pd.DataFrame(
+        {
+            "store": 1,
+            "dept": 1,
+            "date": dates,
+            "weekly_sales": 1.0,
+            "is_holiday": False,
+            "store_type": "A",
+            "store_size": 100,
+        }
+    )
     for column in nodes.ANALYTICS_COLUMNS[7:]:
         frame[column] = float("nan")
     return frame.sample(frac=1.0, random_state=0)  # the split must not rely on input order
@@ -185,6 +253,10 @@ def test_split_is_chronological_and_sized_by_parameters():
 def test_split_refuses_short_history_and_row_count_mismatch():
     params = IngestionParams(validation_weeks=5, min_train_weeks=10)
     with pytest.raises(ValueError, match="need 19"):
-        nodes.split_chronologically(analytics_frame(12), {"actual": {"vw_sales_analytics": 12}}, 4, params)
+        nodes.split_chronologically(
+            analytics_frame(12), {"actual": {"vw_sales_analytics": 12}}, 4, params
+        )
     with pytest.raises(RuntimeError, match="returned 12 rows"):
-        nodes.split_chronologically(analytics_frame(12), {"actual": {"vw_sales_analytics": 13}}, 4, params)
+        nodes.split_chronologically(
+            analytics_frame(12), {"actual": {"vw_sales_analytics": 13}}, 4, params
+        )

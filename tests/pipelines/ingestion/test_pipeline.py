@@ -20,7 +20,10 @@ def test_validation_cleaning_and_manifest_slice():
     frames = generate(SyntheticConfig(seed=3, n_stores=3, n_depts=5))
     pipeline = create_pipeline().to_nodes("load_warehouse")
     assert {n.name for n in pipeline.nodes} == {
-        "validate_stores", "validate_store_features", "validate_sales", "clean_sales",
+        "validate_stores",
+        "validate_store_features",
+        "validate_sales",
+        "clean_sales",
         "load_warehouse",
     }
     catalog = DataCatalog(
@@ -36,8 +39,11 @@ def test_validation_cleaning_and_manifest_slice():
     assert loaded.policy.mode == "mirror" and not loaded.policy.allow_shrink
     batch = loaded.tables
     manifest = nodes.build_input_manifest(
-        frames["train"], frames["features"], frames["stores"],
-        outputs["int_cleaning_report"].load(), {"status": "ok"},
+        frames["train"],
+        frames["features"],
+        frames["stores"],
+        outputs["int_cleaning_report"].load(),
+        {"status": "ok"},
     )
     assert manifest["warehouse_load"] == {"status": "ok"}
     negatives = int((frames["train"]["Weekly_Sales"] < 0).sum())
@@ -52,10 +58,28 @@ def test_validation_cleaning_and_manifest_slice():
 
 def test_split_slice_from_the_view():
     weeks = pd.date_range("2010-02-05", periods=143, freq="7D")
-    view = pd.DataFrame({"store": 1, "dept": 1, "date": weeks, "weekly_sales": 1.0, "is_holiday": False,
-                         "store_type": "A", "store_size": 1000})
-    for column in ["temperature", "fuel_price", "markdown1", "markdown2", "markdown3", "markdown4",
-                   "markdown5", "cpi", "unemployment"]:
+    view = pd.DataFrame(
+        {
+            "store": 1,
+            "dept": 1,
+            "date": weeks,
+            "weekly_sales": 1.0,
+            "is_holiday": False,
+            "store_type": "A",
+            "store_size": 1000,
+        }
+    )
+    for column in [
+        "temperature",
+        "fuel_price",
+        "markdown1",
+        "markdown2",
+        "markdown3",
+        "markdown4",
+        "markdown5",
+        "cpi",
+        "unemployment",
+    ]:
         view[column] = 0.0
     pipeline = create_pipeline().from_nodes("split_chronologically")
     catalog = DataCatalog(

@@ -26,17 +26,41 @@ from retail_forecasting.pipelines.feature_engineering.nodes import build_model_i
 from retail_forecasting.pipelines.modelling.pipeline import ZOO
 
 CANDIDATES = (*ZOO, "ensemble")
-BOOSTER = {"rounds": 25, "threads": 2, "target": "residual", "max_candidates": 3, "time_budget_seconds": 1e9}
+BOOSTER = {
+    "rounds": 25,
+    "threads": 2,
+    "target": "residual",
+    "max_candidates": 3,
+    "time_budget_seconds": 1e9,
+}
 PARAMS = {
     "svd_decomposition": DecompositionParams(search_space={"svd_rank": [2, 0]}),
-    "ridge": LearnerParams(kind="ridge", search_space={"alpha": [1.0, 10.0]}, time_budget_seconds=1e9),
-    "lightgbm": LearnerParams(kind="lightgbm", **BOOSTER, hyperparameters={"min_data_in_leaf": 5, "bagging_fraction": 0.8,
-                                                                           "bagging_freq": 1, "feature_fraction": 0.8},
-                              search_space={"num_leaves": [7, 15, 31], "learning_rate": [0.3, 0.1]}),
-    "catboost": LearnerParams(kind="catboost", **BOOSTER, hyperparameters={"loss_function": "MAE"},
-                              search_space={"depth": [4, 3], "learning_rate": [0.3, 0.1]}),
-    "xgboost": LearnerParams(kind="xgboost", **BOOSTER, hyperparameters={"subsample": 0.8, "colsample_bytree": 0.8},
-                             search_space={"max_depth": [4, 3], "learning_rate": [0.3, 0.1]}),
+    "ridge": LearnerParams(
+        kind="ridge", search_space={"alpha": [1.0, 10.0]}, time_budget_seconds=1e9
+    ),
+    "lightgbm": LearnerParams(
+        kind="lightgbm",
+        **BOOSTER,
+        hyperparameters={
+            "min_data_in_leaf": 5,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "feature_fraction": 0.8,
+        },
+        search_space={"num_leaves": [7, 15, 31], "learning_rate": [0.3, 0.1]},
+    ),
+    "catboost": LearnerParams(
+        kind="catboost",
+        **BOOSTER,
+        hyperparameters={"loss_function": "MAE"},
+        search_space={"depth": [4, 3], "learning_rate": [0.3, 0.1]},
+    ),
+    "xgboost": LearnerParams(
+        kind="xgboost",
+        **BOOSTER,
+        hyperparameters={"subsample": 0.8, "colsample_bytree": 0.8},
+        search_space={"max_depth": [4, 3], "learning_rate": [0.3, 0.1]},
+    ),
 }
 
 
@@ -54,15 +78,24 @@ class _BusyClock:
 def _pipeline() -> Pipeline:
     evaluate = Pipeline(
         [
-            Node(evaluation.assemble_test_forecasts,
-                 ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in CANDIDATES)],
-                 "mo_test_forecasts", name="assemble_test_forecasts"),
-            Node(evaluation.select_champion,
-                 ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in CANDIDATES)],
-                 "rpt_champion", name="select_champion"),
-            Node(evaluation.evaluate_test_window, ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
-                 ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
-                 name="evaluate_test_window"),
+            Node(
+                evaluation.assemble_test_forecasts,
+                ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in CANDIDATES)],
+                "mo_test_forecasts",
+                name="assemble_test_forecasts",
+            ),
+            Node(
+                evaluation.select_champion,
+                ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in CANDIDATES)],
+                "rpt_champion",
+                name="select_champion",
+            ),
+            Node(
+                evaluation.evaluate_test_window,
+                ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
+                ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
+                name="evaluate_test_window",
+            ),
         ]
     )
     return baselines.create_pipeline() + modelling.create_pipeline() + evaluate
@@ -100,13 +133,23 @@ def test_two_runs_idle_and_busy_give_bit_identical_results(feat_panel, horizon_w
     assert set(metrics["models"]) >= {*CANDIDATES, "champion"}
     assert idle.load("ensemble.mo_weights") == busy.load("ensemble.mo_weights")
     assert idle.load("rpt_champion") == busy.load("rpt_champion")
-    pd.testing.assert_frame_equal(idle.load("mo_test_forecasts"), busy.load("mo_test_forecasts"), check_exact=True)
+    pd.testing.assert_frame_equal(
+        idle.load("mo_test_forecasts"), busy.load("mo_test_forecasts"), check_exact=True
+    )
     for model in CANDIDATES:
-        pd.testing.assert_frame_equal(idle.load(f"{model}.mo_backtest"), busy.load(f"{model}.mo_backtest"),
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(
+            idle.load(f"{model}.mo_backtest"), busy.load(f"{model}.mo_backtest"), check_exact=True
+        )
     for model in learners.MODELS:
         first, second = idle.load(f"{model}.mdl_tuning"), busy.load(f"{model}.mdl_tuning")
-        assert (first["hyperparameters"], first["rounds"]) == (second["hyperparameters"], second["rounds"])
-        assert len(first["candidates"]) == len(second["candidates"]) == len(learners.candidates(PARAMS[model]))
+        assert (first["hyperparameters"], first["rounds"]) == (
+            second["hyperparameters"],
+            second["rounds"],
+        )
+        assert (
+            len(first["candidates"])
+            == len(second["candidates"])
+            == len(learners.candidates(PARAMS[model]))
+        )
         # the busy clock really was in force: the second run's candidates each "took" an hour
         assert {c["seconds"] for c in second["candidates"]} == {3600.0}

@@ -25,8 +25,14 @@ from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.forecasting.learners import LearnerParams
 from retail_forecasting.pipelines import baselines
 from retail_forecasting.pipelines.evaluation import nodes as evaluation
-from retail_forecasting.pipelines.feature_engineering.nodes import build_model_input, check_forecast_request
-from retail_forecasting.pipelines.modelling.pipeline import create_ensemble_pipeline, create_model_pipeline
+from retail_forecasting.pipelines.feature_engineering.nodes import (
+    build_model_input,
+    check_forecast_request,
+)
+from retail_forecasting.pipelines.modelling.pipeline import (
+    create_ensemble_pipeline,
+    create_model_pipeline,
+)
 from retail_forecasting.synthetic import SyntheticConfig, generate
 
 VALIDATION_WEEKS, MIN_TRAIN_WEEKS = 39, 52  # conf/base/parameters_ingestion.yml
@@ -35,13 +41,24 @@ CANDIDATES = (*ZOO, "ensemble")
 PARAMS = {
     "svd_decomposition": DecompositionParams(search_space={"svd_rank": [2, 0]}),
     "ridge": LearnerParams(kind="ridge", search_space={"alpha": [1.0, 10.0]}),
-    "lightgbm": LearnerParams(kind="lightgbm", rounds=15, threads=2, target="residual", max_train_rows=5000,
-                              hyperparameters={"min_data_in_leaf": 10, "objective": "regression_l1"},
-                              search_space={"num_leaves": [7, 15]}),
+    "lightgbm": LearnerParams(
+        kind="lightgbm",
+        rounds=15,
+        threads=2,
+        target="residual",
+        max_train_rows=5000,
+        hyperparameters={"min_data_in_leaf": 10, "objective": "regression_l1"},
+        search_space={"num_leaves": [7, 15]},
+    ),
 }
 # (kind, number of windows) of the default design on 143 weeks (tests/forecasting/test_backtest.py)
-EXPECTED = {1: ("configured", 3), 13: ("configured", 3), 26: ("configured", 3), 39: ("configured", 3),
-            52: ("shorter_history", 2)}
+EXPECTED = {
+    1: ("configured", 3),
+    13: ("configured", 3),
+    26: ("configured", 3),
+    39: ("configured", 3),
+    52: ("shorter_history", 2),
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,27 +70,44 @@ def _panel(bundle: dict[str, pd.DataFrame], horizon: int) -> pd.DataFrame:
     """What ingestion makes of the bundle, split like ``split_chronologically``."""
     sales = bundle["train"].rename(columns=str.lower).rename(columns={"isholiday": "is_holiday"})
     features = bundle["features"].rename(columns=str.lower).drop(columns=["isholiday"])
-    stores = bundle["stores"].rename(columns={"Store": "store", "Type": "store_type", "Size": "store_size"})
+    stores = bundle["stores"].rename(
+        columns={"Store": "store", "Type": "store_type", "Size": "store_size"}
+    )
     frame = sales.merge(features, on=["store", "date"], how="left").merge(stores, on="store")
     frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
     frame["is_holiday"] = frame["is_holiday"].astype(bool)
     weeks = np.sort(frame["date"].unique())
     test_start, validation_start = weeks[-horizon], weeks[-horizon - VALIDATION_WEEKS]
-    return build_panel(frame[frame["date"] < validation_start],
-                       frame[(frame["date"] >= validation_start) & (frame["date"] < test_start)],
-                       frame[frame["date"] >= test_start])
+    return build_panel(
+        frame[frame["date"] < validation_start],
+        frame[(frame["date"] >= validation_start) & (frame["date"] < test_start)],
+        frame[frame["date"] >= test_start],
+    )
 
 
 def _pipeline() -> Pipeline:
-    evaluate = Pipeline([
-        Node(evaluation.assemble_test_forecasts,
-             ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in CANDIDATES)],
-             "mo_test_forecasts", name="assemble_test_forecasts"),
-        Node(evaluation.select_champion, ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in CANDIDATES)],
-             "rpt_champion", name="select_champion"),
-        Node(evaluation.evaluate_test_window, ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
-             ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"], name="evaluate_test_window"),
-    ])
+    evaluate = Pipeline(
+        [
+            Node(
+                evaluation.assemble_test_forecasts,
+                ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in CANDIDATES)],
+                "mo_test_forecasts",
+                name="assemble_test_forecasts",
+            ),
+            Node(
+                evaluation.select_champion,
+                ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in CANDIDATES)],
+                "rpt_champion",
+                name="select_champion",
+            ),
+            Node(
+                evaluation.evaluate_test_window,
+                ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
+                ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
+                name="evaluate_test_window",
+            ),
+        ]
+    )
     zoo = sum((create_model_pipeline(m) for m in ZOO), Pipeline([]))
     return baselines.create_pipeline() + zoo + create_ensemble_pipeline(ZOO) + evaluate
 
@@ -81,15 +115,22 @@ def _pipeline() -> Pipeline:
 @pytest.mark.parametrize("horizon", sorted(EXPECTED))
 def test_every_horizon_runs_with_the_default_backtest_parameters(bundle, horizon):
     backtest, features = BacktestParams(), FeatureParams()
-    request = check_forecast_request(bundle["train"], horizon, VALIDATION_WEEKS, MIN_TRAIN_WEEKS, backtest, features)
+    request = check_forecast_request(
+        bundle["train"], horizon, VALIDATION_WEEKS, MIN_TRAIN_WEEKS, backtest, features
+    )
     assert request["max_horizon_weeks"] == 52
 
     panel = _panel(bundle, horizon)
     training, forecast = build_model_input(panel, horizon, features)
     inputs = {
-        "feat_panel": panel, "mi_training_frame": training, "mi_forecast_frame": forecast,
-        "params:horizon_weeks": horizon, "params:backtest": backtest, "params:baselines": BaselineParams(),
-        "params:feature_engineering": features, "params:modelling.ensemble": EnsembleParams(max_rows=2000),
+        "feat_panel": panel,
+        "mi_training_frame": training,
+        "mi_forecast_frame": forecast,
+        "params:horizon_weeks": horizon,
+        "params:backtest": backtest,
+        "params:baselines": BaselineParams(),
+        "params:feature_engineering": features,
+        "params:modelling.ensemble": EnsembleParams(max_rows=2000),
         **{f"params:modelling.{m}": p for m, p in PARAMS.items()},
     }
     pipeline = _pipeline()
@@ -101,14 +142,21 @@ def test_every_horizon_runs_with_the_default_backtest_parameters(bundle, horizon
     design = metrics["backtest_design"]
     assert (design["kind"], design["n_windows"]) == EXPECTED[horizon]
     assert design["window_weeks"] == horizon and design["reason"]
-    assert {k: v for k, v in request["backtest_design"].items()} == {k: v for k, v in design.items() if k != "cutoffs"}
+    assert {k: v for k, v in request["backtest_design"].items()} == {
+        k: v for k, v in design.items() if k != "cutoffs"
+    }
     test_rows = panel[panel["split"] == "test"]
-    assert metrics["horizon_weeks"] == horizon and metrics["test_end"] == f"{test_rows['date'].max():%Y-%m-%d}"
+    assert (
+        metrics["horizon_weeks"] == horizon
+        and metrics["test_end"] == f"{test_rows['date'].max():%Y-%m-%d}"
+    )
     for model in (*CANDIDATES, "seasonal_naive", "champion"):
         assert all(np.isfinite(metrics["models"][model][k]) for k in ("wmae", "mae", "rmse")), model
     for model in CANDIDATES:
         cv = catalog.load(f"{model}.mo_backtest")
         assert sorted(cv["cutoff"].dt.strftime("%Y-%m-%d").unique()) == design["cutoffs"], model
-        assert cv["step"].min() == 1 and cv["step"].max() == horizon, "every window is a full horizon"
+        assert cv["step"].min() == 1 and cv["step"].max() == horizon, (
+            "every window is a full horizon"
+        )
     assert len(catalog.load("mo_test_forecasts")) == len(test_rows)
     assert catalog.load("rpt_champion")["backtest_design"] == design

@@ -16,13 +16,27 @@ from retail_forecasting.pipelines.modelling.pipeline import ZOO, create_model_pi
 TINY = {
     "svd_decomposition": DecompositionParams(search_space={"svd_rank": [2, 0]}),
     "ridge": LearnerParams(kind="ridge", search_space={"alpha": [1.0, 10.0]}),
-    "lightgbm": LearnerParams(kind="lightgbm", rounds=30, threads=1,
-                              hyperparameters={"min_data_in_leaf": 5, "learning_rate": 0.2},
-                              search_space={"num_leaves": [7, 15]}),
-    "catboost": LearnerParams(kind="catboost", rounds=30, threads=1, hyperparameters={"depth": 4},
-                              search_space={"learning_rate": [0.3]}),
-    "xgboost": LearnerParams(kind="xgboost", rounds=30, threads=1, hyperparameters={"max_depth": 4},
-                             search_space={"learning_rate": [0.3]}),
+    "lightgbm": LearnerParams(
+        kind="lightgbm",
+        rounds=30,
+        threads=1,
+        hyperparameters={"min_data_in_leaf": 5, "learning_rate": 0.2},
+        search_space={"num_leaves": [7, 15]},
+    ),
+    "catboost": LearnerParams(
+        kind="catboost",
+        rounds=30,
+        threads=1,
+        hyperparameters={"depth": 4},
+        search_space={"learning_rate": [0.3]},
+    ),
+    "xgboost": LearnerParams(
+        kind="xgboost",
+        rounds=30,
+        threads=1,
+        hyperparameters={"max_depth": 4},
+        search_space={"learning_rate": [0.3]},
+    ),
 }
 
 
@@ -46,20 +60,37 @@ def test_each_model_is_one_namespace_reading_shared_inputs():
     assert ZOO == ("svd_decomposition", *MODELS)
     assert {n.namespace for n in pipeline.nodes} == {*ZOO, "ensemble"}
     one = create_model_pipeline("lightgbm")
-    assert one.inputs() == {"feat_panel", "mi_training_frame", "mi_forecast_frame", "params:horizon_weeks",
-                            "params:backtest", "params:feature_engineering", "params:modelling.lightgbm"}
-    assert {n.name for n in one.nodes} == {f"lightgbm.{n}" for n in
-                                           ("tune_model", "backtest_model", "train_model", "forecast_test_window")}
+    assert one.inputs() == {
+        "feat_panel",
+        "mi_training_frame",
+        "mi_forecast_frame",
+        "params:horizon_weeks",
+        "params:backtest",
+        "params:feature_engineering",
+        "params:modelling.lightgbm",
+    }
+    assert {n.name for n in one.nodes} == {
+        f"lightgbm.{n}"
+        for n in ("tune_model", "backtest_model", "train_model", "forecast_test_window")
+    }
     assert "lightgbm.mo_backtest" in one.outputs()
     statistical = create_model_pipeline("svd_decomposition")
-    assert statistical.inputs() == {"feat_panel", "params:horizon_weeks", "params:backtest",
-                                    "params:modelling.svd_decomposition"}
-    assert {n.name.split(".")[1] for n in statistical.nodes} == {n.name.split(".")[1] for n in one.nodes}
+    assert statistical.inputs() == {
+        "feat_panel",
+        "params:horizon_weeks",
+        "params:backtest",
+        "params:modelling.svd_decomposition",
+    }
+    assert {n.name.split(".")[1] for n in statistical.nodes} == {
+        n.name.split(".")[1] for n in one.nodes
+    }
 
 
 def test_zoo_and_ensemble_backtest_fit_and_forecast(feat_panel, run_pipeline, horizon_weeks):
     catalog = run_pipeline(create_pipeline(), inputs(feat_panel, horizon_weeks))
-    actual = feat_panel.loc[feat_panel["split"] == "test"].set_index(["store", "dept", "date"])["weekly_sales"]
+    actual = feat_panel.loc[feat_panel["split"] == "test"].set_index(["store", "dept", "date"])[
+        "weekly_sales"
+    ]
     for model in (*ZOO, "ensemble"):
         backtest = catalog.load(f"{model}.mo_backtest")
         assert backtest["cutoff"].nunique() == 2 and not backtest[model].isna().any(), model
@@ -75,7 +106,10 @@ def test_zoo_and_ensemble_backtest_fit_and_forecast(feat_panel, run_pipeline, ho
     assert tuning["hyperparameters"]["num_leaves"] in (7, 15) and 1 <= tuning["rounds"] <= 30
     statistical = catalog.load("svd_decomposition.mdl_tuning")
     assert [c["svd_rank"] for c in statistical["candidates"]] == [2, 0]
-    assert catalog.load("svd_decomposition.mdl_model").svd_rank == statistical["hyperparameters"]["svd_rank"]
+    assert (
+        catalog.load("svd_decomposition.mdl_model").svd_rank
+        == statistical["hyperparameters"]["svd_rank"]
+    )
     weights = catalog.load("ensemble.mo_weights")["weights"]
     assert set(weights) == set(ZOO) and sum(weights.values()) == pytest.approx(1.0, abs=1e-5)
     assert min(weights.values()) >= 0

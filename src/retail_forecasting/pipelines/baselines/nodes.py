@@ -28,7 +28,9 @@ from retail_forecasting.forecasting.features import origin_before
 logger = logging.getLogger(__name__)
 
 
-def _design(feat_panel: pd.DataFrame, horizon_weeks: int, backtest: BacktestParams) -> tuple[BacktestDesign, pd.DatetimeIndex]:
+def _design(
+    feat_panel: pd.DataFrame, horizon_weeks: int, backtest: BacktestParams
+) -> tuple[BacktestDesign, pd.DatetimeIndex]:
     weeks = backtest_weeks(feat_panel.loc[feat_panel["split"] != "test", "date"])
     return design_backtest(len(weeks), horizon_weeks, backtest), weeks
 
@@ -42,8 +44,11 @@ def backtest_baselines(
     design, weeks = _design(feat_panel, horizon_weeks, backtest)
     cutoffs = design.cutoffs(weeks)
     logger.info(
-        "Backtest design for a %d-week horizon (%s): cutoffs %s. Why: %s", horizon_weeks, design.kind,
-        ", ".join(f"{c:%Y-%m-%d}" for c in cutoffs), design.reason,
+        "Backtest design for a %d-week horizon (%s): cutoffs %s. Why: %s",
+        horizon_weeks,
+        design.kind,
+        ", ".join(f"{c:%Y-%m-%d}" for c in cutoffs),
+        design.reason,
     )
     return cross_validation(history, make_baselines(params), horizon_weeks, cutoffs)
 
@@ -79,7 +84,9 @@ def score_baselines(
         design, weeks = _design(feat_panel, horizon_weeks, backtest)
         summary["backtest_design"] = design.as_dict(weeks)
         if summary["backtest_design"]["cutoffs"] != summary["cutoffs"]:
-            raise ValueError("the baselines' backtest was not made on the backtest design's cutoffs")
+            raise ValueError(
+                "the baselines' backtest was not made on the backtest design's cutoffs"
+            )
         _log_design(summary["backtest_design"])
     logger.info("Baseline backtest: best %s (WMAE %.1f)", best, models[best]["wmae"])
     return scores, summary, mlflow_metrics(scores)
@@ -92,5 +99,8 @@ def _log_design(design: dict[str, Any]) -> None:
     if mlflow.active_run() is None:
         return
     mlflow.log_params(
-        {f"backtest_design.{k}": ",".join(map(str, v)) if isinstance(v, list) else v for k, v in design.items()}
+        {
+            f"backtest_design.{k}": ",".join(map(str, v)) if isinstance(v, list) else v
+            for k, v in design.items()
+        }
     )

@@ -23,7 +23,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.score_baselines,
                 ["mo_baseline_backtest", "feat_panel", "params:horizon_weeks", "params:backtest"],
-                ["rpt_baseline_backtest_scores", "rpt_baseline_summary", "rpt_baseline_mlflow_metrics"],
+                [
+                    "rpt_baseline_backtest_scores",
+                    "rpt_baseline_summary",
+                    "rpt_baseline_mlflow_metrics",
+                ],
                 name="score_baselines",
             ),
         ]

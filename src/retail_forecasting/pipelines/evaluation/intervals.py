@@ -21,9 +21,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS  # noqa: E402
 from retail_forecasting.forecasting.baselines import BaselineParams  # noqa: E402
 from retail_forecasting.forecasting.decomposition import DecompositionParams  # noqa: E402
-from retail_forecasting.forecasting.features import FeatureParams  # noqa: E402
-from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
-from retail_forecasting.forecasting.features import origin_before  # noqa: E402
+from retail_forecasting.forecasting.features import (
+    FeatureParams,  # noqa: E402
+    origin_before,  # noqa: E402
+)
 from retail_forecasting.forecasting.intervals import (  # noqa: E402
     IntervalModel,
     IntervalParams,
@@ -36,6 +37,7 @@ from retail_forecasting.forecasting.intervals import (  # noqa: E402
     quantile_columns,
     score_intervals,
 )
+from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
 from retail_forecasting.metrics import to_mlflow_metrics  # noqa: E402
 from retail_forecasting.pipelines.evaluation import nodes  # noqa: E402
 
@@ -53,8 +55,12 @@ def merge_backtests(*backtests: pd.DataFrame) -> pd.DataFrame:
     """The baselines', the zoo's and the ensemble's backtests side by side (same rows)."""
     frame = backtests[0]
     for other in backtests[1:]:
-        merged = frame.merge(other[[*KEYS, "cutoff", *_models(other)]], on=[*KEYS, "cutoff"], how="inner",
-                             validate="one_to_one")
+        merged = frame.merge(
+            other[[*KEYS, "cutoff", *_models(other)]],
+            on=[*KEYS, "cutoff"],
+            how="inner",
+            validate="one_to_one",
+        )
         if len(merged) != len(frame) or len(merged) != len(other):
             raise ValueError("the models' backtests do not cover the same rows")
         frame = merged
@@ -63,10 +69,17 @@ def merge_backtests(*backtests: pd.DataFrame) -> pd.DataFrame:
 
 def _totals(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     """Sum over series per (cutoff, date): the aggregate rows (scale: the sum of the scales)."""
-    totals = frame.groupby(["cutoff", "date"], sort=True).agg(
-        step=("step", "first"), is_holiday=("is_holiday", "any"), actual=("actual", "sum"),
-        scale=("scale", "sum"), **{m: (m, "sum") for m in models},
-    ).reset_index()
+    totals = (
+        frame.groupby(["cutoff", "date"], sort=True)
+        .agg(
+            step=("step", "first"),
+            is_holiday=("is_holiday", "any"),
+            actual=("actual", "sum"),
+            scale=("scale", "sum"),
+            **{m: (m, "sum") for m in models},
+        )
+        .reset_index()
+    )
     return totals.assign(floor=-np.inf, store_type="all")
 
 
@@ -86,18 +99,30 @@ def calibrate_intervals(
     fitted: dict[str, Any] = {"params": params.model_dump(mode="json"), "models": {}, TOTAL: {}}
     tables, summary = [], {}
     totals = _totals(frame, models)
-    total_params = params.model_copy(update={"by_holiday": False, "peak_season": None, "step_bucket_weeks": horizon_weeks,
-                                             "min_bucket_rows": 1, "monotone": False, "by_store_type": False})
+    total_params = params.model_copy(
+        update={
+            "by_holiday": False,
+            "peak_season": None,
+            "step_bucket_weeks": horizon_weeks,
+            "min_bucket_rows": 1,
+            "monotone": False,
+            "by_store_type": False,
+        }
+    )
     for model in models:
         fitted["models"][model] = calibrate_frame(frame, model, params, horizon_weeks).as_dict()
         fitted[TOTAL][model] = calibrate_frame(totals, model, total_params, horizon_weeks).as_dict()
         values = cross_fitted(frame, model, params, horizon_weeks)
-        summary[model], table = score_intervals(frame, values.to_numpy(), params.quantiles, params.levels)
+        summary[model], table = score_intervals(
+            frame, values.to_numpy(), params.quantiles, params.levels
+        )
         tables.append(table.assign(model=model, stage="backtest"))
     first = params.levels[0]
     logger.info(
-        "Intervals calibrated on %d backtest rows; cross-fitted backtest coverage at %s %%: %s", len(frame),
-        level_name(first), {m: round(s[level_name(first)]["coverage"], 3) for m, s in summary.items()},
+        "Intervals calibrated on %d backtest rows; cross-fitted backtest coverage at %s %%: %s",
+        len(frame),
+        level_name(first),
+        {m: round(s[level_name(first)]["coverage"], 3) for m, s in summary.items()},
     )
     return fitted, pd.concat(tables, ignore_index=True), summary
 
@@ -108,7 +133,10 @@ def interval_model(fitted: dict[str, Any], model: str, kind: str = "models") -> 
 
 
 def forecast_intervals(
-    mo_test_forecasts: pd.DataFrame, feat_panel: pd.DataFrame, fitted: dict[str, Any], params: IntervalParams
+    mo_test_forecasts: pd.DataFrame,
+    feat_panel: pd.DataFrame,
+    fitted: dict[str, Any],
+    params: IntervalParams,
 ) -> pd.DataFrame:
     """Every model's quantile forecasts of the test window, tidy: store, dept, date, step,
     is_holiday, store_type, actual, model, forecast, q0.025 … q0.975 (the scales read from
@@ -120,7 +148,9 @@ def forecast_intervals(
     parts = []
     for model in fitted["models"]:
         quantiles = apply_frame(interval_model(fitted, model), frame, model)
-        parts.append(pd.concat([base.assign(model=model, forecast=frame[model]), quantiles], axis=1))
+        parts.append(
+            pd.concat([base.assign(model=model, forecast=frame[model]), quantiles], axis=1)
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -142,7 +172,9 @@ def evaluate_intervals(
     columns = quantile_columns(params.quantiles)
     tables, per_model = [backtest_table], {}
     for model, rows in mo_test_intervals.groupby("model", sort=False):
-        per_model[model], table = score_intervals(rows, rows[columns].to_numpy(), params.quantiles, params.levels)
+        per_model[model], table = score_intervals(
+            rows, rows[columns].to_numpy(), params.quantiles, params.levels
+        )
         tables.append(table.assign(model=model, stage="test"))
     report = pd.concat(tables, ignore_index=True)
     champion = rpt_champion["champion"]
@@ -159,24 +191,51 @@ def evaluate_intervals(
     }
     for level in params.levels:
         name = level_name(level)
-        logger.info("Test-window %s %% intervals of the champion %s: coverage %.3f, width %.0f, interval score %.0f",
-                    name, champion, intervals[name]["coverage"], intervals[name]["width"],
-                    intervals[name]["interval_score"])
-    logged = to_mlflow_metrics({"intervals": {"test": per_model, "backtest": backtest_summary,
-                                              "champion": per_model[champion]}})
-    order = ["stage", "model", "segment", "segment_value", "level", "n", "coverage", "width", "interval_score",
-             "interval_score_weighted"]
+        logger.info(
+            "Test-window %s %% intervals of the champion %s: coverage %.3f, width %.0f, interval score %.0f",
+            name,
+            champion,
+            intervals[name]["coverage"],
+            intervals[name]["width"],
+            intervals[name]["interval_score"],
+        )
+    logged = to_mlflow_metrics(
+        {
+            "intervals": {
+                "test": per_model,
+                "backtest": backtest_summary,
+                "champion": per_model[champion],
+            }
+        }
+    )
+    order = [
+        "stage",
+        "model",
+        "segment",
+        "segment_value",
+        "level",
+        "n",
+        "coverage",
+        "width",
+        "interval_score",
+        "interval_score_weighted",
+    ]
     return intervals, report[order], logged
 
 
 def _coverage(table: pd.DataFrame, segment: str) -> dict[str, dict[str, float]]:
     rows = table[(table["segment"] == segment) & (table["level"] != "pinball")]
-    return {level: {str(k): float(v) for k, v in zip(g["segment_value"], g["coverage"], strict=True)}
-            for level, g in rows.groupby("level", sort=False)}
+    return {
+        level: {str(k): float(v) for k, v in zip(g["segment_value"], g["coverage"], strict=True)}
+        for level, g in rows.groupby("level", sort=False)
+    }
 
 
 def evaluate_test_window(
-    mo_test_forecasts: pd.DataFrame, champion: dict[str, Any], horizon_weeks: int, intervals: dict[str, Any]
+    mo_test_forecasts: pd.DataFrame,
+    champion: dict[str, Any],
+    horizon_weeks: int,
+    intervals: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame, dict]:
     """:func:`.nodes.evaluate_test_window` with the champion's interval scores under
     ``intervals`` in ``metrics.json``."""
@@ -197,8 +256,9 @@ def package_champion(
     """:func:`.nodes.package_champion` with the champion's interval model: the pyfunc returns
     ``Weekly_Sales_q0.025`` … ``Weekly_Sales_q0.975`` beside ``Weekly_Sales``. The parameters are
     typed as there, so Kedro hands over the validated models, not dicts."""
-    pyfunc = nodes.package_champion(rpt_champion, feat_panel, horizon_weeks, features, baselines,
-                                    ensemble_weights, **models)
+    pyfunc = nodes.package_champion(
+        rpt_champion, feat_panel, horizon_weeks, features, baselines, ensemble_weights, **models
+    )
     pyfunc.forecaster.intervals = interval_model(interval_models, rpt_champion["champion"])
     return pyfunc
 
@@ -226,7 +286,16 @@ def plot_fan_chart(
     scaled["step"] = ((scaled["date"] - cutoff) // pd.Timedelta(weeks=1)).astype("int64")
     totals = _totals(scaled, [champion])
     total_q = apply_frame(interval_model(interval_models, champion, TOTAL), totals, champion)
-    panels = [("Total sales (all series)", totals["date"], totals["actual"], totals[champion], total_q, nodes.SALES_UNIT)]
+    panels = [
+        (
+            "Total sales (all series)",
+            totals["date"],
+            totals["actual"],
+            totals[champion],
+            total_q,
+            nodes.SALES_UNIT,
+        )
+    ]
 
     sizes = rows.groupby(["store", "dept"])["actual"].sum()
     pool = sizes[sizes >= sizes.quantile(0.5)].index
@@ -235,8 +304,16 @@ def plot_fan_chart(
     for i in sorted(rng.choice(len(pool), count, replace=False)):
         store, dept = pool[i]
         series = rows[(rows["store"] == store) & (rows["dept"] == dept)].sort_values("date")
-        panels.append((f"Store {store}, dept {dept}", series["date"], series["actual"], series["forecast"],
-                       series[quantile_columns(intervals.quantiles)], 1.0))
+        panels.append(
+            (
+                f"Store {store}, dept {dept}",
+                series["date"],
+                series["actual"],
+                series["forecast"],
+                series[quantile_columns(intervals.quantiles)],
+                1.0,
+            )
+        )
 
     cols = 2
     n_rows = (len(panels) + cols - 1) // cols
@@ -244,14 +321,21 @@ def plot_fan_chart(
     for ax, (title, dates, actual, point, quantiles, unit) in zip(axes.flat, panels, strict=False):
         for level, alpha in zip(levels, (0.18, 0.35), strict=False):
             low, high = (quantile_columns([q])[0] for q in level_bounds(level))
-            ax.fill_between(dates, quantiles[low] / unit, quantiles[high] / unit, color="tab:blue", alpha=alpha,
-                            linewidth=0, label=f"{level_name(level)} % interval")
+            ax.fill_between(
+                dates,
+                quantiles[low] / unit,
+                quantiles[high] / unit,
+                color="tab:blue",
+                alpha=alpha,
+                linewidth=0,
+                label=f"{level_name(level)} % interval",
+            )
         ax.plot(dates, point / unit, color="tab:blue", linewidth=1.5, label=f"{champion} forecast")
         ax.plot(dates, actual / unit, color="black", linewidth=1.5, label="Actual")
         ax.set_title(title)
         ax.set_ylabel("Weekly sales" + (" (million USD)" if unit != 1.0 else " (USD)"))
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="best", fontsize=8)
     fig.suptitle(f"Test window: the champion ({champion}) with its prediction intervals")
@@ -260,23 +344,43 @@ def plot_fan_chart(
     return fig
 
 
-def plot_coverage_by_step(report: pd.DataFrame, rpt_champion: dict[str, Any], intervals: IntervalParams) -> Figure:
+def plot_coverage_by_step(
+    report: pd.DataFrame, rpt_champion: dict[str, Any], intervals: IntervalParams
+) -> Figure:
     """Empirical coverage by horizon step of the champion's intervals, test window and
     (cross-fitted) backtest, against the nominal level."""
     champion = rpt_champion["champion"]
-    rows = report[(report["model"] == champion) & (report["segment"] == "step") & (report["level"] != "pinball")]
+    rows = report[
+        (report["model"] == champion)
+        & (report["segment"] == "step")
+        & (report["level"] != "pinball")
+    ]
     fig, ax = plt.subplots(figsize=(11, 5))
-    colors = dict(zip([level_name(v) for v in intervals.levels], ("tab:orange", "tab:blue", "tab:green", "tab:red"),
-                      strict=False))
+    colors = dict(
+        zip(
+            [level_name(v) for v in intervals.levels],
+            ("tab:orange", "tab:blue", "tab:green", "tab:red"),
+            strict=False,
+        )
+    )
     for (stage, level), group in rows.groupby(["stage", "level"], sort=True):
         group = group.assign(step=group["segment_value"].astype(int)).sort_values("step")
-        ax.plot(group["step"], group["coverage"], color=colors.get(level), marker="o" if stage == "test" else None,
-                markersize=3, linestyle="-" if stage == "test" else "--",
-                label=f"{level} % interval, {stage}" + (" (cross-fitted)" if stage == "backtest" else ""))
+        ax.plot(
+            group["step"],
+            group["coverage"],
+            color=colors.get(level),
+            marker="o" if stage == "test" else None,
+            markersize=3,
+            linestyle="-" if stage == "test" else "--",
+            label=f"{level} % interval, {stage}"
+            + (" (cross-fitted)" if stage == "backtest" else ""),
+        )
     for level in intervals.levels:
         ax.axhline(level / 100, color=colors.get(level_name(level)), linestyle=":", linewidth=1)
-    ax.set_title(f"Coverage of the champion's ({champion}) prediction intervals by horizon step "
-                 "(dotted: nominal)")
+    ax.set_title(
+        f"Coverage of the champion's ({champion}) prediction intervals by horizon step "
+        "(dotted: nominal)"
+    )
     ax.set_xlabel("Step (weeks after the origin)")
     ax.set_ylabel("Share of actuals inside the interval")
     ax.set_ylim(max(0.0, rows["coverage"].min() - 0.05) if len(rows) else 0.0, 1.0)

@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 SALES_UNIT = 1e6  # figures show millions of USD
 
 
-def assemble_test_forecasts(baseline_forecasts: pd.DataFrame, *learner_forecasts: pd.DataFrame) -> pd.DataFrame:
+def assemble_test_forecasts(
+    baseline_forecasts: pd.DataFrame, *learner_forecasts: pd.DataFrame
+) -> pd.DataFrame:
     """One row per test (store, dept, date) with every model's forecast; every model must cover
     exactly the same rows (a missing or extra row is an error, not a silent subset)."""
     frame = baseline_forecasts
@@ -47,7 +49,9 @@ def assemble_test_forecasts(baseline_forecasts: pd.DataFrame, *learner_forecasts
     return frame.sort_values(KEYS, ignore_index=True)
 
 
-def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[str, Any]) -> dict[str, Any]:
+def select_champion(
+    baseline_summary: dict[str, Any], *learner_summaries: dict[str, Any]
+) -> dict[str, Any]:
     """The original project's rule (the pre-Kedro ETL and models this project re-implements,
     docs/architecture.md), on the backtest (never on the test window): the best learner
     (lowest backtest WMAE, the ensemble included) is champion only if it beats the best baseline
@@ -66,8 +70,7 @@ def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[s
         "best_baseline": best_baseline,
         "best_learner": best_learner,
         "learner_beats_baseline": bool(beats),
-        "families": {**{n: "baseline" for n in baselines},
-                     **{n: _family(n) for n in learners}},
+        "families": {**{n: "baseline" for n in baselines}, **{n: _family(n) for n in learners}},
         "backtest": {**{n: baselines[n] for n in baselines}, **learners},
     }
     if "backtest_design" in baseline_summary:  # the design every model was backtested on
@@ -77,7 +80,9 @@ def select_champion(baseline_summary: dict[str, Any], *learner_summaries: dict[s
     else:
         logger.warning(
             "Champion is the baseline %s: the best learner %s does not beat it on both backtest "
-            "WMAE and RMSE", best_baseline, best_learner,
+            "WMAE and RMSE",
+            best_baseline,
+            best_learner,
         )
     return decision
 
@@ -101,7 +106,9 @@ def evaluate_test_window(
     start, end = mo_test_forecasts["date"].min(), mo_test_forecasts["date"].max()
     span = (end - start).days // 7 + 1
     if span > horizon_weeks:
-        raise ValueError(f"the test window spans {span} weeks, more than horizon_weeks={horizon_weeks}")
+        raise ValueError(
+            f"the test window spans {span} weeks, more than horizon_weeks={horizon_weeks}"
+        )
     models = [c for c in mo_test_forecasts.columns if c not in KEY_COLUMNS]
     scores = score(mo_test_forecasts, models)
     totals = {name: {k: v for k, v in m.items() if k != "n"} for name, m in overall(scores).items()}
@@ -113,18 +120,25 @@ def evaluate_test_window(
         "champion": champion["champion"],
         "models": totals,
     }
-    if "backtest_design" in champion:  # how the champion was chosen (forecasting.backtest.design_backtest)
+    if (
+        "backtest_design" in champion
+    ):  # how the champion was chosen (forecasting.backtest.design_backtest)
         metrics["backtest_design"] = champion["backtest_design"]
     logger.info(
         "Test window %s..%s: champion %s WMAE %.1f",
-        metrics["test_start"], metrics["test_end"], champion["champion"], totals["champion"]["wmae"],
+        metrics["test_start"],
+        metrics["test_end"],
+        champion["champion"],
+        totals["champion"]["wmae"],
     )
     return metrics, scores, to_mlflow_metrics({"test": totals})
 
 
 def plot_test_forecast(mo_test_forecasts: pd.DataFrame, champion: dict[str, Any]) -> Figure:
     """Total weekly sales over the test window: actual, the best baseline and the champion."""
-    shown = list(dict.fromkeys([champion["best_baseline"], champion["champion"], champion["best_learner"]]))
+    shown = list(
+        dict.fromkeys([champion["best_baseline"], champion["champion"], champion["best_learner"]])
+    )
     shown = [m for m in shown if m]
     totals = mo_test_forecasts.groupby("date")[["actual", *shown]].sum() / SALES_UNIT
     holidays = sorted(mo_test_forecasts.loc[mo_test_forecasts["is_holiday"], "date"].unique())
@@ -168,7 +182,9 @@ class EvaluationParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sampled_series: int = Field(6, ge=1, description="series shown in the actual-vs-forecast figure")
+    sampled_series: int = Field(
+        6, ge=1, description="series shown in the actual-vs-forecast figure"
+    )
     top_features: int = Field(15, ge=1)
     seed: int = 0
     quality_gate: QualityGateParams = Field(default_factory=QualityGateParams)
@@ -180,20 +196,25 @@ def compare_models(rpt_champion: dict[str, Any], rpt_metrics: dict[str, Any]) ->
     for name, family in rpt_champion["families"].items():
         backtest, test = rpt_champion["backtest"][name], rpt_metrics["models"][name]
         rows.append(
-            {"model": name, "family": family,
-             **{f"backtest_{k}": backtest[k] for k in ("wmae", "mae", "rmse")},
-             **{f"test_{k}": test[k] for k in ("wmae", "mae", "rmse")},
-             "champion": name == rpt_champion["champion"]}
+            {
+                "model": name,
+                "family": family,
+                **{f"backtest_{k}": backtest[k] for k in ("wmae", "mae", "rmse")},
+                **{f"test_{k}": test[k] for k in ("wmae", "mae", "rmse")},
+                "champion": name == rpt_champion["champion"],
+            }
         )
     return pd.DataFrame(rows).sort_values("backtest_wmae", ignore_index=True)
 
 
-def extract_champion_forecasts(mo_test_forecasts: pd.DataFrame, rpt_champion: dict[str, Any]) -> pd.DataFrame:
+def extract_champion_forecasts(
+    mo_test_forecasts: pd.DataFrame, rpt_champion: dict[str, Any]
+) -> pd.DataFrame:
     """The champion's test forecast as a tidy table: store, dept, date, model, forecast, actual."""
     name = rpt_champion["champion"]
-    return mo_test_forecasts[[*KEYS, "actual"]].assign(model=name, forecast=mo_test_forecasts[name])[
-        [*KEYS, "model", "forecast", "actual"]
-    ]
+    return mo_test_forecasts[[*KEYS, "actual"]].assign(
+        model=name, forecast=mo_test_forecasts[name]
+    )[[*KEYS, "model", "forecast", "actual"]]
 
 
 def plot_sampled_series(
@@ -203,20 +224,25 @@ def plot_sampled_series(
     sizes = mo_test_forecasts.groupby(["store", "dept"])["actual"].sum()
     pool = sizes[sizes >= sizes.quantile(0.5)].index
     rng = np.random.default_rng(params.seed)
-    chosen = [pool[i] for i in sorted(rng.choice(len(pool), min(params.sampled_series, len(pool)), replace=False))]
+    chosen = [
+        pool[i]
+        for i in sorted(rng.choice(len(pool), min(params.sampled_series, len(pool)), replace=False))
+    ]
     shown = list(dict.fromkeys([rpt_champion["champion"], rpt_champion["best_baseline"]]))
     cols = 2 if len(chosen) > 1 else 1
     rows = (len(chosen) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(12, 3 * rows), squeeze=False)
     for ax, (store, dept) in zip(axes.flat, chosen, strict=False):
-        series = mo_test_forecasts[(mo_test_forecasts["store"] == store) & (mo_test_forecasts["dept"] == dept)]
+        series = mo_test_forecasts[
+            (mo_test_forecasts["store"] == store) & (mo_test_forecasts["dept"] == dept)
+        ]
         ax.plot(series["date"], series["actual"], color="black", linewidth=2, label="Actual")
         for style, model in zip(("--", ":"), shown, strict=False):
             ax.plot(series["date"], series[model], linestyle=style, label=model)
         ax.set_title(f"Store {store}, dept {dept}")
         ax.set_ylabel("Weekly sales (USD)")
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(chosen):]:
+    for ax in list(axes.flat)[len(chosen) :]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="best")
     fig.suptitle("Actual vs forecast over the test window, sampled series")
@@ -230,12 +256,18 @@ def plot_error_by_step(report: pd.DataFrame, rpt_champion: dict[str, Any]) -> Fi
     and every learner."""
     rows = report[(report["segment"] == "step") & (report["cutoff"] == "all")].copy()
     rows["step"] = rows["segment_value"].astype(int)
-    shown = [m for m, f in rpt_champion["families"].items() if f != "baseline"] + [rpt_champion["best_baseline"]]
+    shown = [m for m, f in rpt_champion["families"].items() if f != "baseline"] + [
+        rpt_champion["best_baseline"]
+    ]
     fig, ax = plt.subplots(figsize=(11, 5))
     for model in dict.fromkeys(shown):
         line = rows[rows["model"] == model].sort_values("step")
-        ax.plot(line["step"], line["wmae"], linewidth=2.5 if model == rpt_champion["champion"] else 1.2,
-                label=model + (" (champion)" if model == rpt_champion["champion"] else ""))
+        ax.plot(
+            line["step"],
+            line["wmae"],
+            linewidth=2.5 if model == rpt_champion["champion"] else 1.2,
+            label=model + (" (champion)" if model == rpt_champion["champion"] else ""),
+        )
     ax.set_title("Test-window error by horizon step")
     ax.set_xlabel("Step (weeks after the origin)")
     ax.set_ylabel("WMAE (USD)")
@@ -249,12 +281,16 @@ def plot_error_by_step(report: pd.DataFrame, rpt_champion: dict[str, Any]) -> Fi
 CHAMPION_COLOR = "#d62728"
 #: Matplotlib's tab20 without its reds: dark shades first, then the light ones (16 distinct
 #: colours, enough for every baseline, learner and the ensemble).
-_MODEL_PALETTE = [plt.get_cmap("tab20")(i) for i in (0, 2, 4, 8, 10, 12, 14, 16, 18,
-                                                     1, 3, 5, 9, 11, 17, 19)]
+_MODEL_PALETTE = [
+    plt.get_cmap("tab20")(i) for i in (0, 2, 4, 8, 10, 12, 14, 16, 18, 1, 3, 5, 9, 11, 17, 19)
+]
 _SEGMENT_LABELS = {
     "store_type": ("Test WMAE by store type", "Store type", {}),
-    "is_holiday": ("Test WMAE in holiday and other weeks", "",
-                   {"False": "other weeks", "True": "holiday weeks"}),
+    "is_holiday": (
+        "Test WMAE in holiday and other weeks",
+        "",
+        {"False": "other weeks", "True": "holiday weeks"},
+    ),
 }
 
 
@@ -279,8 +315,9 @@ def plot_error_by_segment(report: pd.DataFrame, rpt_champion: dict[str, Any]) ->
         table = table[[m for m in models if m in table.columns]]
         title, xlabel, names = _SEGMENT_LABELS[segment]
         table.index = [names.get(str(v), str(v)) for v in table.index]
-        table.plot.bar(ax=ax, rot=0, legend=False, width=0.85,
-                       color=[colors[m] for m in table.columns])
+        table.plot.bar(
+            ax=ax, rot=0, legend=False, width=0.85, color=[colors[m] for m in table.columns]
+        )
         for container, model in zip(ax.containers, table.columns, strict=True):
             if model == champion:
                 for bar in container:
@@ -290,9 +327,17 @@ def plot_error_by_segment(report: pd.DataFrame, rpt_champion: dict[str, Any]) ->
         ax.set_xlabel(xlabel)
         ax.set_ylabel("WMAE (USD)")
         ax.grid(alpha=0.3, axis="y")
-    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colors[m],
-                             edgecolor="black" if m == champion else "none",
-                             linewidth=1.5 if m == champion else 0) for m in models]
+    handles = [
+        plt.Rectangle(
+            (0, 0),
+            1,
+            1,
+            facecolor=colors[m],
+            edgecolor="black" if m == champion else "none",
+            linewidth=1.5 if m == champion else 0,
+        )
+        for m in models
+    ]
     labels = [f"{m} (champion)" if m == champion else m for m in models]
     rows = -(-len(models) // 4)
     legend = fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9, frameon=False)
@@ -313,7 +358,11 @@ def plot_feature_importance(params: EvaluationParams, **models: Any) -> Figure:
         top = share[share > 0].sort_values().tail(params.top_features)  # unused features left out
         ax.barh(top.index, top.to_numpy())
         ax.set_title(name)
-        target = "sales - decomposition_base" if getattr(model, "target", "sales") == "residual" else "sales"
+        target = (
+            "sales - decomposition_base"
+            if getattr(model, "target", "sales") == "residual"
+            else "sales"
+        )
         # two lines: one line of this length is wider than a 5-inch panel and was cut off
         ax.set_xlabel(f"Share of total importance\n(target: {target})")
     fig.suptitle("Feature importance of the tree models (final fit on train + validation)")
@@ -341,9 +390,16 @@ def package_champion(
     else:
         weights = {}
     forecaster = ChampionForecaster.from_panel(
-        feat_panel, name, family, horizon_weeks, features,
-        models={m: models[m] for m in weights}, weights=weights,
+        feat_panel,
+        name,
+        family,
+        horizon_weeks,
+        features,
+        models={m: models[m] for m in weights},
+        weights=weights,
         baselines=baselines if family == "baseline" else None,
     )
-    logger.info("Packaged champion %s (%s) forecasting from %s", name, family, forecaster.origin.date())
+    logger.info(
+        "Packaged champion %s (%s) forecasting from %s", name, family, forecaster.origin.date()
+    )
     return ChampionPyfunc(forecaster)

@@ -43,17 +43,33 @@ def check_forecast_request(
     another node makes, and its name sorts before every other ready node, so Kedro runs it first.
     Malformed dates are left to ingestion's validation (which reports them properly).
     """
-    dates = pd.to_datetime(raw_train["Date"], errors="coerce") if "Date" in raw_train else pd.Series(dtype="datetime64[ns]")
+    dates = (
+        pd.to_datetime(raw_train["Date"], errors="coerce")
+        if "Date" in raw_train
+        else pd.Series(dtype="datetime64[ns]")
+    )
     n_weeks = int(dates.dropna().nunique())
     if n_weeks == 0:
-        logger.warning("No sales dates to check horizon_weeks=%d against; ingestion validates the file", horizon_weeks)
+        logger.warning(
+            "No sales dates to check horizon_weeks=%d against; ingestion validates the file",
+            horizon_weeks,
+        )
         return {"horizon_weeks": int(horizon_weeks), "checked": False}
-    plan = check_request(n_weeks, horizon_weeks, validation_weeks, min_train_weeks, backtest,
-                         features.longest_horizon)
+    plan = check_request(
+        n_weeks,
+        horizon_weeks,
+        validation_weeks,
+        min_train_weeks,
+        backtest,
+        features.longest_horizon,
+    )
     design = plan["backtest_design"]
     logger.info(
         "Forecast request: %d weeks ahead from %d weeks of sales (at most %d possible); backtest: %s",
-        horizon_weeks, n_weeks, plan["max_horizon_weeks"], design["reason"],
+        horizon_weeks,
+        n_weeks,
+        plan["max_horizon_weeks"],
+        design["reason"],
     )
     return {**plan, "checked": True}
 
@@ -74,9 +90,15 @@ def build_model_input(
     cutoff = origin_before(feat_panel, "test")
     history = History.from_panel(feat_panel, cutoff, observed=params.covariates.observed)
     training = training_frame(history, feat_panel, params, horizon_weeks)
-    forecast = forecast_frame(history, feat_panel[feat_panel["split"] == "test"], params, horizon_weeks)
+    forecast = forecast_frame(
+        history, feat_panel[feat_panel["split"] == "test"], params, horizon_weeks
+    )
     logger.info(
         "Features from origin %s: %d training rows, %d rows to forecast, %d features, in %.2f s",
-        cutoff.date(), len(training), len(forecast), forecast.shape[1] - 3, time.perf_counter() - started,
+        cutoff.date(),
+        len(training),
+        len(forecast),
+        forecast.shape[1] - 3,
+        time.perf_counter() - started,
     )
     return training, forecast

@@ -15,12 +15,23 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 check_forecast_request,
-                ["raw_train", "params:horizon_weeks", "params:ingestion.validation_weeks",
-                 "params:ingestion.min_train_weeks", "params:backtest", "params:feature_engineering"],
+                [
+                    "raw_train",
+                    "params:horizon_weeks",
+                    "params:ingestion.validation_weeks",
+                    "params:ingestion.min_train_weeks",
+                    "params:backtest",
+                    "params:feature_engineering",
+                ],
                 "rpt_forecast_request",
                 name="check_forecast_request",
             ),
-            Node(build_panel, ["prm_train", "prm_validation", "prm_test"], "feat_panel", name="build_panel"),
+            Node(
+                build_panel,
+                ["prm_train", "prm_validation", "prm_test"],
+                "feat_panel",
+                name="build_panel",
+            ),
             Node(
                 build_model_input,
                 ["feat_panel", "params:horizon_weeks", "params:feature_engineering"],

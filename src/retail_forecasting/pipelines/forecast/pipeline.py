@@ -14,8 +14,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.forecast_from_warehouse,
-                ["mdl_registered_champion", "fc_recent_sales", "fc_store_features",
-                 "prm_warehouse_load_report", "params:forecast"],
+                [
+                    "mdl_registered_champion",
+                    "fc_recent_sales",
+                    "fc_store_features",
+                    "prm_warehouse_load_report",
+                    "params:forecast",
+                ],
                 ["fc_forecast_table", "fc_forecast_summary"],
                 name="forecast_from_warehouse",
             ),

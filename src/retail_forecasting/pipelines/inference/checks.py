@@ -63,8 +63,15 @@ def advice(todo: str) -> Iterator[None]:
         raise RawDataError(f"{message}{'' if message.endswith('.') else '.'} {todo}") from None
 
 
-def _refuse(file: str, column: str, problem: str, raw: pd.DataFrame, mask: np.ndarray,
-            columns: list[str], todo: str) -> None:
+def _refuse(
+    file: str,
+    column: str,
+    problem: str,
+    raw: pd.DataFrame,
+    mask: np.ndarray,
+    columns: list[str],
+    todo: str,
+) -> None:
     with advice(todo):
         fail(file, column, problem, raw, pd.Series(mask, index=raw.index), columns)
 
@@ -81,8 +88,10 @@ def parse_test(raw_test: pd.DataFrame) -> pd.DataFrame:
             f"test.csv (raw_data_dir) or fix the header."
         )
     if raw_test.empty:
-        raise RawDataError(f"{file} has a header but no rows: nothing to forecast. Pass the "
-                           f"weeks to forecast, one row per Store, Dept and Date.")
+        raise RawDataError(
+            f"{file} has a header but no rows: nothing to forecast. Pass the "
+            f"weeks to forecast, one row per Store, Dept and Date."
+        )
     with advice(FIX_ROWS):
         required_not_null(raw_test, file, TEST_COLUMNS, KEYS)
         rows = pd.DataFrame(
@@ -103,49 +112,83 @@ def check_stores(rows: pd.DataFrame, raw_test: pd.DataFrame, stores: pd.Series) 
     """Refuse rows naming stores missing from stores.csv (``stores``: its Store ids)."""
     unknown = ~rows["Store"].isin(stores).to_numpy()
     if unknown.any():
-        _refuse(file_name(raw_test, "test.csv"), "Store", "name stores missing from stores.csv",
-                raw_test, unknown, KEYS,
-                "test.csv and stores.csv must come from the same bundle (raw_data_dir): add the "
-                "store to stores.csv and retrain with `kedro run`, or remove those rows.")
+        _refuse(
+            file_name(raw_test, "test.csv"),
+            "Store",
+            "name stores missing from stores.csv",
+            raw_test,
+            unknown,
+            KEYS,
+            "test.csv and stores.csv must come from the same bundle (raw_data_dir): add the "
+            "store to stores.csv and retrain with `kedro run`, or remove those rows.",
+        )
 
 
-def forecast_basis(rows: pd.DataFrame, raw_test: pd.DataFrame, forecaster: ChampionForecaster) -> pd.Series:
+def forecast_basis(
+    rows: pd.DataFrame, raw_test: pd.DataFrame, forecaster: ChampionForecaster
+) -> pd.Series:
     """Refuse stores the model does not know and weeks outside its horizon; label every row
     :data:`MODEL`, :data:`NEW_SERIES` or :data:`UNSEEN_DEPARTMENT` (warning for the last)."""
     file = file_name(raw_test, "test.csv")
     known_stores = forecaster.stores["store"]
     unknown = ~rows["Store"].isin(known_stores).to_numpy()
     if unknown.any():
-        _refuse(file, "Store", "name stores the registered model has no history for", raw_test, unknown,
-                KEYS, f"The model {forecaster.name!r} was built on data up to {forecaster.origin.date()} "
-                f"for stores {_ranges(known_stores)}: retrain with `kedro run` on a train.csv that "
-                f"includes these stores, or remove those rows.")
+        _refuse(
+            file,
+            "Store",
+            "name stores the registered model has no history for",
+            raw_test,
+            unknown,
+            KEYS,
+            f"The model {forecaster.name!r} was built on data up to {forecaster.origin.date()} "
+            f"for stores {_ranges(known_stores)}: retrain with `kedro run` on a train.csv that "
+            f"includes these stores, or remove those rows.",
+        )
     weeks = forecaster.forecast_weeks()
     outside = ~rows["Date"].isin(weeks).to_numpy()
     if outside.any():
-        _refuse(file, "Date", "are outside the registered model's horizon", raw_test, outside, KEYS,
-                f"The model {forecaster.name!r} forecasts the {forecaster.horizon} weeks after the "
-                f"last week of its data ({forecaster.origin.date()}): {weeks[0].date()}..{weeks[-1].date()}. "
-                f"Run `kedro run` on a train.csv that ends the week before test.csv starts, or "
-                f"remove those rows.")
+        _refuse(
+            file,
+            "Date",
+            "are outside the registered model's horizon",
+            raw_test,
+            outside,
+            KEYS,
+            f"The model {forecaster.name!r} forecasts the {forecaster.horizon} weeks after the "
+            f"last week of its data ({forecaster.origin.date()}): {weeks[0].date()}..{weeks[-1].date()}. "
+            f"Run `kedro run` on a train.csv that ends the week before test.csv starts, or "
+            f"remove those rows.",
+        )
     known = forecaster.known_series()
     unseen_dept = ~rows["Dept"].isin(known["dept"]).to_numpy()
     series = pd.MultiIndex.from_frame(rows[["Store", "Dept"]])
     new = ~series.isin(pd.MultiIndex.from_frame(known[["store", "dept"]])) & ~unseen_dept
-    basis = pd.Series(np.select([unseen_dept, new], [UNSEEN_DEPARTMENT, NEW_SERIES], MODEL),
-                      index=rows.index, name="forecast_basis")
+    basis = pd.Series(
+        np.select([unseen_dept, new], [UNSEEN_DEPARTMENT, NEW_SERIES], MODEL),
+        index=rows.index,
+        name="forecast_basis",
+    )
     if unseen_dept.any():
         logger.warning(
             "%s, column 'Dept': %d row(s) name departments the registered model has never seen "
             "(%s); they are forecast as %s (no history to forecast from) and marked "
-            "forecast_basis=%s in the forecast table. Examples: %s", file, int(unseen_dept.sum()),
-            sorted(rows.loc[unseen_dept, "Dept"].unique().tolist()), UNSEEN_DEPARTMENT_FORECAST,
-            UNSEEN_DEPARTMENT, examples(raw_test, pd.Series(unseen_dept, index=raw_test.index), KEYS),
+            "forecast_basis=%s in the forecast table. Examples: %s",
+            file,
+            int(unseen_dept.sum()),
+            sorted(rows.loc[unseen_dept, "Dept"].unique().tolist()),
+            UNSEEN_DEPARTMENT_FORECAST,
+            UNSEEN_DEPARTMENT,
+            examples(raw_test, pd.Series(unseen_dept, index=raw_test.index), KEYS),
         )
     if new.any():
-        logger.info("%s: %d row(s) of %d store-department series new to the model (department "
-                    "known at other stores) take its cold-start path (forecast_basis=%s)",
-                    file, int(new.sum()), int(series[new].nunique()), NEW_SERIES)
+        logger.info(
+            "%s: %d row(s) of %d store-department series new to the model (department "
+            "known at other stores) take its cold-start path (forecast_basis=%s)",
+            file,
+            int(new.sum()),
+            int(series[new].nunique()),
+            NEW_SERIES,
+        )
     return basis
 
 

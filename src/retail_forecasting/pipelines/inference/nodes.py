@@ -37,13 +37,22 @@ def _kaggle_names(frame: pd.DataFrame) -> pd.DataFrame:
 def planned_markdowns(raw_features: pd.DataFrame) -> pd.DataFrame:
     """Store, Date and the MarkDown1..5 columns features.csv has (checked like ingestion)."""
     file, keys = file_name(raw_features, "features.csv"), ["Store", "Date"]
-    with checks.advice("features.csv gives the planned markdowns of the weeks to forecast: fix "
-                       "these rows (or pass the bundle's features.csv) and run again."):
+    with checks.advice(
+        "features.csv gives the planned markdowns of the weeks to forecast: fix "
+        "these rows (or pass the bundle's features.csv) and run again."
+    ):
         require_columns(raw_features, file, keys)
-        markdowns = {c: as_number(raw_features, file, c, keys) for c in MARKDOWN_COLUMNS if c in raw_features}
+        markdowns = {
+            c: as_number(raw_features, file, c, keys) for c in MARKDOWN_COLUMNS if c in raw_features
+        }
         no_duplicates(raw_features, file, keys)
-        return pd.DataFrame({"Store": as_number(raw_features, file, "Store", keys, integer=True),
-                             "Date": as_friday(raw_features, file, keys), **markdowns})
+        return pd.DataFrame(
+            {
+                "Store": as_number(raw_features, file, "Store", keys, integer=True),
+                "Date": as_friday(raw_features, file, keys),
+                **markdowns,
+            }
+        )
 
 
 def store_ids(raw_stores: pd.DataFrame) -> pd.Series:
@@ -55,8 +64,9 @@ def store_ids(raw_stores: pd.DataFrame) -> pd.Series:
         return as_number(raw_stores, file, "Store", ["Store"], integer=True)
 
 
-def prepare_inference_input(raw_test: pd.DataFrame, raw_features: pd.DataFrame, raw_stores: pd.DataFrame,
-                            model: Any) -> pd.DataFrame:
+def prepare_inference_input(
+    raw_test: pd.DataFrame, raw_features: pd.DataFrame, raw_stores: pd.DataFrame, model: Any
+) -> pd.DataFrame:
     """test.csv rows (Store, Dept, Date, IsHoliday), checked against stores.csv and the
     registered model (:mod:`.checks`), with the week's planned markdowns from features.csv
     (known in advance; NaN where features.csv has none) and each row's ``forecast_basis``."""
@@ -69,7 +79,9 @@ def prepare_inference_input(raw_test: pd.DataFrame, raw_features: pd.DataFrame, 
     return merged.assign(forecast_basis=basis.to_numpy())
 
 
-def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def forecast_test_weeks(
+    model: Any, inference_input: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Kaggle submission (``Id = Store_Dept_Date``, ``Weekly_Sales``) and a tidy forecast
     table (store, dept, date, is_holiday, weekly_sales_forecast, the model's quantiles
     ``q0.025`` … ``q0.975`` if it returns ``Weekly_Sales_q…`` columns, forecast_basis), in
@@ -80,7 +92,9 @@ def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.D
     values = np.full(len(inference_input), checks.UNSEEN_DEPARTMENT_FORECAST)
     quantiles: dict[str, np.ndarray] = {}
     if forecastable.any():
-        rows = inference_input.loc[forecastable].drop(columns="forecast_basis").reset_index(drop=True)
+        rows = (
+            inference_input.loc[forecastable].drop(columns="forecast_basis").reset_index(drop=True)
+        )
         # test.csv's shape, as the registered pyfunc's signature declares it: Date as YYYY-MM-DD
         # text (MLflow refuses a datetime column: "Failed to enforce schema")
         rows["Date"] = pd.to_datetime(rows["Date"]).dt.strftime("%Y-%m-%d")
@@ -89,23 +103,43 @@ def forecast_test_weeks(model: Any, inference_input: pd.DataFrame) -> tuple[pd.D
             raise ValueError("the model returned missing or misaligned forecasts")
         values[forecastable] = forecast["Weekly_Sales"].to_numpy(dtype=float)
         for column in [c for c in forecast.columns if c.startswith("Weekly_Sales_q")]:  # issue #12
-            quantiles[column.removeprefix("Weekly_Sales_")] = np.full(len(inference_input),
-                                                                      checks.UNSEEN_DEPARTMENT_FORECAST)
-            quantiles[column.removeprefix("Weekly_Sales_")][forecastable] = forecast[column].to_numpy(dtype=float)
+            quantiles[column.removeprefix("Weekly_Sales_")] = np.full(
+                len(inference_input), checks.UNSEEN_DEPARTMENT_FORECAST
+            )
+            quantiles[column.removeprefix("Weekly_Sales_")][forecastable] = forecast[
+                column
+            ].to_numpy(dtype=float)
     dates = pd.to_datetime(inference_input["Date"])
     day = dates.dt.strftime("%Y-%m-%d")
     submission = pd.DataFrame(
-        {"Id": inference_input["Store"].astype(str) + "_" + inference_input["Dept"].astype(str) + "_" + day,
-         "Weekly_Sales": values}
+        {
+            "Id": inference_input["Store"].astype(str)
+            + "_"
+            + inference_input["Dept"].astype(str)
+            + "_"
+            + day,
+            "Weekly_Sales": values,
+        }
     )
     tidy = pd.DataFrame(
-        {"store": inference_input["Store"].to_numpy(), "dept": inference_input["Dept"].to_numpy(),
-         "date": dates.to_numpy(), "is_holiday": inference_input["IsHoliday"].astype(bool).to_numpy(),
-         "weekly_sales_forecast": values, **quantiles, "forecast_basis": basis}
+        {
+            "store": inference_input["Store"].to_numpy(),
+            "dept": inference_input["Dept"].to_numpy(),
+            "date": dates.to_numpy(),
+            "is_holiday": inference_input["IsHoliday"].astype(bool).to_numpy(),
+            "weekly_sales_forecast": values,
+            **quantiles,
+            "forecast_basis": basis,
+        }
     )
     counts = tidy["forecast_basis"].value_counts().to_dict()
-    logger.info("Forecast %d test.csv rows, %s..%s; forecast_basis counts %s",
-                len(tidy), day.min(), day.max(), counts)
+    logger.info(
+        "Forecast %d test.csv rows, %s..%s; forecast_basis counts %s",
+        len(tidy),
+        day.min(),
+        day.max(),
+        counts,
+    )
     return submission, tidy
 
 
@@ -118,7 +152,20 @@ def tabulate_forecasts(model: Any, forecasts: pd.DataFrame) -> pd.DataFrame:
     for an origin holds that origin's rows."""
     forecaster = forecaster_of(model)
     version, run_id = registered_version(model)
-    quantiles = {float(c.removeprefix("q")): forecasts[c].to_numpy(dtype=float)
-                 for c in forecasts.columns if c.startswith("q")}
-    return table_rows(forecaster.name, version, run_id, forecaster.origin, forecasts["store"], forecasts["dept"],
-                      forecasts["date"], forecasts["weekly_sales_forecast"], quantiles, forecasts["forecast_basis"])
+    quantiles = {
+        float(c.removeprefix("q")): forecasts[c].to_numpy(dtype=float)
+        for c in forecasts.columns
+        if c.startswith("q")
+    }
+    return table_rows(
+        forecaster.name,
+        version,
+        run_id,
+        forecaster.origin,
+        forecasts["store"],
+        forecasts["dept"],
+        forecasts["date"],
+        forecasts["weekly_sales_forecast"],
+        quantiles,
+        forecasts["forecast_basis"],
+    )

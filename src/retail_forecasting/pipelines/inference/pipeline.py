@@ -17,16 +17,23 @@ from retail_forecasting.pipelines.inference import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.prepare_inference_input,
-                 ["raw_test", "raw_features", "raw_stores", "mdl_registered_champion"], "int_inference_input",
-                 name="prepare_inference_input"),
+            Node(
+                nodes.prepare_inference_input,
+                ["raw_test", "raw_features", "raw_stores", "mdl_registered_champion"],
+                "int_inference_input",
+                name="prepare_inference_input",
+            ),
             Node(
                 nodes.forecast_test_weeks,
                 ["mdl_registered_champion", "int_inference_input"],
                 ["rpt_submission", "mo_inference_forecasts"],
                 name="forecast_test_weeks",
             ),
-            Node(nodes.tabulate_forecasts, ["mdl_registered_champion", "mo_inference_forecasts"],
-                 "fc_forecast_table", name="tabulate_forecasts"),
+            Node(
+                nodes.tabulate_forecasts,
+                ["mdl_registered_champion", "mo_inference_forecasts"],
+                "fc_forecast_table",
+                name="tabulate_forecasts",
+            ),
         ]
     )

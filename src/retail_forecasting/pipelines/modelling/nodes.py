@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from retail_forecasting.forecasting import decomposition
 from retail_forecasting.forecasting.backtest import (
     KEY_COLUMNS,
     BacktestParams,
@@ -24,10 +25,13 @@ from retail_forecasting.forecasting.backtest import (
     rolling_cutoffs,
     score,
 )
-from retail_forecasting.forecasting import decomposition
 from retail_forecasting.forecasting.contract import KEYS
 from retail_forecasting.forecasting.decomposition import DecompositionParams
-from retail_forecasting.forecasting.ensemble import EnsembleParams, cross_fitted_forecasts, fit_weights
+from retail_forecasting.forecasting.ensemble import (
+    EnsembleParams,
+    cross_fitted_forecasts,
+    fit_weights,
+)
 from retail_forecasting.forecasting.features import FeatureParams, feature_columns, origin_before
 from retail_forecasting.forecasting.learners import (
     FittedLearner,
@@ -42,13 +46,14 @@ from retail_forecasting.progress import Progress
 logger = logging.getLogger(__name__)
 
 
-
 def _history(feat_panel: pd.DataFrame) -> pd.DataFrame:
     """Train + validation: the test window is never seen by tuning or backtests."""
     return feat_panel[feat_panel["split"] != "test"]
 
 
-def _summary(cv: pd.DataFrame, models: list[str], stage: str = "backtest") -> tuple[dict[str, Any], dict]:
+def _summary(
+    cv: pd.DataFrame, models: list[str], stage: str = "backtest"
+) -> tuple[dict[str, Any], dict]:
     scores = score(cv, models, segments=())
     return overall(scores), mlflow_metrics(scores, stage)
 
@@ -81,20 +86,30 @@ def backtest_model(
     forecaster = LearnerForecaster(
         features, model, horizon_weeks, tuning["hyperparameters"], tuning["rounds"]
     ).with_panel(history)
-    cv = cross_validation(history, {model.kind: forecaster}, horizon_weeks, cutoffs,
-                          observed=features.covariates.observed)
+    cv = cross_validation(
+        history,
+        {model.kind: forecaster},
+        horizon_weeks,
+        cutoffs,
+        observed=features.covariates.observed,
+    )
     totals, logged_metrics = _summary(cv, [model.kind])
     logger.info("%s backtest: WMAE %.1f", model.kind, totals[model.kind]["wmae"])
     return cv, totals, logged_metrics
 
 
 def train_model(
-    mi_training_frame: pd.DataFrame, features: FeatureParams, model: LearnerParams, tuning: dict[str, Any]
+    mi_training_frame: pd.DataFrame,
+    features: FeatureParams,
+    model: LearnerParams,
+    tuning: dict[str, Any],
 ) -> FittedLearner:
     """Fit the tuned model on train + validation (the test window's origin)."""
     progress = Progress(f"Refit {model.kind}", 1, logger)  # "still running" lines each minute
     rows = subsample(mi_training_frame, model)
-    fitted = fit_learner(rows, feature_columns(features), model, tuning["hyperparameters"], tuning["rounds"])
+    fitted = fit_learner(
+        rows, feature_columns(features), model, tuning["hyperparameters"], tuning["rounds"]
+    )
     progress.done(f"on {len(rows)} rows")
     return fitted
 
@@ -110,7 +125,10 @@ def forecast_test_window(mdl_model: FittedLearner, mi_forecast_frame: pd.DataFra
 
 
 def tune_statistical(
-    feat_panel: pd.DataFrame, horizon_weeks: int, backtest: BacktestParams, model: DecompositionParams
+    feat_panel: pd.DataFrame,
+    horizon_weeks: int,
+    backtest: BacktestParams,
+    model: DecompositionParams,
 ) -> dict[str, Any]:
     """Grid search of the statistical model at the last cutoff of the validation backtest."""
     history = _history(feat_panel)
@@ -146,7 +164,9 @@ def forecast_statistical_test_window(
     """Forecast of every test row from the last validation week (the baselines' code path; rows
     in the panel's order, as in ``mi_forecast_frame``): store, dept, date, <model>."""
     forecaster = {mdl_model.kind: decomposition.make_forecaster(mdl_model)}
-    cv = cross_validation(feat_panel, forecaster, horizon_weeks, [origin_before(feat_panel, "test")])
+    cv = cross_validation(
+        feat_panel, forecaster, horizon_weeks, [origin_before(feat_panel, "test")]
+    )
     return cv[[*KEYS, mdl_model.kind]]
 
 
@@ -162,25 +182,35 @@ def fit_ensemble(
     on the other folds, so the selection compares it fairly with the single models."""
     frame = backtests[0]
     for other in backtests[1:]:
-        frame = frame.merge(other[[*KEYS, "cutoff", *_model_columns(other)]], on=[*KEYS, "cutoff"],
-                            how="inner", validate="one_to_one")
+        frame = frame.merge(
+            other[[*KEYS, "cutoff", *_model_columns(other)]],
+            on=[*KEYS, "cutoff"],
+            how="inner",
+            validate="one_to_one",
+        )
         if len(frame) != len(other):
             raise ValueError("the learners' backtests do not cover the same rows")
     members = [c for b in backtests for c in _model_columns(b)]
     weights = fit_weights(frame, members, params)
     cv = frame[KEY_COLUMNS].assign(ensemble=cross_fitted_forecasts(frame, members, params))
     totals, logged_metrics = _summary(cv, ["ensemble"])
-    logger.info("Ensemble weights %s; cross-fitted backtest WMAE %.1f", weights, totals["ensemble"]["wmae"])
+    logger.info(
+        "Ensemble weights %s; cross-fitted backtest WMAE %.1f", weights, totals["ensemble"]["wmae"]
+    )
     return {"weights": weights}, cv, totals, logged_metrics
 
 
-def forecast_ensemble_test_window(weights: dict[str, Any], *forecasts: pd.DataFrame) -> pd.DataFrame:
+def forecast_ensemble_test_window(
+    weights: dict[str, Any], *forecasts: pd.DataFrame
+) -> pd.DataFrame:
     """The weighted sum of the learners' test forecasts (each retrained on train + validation)."""
     frame = forecasts[0][KEYS]
     total = np.zeros(len(frame))
     for forecast in forecasts:
         if not forecast[KEYS].equals(frame):
-            raise ValueError("the learners' test forecasts do not cover the same rows in the same order")
+            raise ValueError(
+                "the learners' test forecasts do not cover the same rows in the same order"
+            )
         for column in _model_columns(forecast):
             total += weights["weights"].get(column, 0.0) * forecast[column].to_numpy(dtype=float)
     return frame.assign(ensemble=total)

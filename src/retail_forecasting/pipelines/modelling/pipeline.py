@@ -24,7 +24,13 @@ ZOO = (*STATISTICAL_MODELS, *MODELS)
 
 def template() -> Pipeline:
     """Tune, backtest, fit and forecast one model (``params:model``)."""
-    common = ["feat_panel", "params:horizon_weeks", "params:backtest", "params:feature_engineering", "params:model"]
+    common = [
+        "feat_panel",
+        "params:horizon_weeks",
+        "params:backtest",
+        "params:feature_engineering",
+        "params:model",
+    ]
     return Pipeline(
         [
             Node(nodes.tune_model, common, "mdl_tuning", name="tune_model"),
@@ -40,8 +46,12 @@ def template() -> Pipeline:
                 "mdl_model",
                 name="train_model",
             ),
-            Node(nodes.forecast_test_window, ["mdl_model", "mi_forecast_frame"], "mo_test_forecasts",
-                 name="forecast_test_window"),
+            Node(
+                nodes.forecast_test_window,
+                ["mdl_model", "mi_forecast_frame"],
+                "mo_test_forecasts",
+                name="forecast_test_window",
+            ),
         ]
     )
 
@@ -59,9 +69,18 @@ def statistical_template() -> Pipeline:
                 ["mo_backtest", "rpt_backtest_summary", "rpt_mlflow_metrics"],
                 name="backtest_model",
             ),
-            Node(nodes.fit_statistical, ["params:model", "mdl_tuning"], "mdl_model", name="train_model"),
-            Node(nodes.forecast_statistical_test_window, ["mdl_model", "feat_panel", "params:horizon_weeks"],
-                 "mo_test_forecasts", name="forecast_test_window"),
+            Node(
+                nodes.fit_statistical,
+                ["params:model", "mdl_tuning"],
+                "mdl_model",
+                name="train_model",
+            ),
+            Node(
+                nodes.forecast_statistical_test_window,
+                ["mdl_model", "feat_panel", "params:horizon_weeks"],
+                "mo_test_forecasts",
+                name="forecast_test_window",
+            ),
         ]
     )
 
@@ -73,7 +92,10 @@ def create_model_pipeline(model: str) -> Pipeline:
         pipe,
         namespace=model,
         inputs=SHARED & pipe.inputs(),
-        parameters={**{p: p for p in SHARED_PARAMS & pipe.inputs()}, "params:model": f"params:modelling.{model}"},
+        parameters={
+            **{p: p for p in SHARED_PARAMS & pipe.inputs()},
+            "params:model": f"params:modelling.{model}",
+        },
     )
 
 
@@ -95,9 +117,14 @@ def create_ensemble_pipeline(models: tuple[str, ...] = ZOO) -> Pipeline:
             ),
         ]
     )
-    members = {f"{m}_{kind}": f"{m}.mo_{kind}" for m in models for kind in ("backtest", "test_forecasts")}
+    members = {
+        f"{m}_{kind}": f"{m}.mo_{kind}" for m in models for kind in ("backtest", "test_forecasts")
+    }
     return Pipeline(
-        nodes_, namespace="ensemble", inputs=members, parameters={"params:ensemble": "params:modelling.ensemble"}
+        nodes_,
+        namespace="ensemble",
+        inputs=members,
+        parameters={"params:ensemble": "params:modelling.ensemble"},
     )
 
 
