@@ -1,4 +1,4 @@
-"""Compare our champion with the systems users would pick instead (issue 4, "Benchmark ...").
+r"""Compare our champion with the systems users would pick instead (issue 4, "Benchmark ...").
 
 On a directory holding the Kaggle files (``train.csv`` is the only one read by the other
 systems), this runs side by side, in one process tree, each system in its own child process:
@@ -46,7 +46,8 @@ processes such as statsforecast's ``n_jobs=2`` pool are not summed).
 
     python benchmarks/compare_systems.py --data-dir ../shared/data/walmart
     python benchmarks/compare_systems.py --data-dir ../shared/data/walmart --skip-kedro
-    python benchmarks/compare_systems.py --data-dir ../shared/data/walmart --horizon 13,26,39,52 --markdown table.md
+    python benchmarks/compare_systems.py --data-dir ../shared/data/walmart --horizon 13,26,39,52 \
+        --markdown table.md
 
 ``--horizon`` runs ours as ``kedro run --params raw_data_dir=DIR,horizon_weeks=H`` (default
 parameters otherwise: the backtest design adapts to H) and every other system on the same last H
@@ -57,8 +58,10 @@ weeks; with several horizons they run one after another and a horizon x system M
 (``h<H>_<system>.*``) and reuses them on the next call (they are deterministic), so ours can be
 rerun alone; ``--peers-only`` fills the cache without running ours (e.g. while ours runs elsewhere):
 
-    python benchmarks/compare_systems.py --data-dir DIR --horizon 13,26,39,52 --peer-cache peers --peers-only
-    python benchmarks/compare_systems.py --data-dir DIR --horizon 13,26,39,52 --peer-cache peers --markdown table.md
+    python benchmarks/compare_systems.py --data-dir DIR --horizon 13,26,39,52 --peer-cache peers \
+        --peers-only
+    python benchmarks/compare_systems.py --data-dir DIR --horizon 13,26,39,52 --peer-cache peers \
+        --markdown table.md
 
 Prediction intervals (issue #12), at ``LEVELS`` (80 and 95 %) on the same rows:
 
@@ -230,7 +233,8 @@ def best_of(ours: float, theirs: dict[str, float]) -> tuple[str, float, bool]:
 
 
 def bound_columns(levels=LEVELS) -> list[str]:
-    """Nixtla's interval columns of a model aliased ``yhat``: yhat-lo-95, yhat-lo-80, yhat-hi-80, yhat-hi-95."""
+    """Nixtla's interval columns of a model aliased ``yhat``: yhat-lo-95, yhat-lo-80, yhat-hi-80,
+    yhat-hi-95."""
     return [f"yhat-lo-{level}" for level in sorted(levels, reverse=True)] + [
         f"yhat-hi-{level}" for level in sorted(levels)
     ]
@@ -271,7 +275,7 @@ def score_interval_forecasts(
     return totals
 
 
-# ----------------------------------------------------------------------------- the systems (children)
+# ------------------------------------------------------------------------ the systems (children)
 def run_statsforecast(panel: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict]:
     from statsforecast import StatsForecast
     from statsforecast.models import MSTL, AutoETS, SeasonalNaive
@@ -454,7 +458,8 @@ def run_peer(
     """Fit+predict one reference system in its child process; returns (seconds, peak MiB, the
     path stem of its forecasts and info). With ``cache`` (``--peer-cache``) the outputs and the
     child's seconds and peak are kept in that directory as ``h<H>_<system>.*`` and reused on a
-    later call (the reference systems are deterministic): ours can be rerun without refitting them."""
+    later call (the reference systems are deterministic): ours can be rerun without refitting
+    them."""
     out = (Path(cache) if cache else tmp) / (f"h{horizon}_{system}" if cache else system)
     run_file = Path(f"{out}.run.json")
     if cache and run_file.exists() and Path(f"{out}.parquet").exists():
@@ -534,7 +539,8 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
     history, test = split(train, horizon)
     print(f"\n=== horizon {horizon} weeks ===")
     print(
-        f"data: {data_dir}; history {history['date'].min():%Y-%m-%d}..{history['date'].max():%Y-%m-%d}"
+        f"data: {data_dir}; history {history['date'].min():%Y-%m-%d}.."
+        f"{history['date'].max():%Y-%m-%d}"
         f" ({history['date'].nunique()} weeks), test window {test['date'].min():%Y-%m-%d}.."
         f"{test['date'].max():%Y-%m-%d} ({test['date'].nunique()} weeks, {len(test)} rows scored)"
     )
@@ -543,7 +549,8 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="compare_systems_") as tmp:
         if args.skip_kedro:
             print(
-                f"ours: --skip-kedro, reading the existing {METRICS_JSON.relative_to(PROJECT)} (no kedro run)"
+                f"ours: --skip-kedro, reading the existing {METRICS_JSON.relative_to(PROJECT)} "
+                "(no kedro run)"
             )
             kedro_seconds = kedro_peak = None
         else:
@@ -580,7 +587,8 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
         if ours["backtest_design"]:
             design = ours["backtest_design"]
             print(
-                f"ours: backtest design {design['kind']}, cutoffs {', '.join(design.get('cutoffs', []))}: "
+                f"ours: backtest design {design['kind']}, "
+                f"cutoffs {', '.join(design.get('cutoffs', []))}: "
                 f"{design['reason']}"
             )
 
@@ -695,7 +703,8 @@ def print_intervals(rows: list[dict], levels=LEVELS) -> dict | None:
         print(
             f"{row['system']:<42} "
             + " ".join(
-                f"{iv[str(lv)]['coverage']:>7.3f} {iv[str(lv)]['width']:>9.0f} {iv[str(lv)]['interval_score']:>9.0f}"
+                f"{iv[str(lv)]['coverage']:>7.3f} {iv[str(lv)]['width']:>9.0f} "
+                f"{iv[str(lv)]['interval_score']:>9.0f}"
                 for lv in levels
             )
             + f" {iv['pinball']:>8.1f}"
@@ -703,7 +712,8 @@ def print_intervals(rows: list[dict], levels=LEVELS) -> dict | None:
     verdict = interval_verdict(rows, levels)
     for level, v in (verdict or {}).items():
         print(
-            f"{level} % intervals: best other {v['best_other']} (interval score {v['best_other_interval_score']:.0f});"
+            f"{level} % intervals: best other {v['best_other']} "
+            f"(interval score {v['best_other_interval_score']:.0f});"
             f" ours/theirs = {v['ratio']:.3f}; ours is {'' if v['reached'] else 'NOT '}at least "
             f"{TARGET_INTERVAL_IMPROVEMENT:.0%} better ({1 - v['ratio']:+.1%})"
         )
@@ -717,7 +727,8 @@ def _fmt(value, spec):
 def markdown(results: list[dict]) -> str:
     """One Markdown table, horizon x system, for docs/benchmarks.md."""
     lines = [
-        "| horizon | test window | backtest design (cutoffs) | system | WMAE | MAE | RMSE | process s | peak MiB | ours / this |",
+        "| horizon | test window | backtest design (cutoffs) | system | WMAE | MAE | RMSE "
+        "| process s | peak MiB | ours / this |",
         "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
@@ -732,8 +743,9 @@ def markdown(results: list[dict]) -> str:
                 else "| | | "
             )
             lines.append(
-                f"{lead}| {row['system']} | {row['wmae']:.1f} | {row['mae']:.1f} | {row['rmse']:.1f} | "
-                f"{_fmt(row['process_s'], '.1f')} | {_fmt(row['peak_mib'], '.0f')} | {_fmt(ratio, '.3f')} |"
+                f"{lead}| {row['system']} | {row['wmae']:.1f} | {row['mae']:.1f} | "
+                f"{row['rmse']:.1f} | {_fmt(row['process_s'], '.1f')} | "
+                f"{_fmt(row['peak_mib'], '.0f')} | {_fmt(ratio, '.3f')} |"
             )
     intervals = interval_markdown(results)
     return "\n".join(lines) + ("\n\n" + intervals if intervals else "")
@@ -762,7 +774,8 @@ def interval_markdown(results: list[dict], levels=LEVELS) -> str:
                     else ours[lv]["interval_score"] / iv[lv]["interval_score"]
                 )
                 cells.append(
-                    f"{iv[lv]['coverage']:.3f} | {iv[lv]['width']:.0f} | {iv[lv]['interval_score']:.0f} | "
+                    f"{iv[lv]['coverage']:.3f} | {iv[lv]['width']:.0f} | "
+                    f"{iv[lv]['interval_score']:.0f} | "
                     f"{_fmt(ratio, '.3f')}"
                 )
             lines.append(
@@ -804,7 +817,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--peers-only",
         action="store_true",
-        help="with --peer-cache: only fit the reference systems into the cache (no kedro, no table)",
+        help="with --peer-cache: only fit the reference systems into the cache "
+        "(no kedro, no table)",
     )
     parser.add_argument(
         "--markdown", help="also write the horizon x system table (Markdown) to this file"

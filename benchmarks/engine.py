@@ -70,7 +70,8 @@ def main() -> None:
         "features (training + forecast)", build_model_input, panel, args.horizon, FeatureParams()
     )
     print(
-        f"  {len(panel):,} panel rows -> {len(training):,} training rows, {len(forecast):,} forecast rows, "
+        f"  {len(panel):,} panel rows -> {len(training):,} training rows, "
+        f"{len(forecast):,} forecast rows, "
         f"{forecast.shape[1] - 2} features"
     )
     backtest = timed(

@@ -12,7 +12,7 @@ the installed package), and prints
   the run) and their ratio.
 
     python benchmarks/scale.py --scales 1 3 10            # pandas path
-    python benchmarks/scale.py --scales 1 10 --env spark  # the Spark path (pip install -e ".[spark]")
+    python benchmarks/scale.py --scales 1 10 --env spark  # Spark path (pip install -e ".[spark]")
     python benchmarks/scale.py --scales 1 --keep /tmp/me/scale   # keep the working directories
 
 Each row is also appended as one JSON line to ``--out`` (default: no file).
@@ -52,7 +52,8 @@ def loadavg() -> str:
 
 
 def run(workdir: Path, command: list[str], log: Path) -> dict[str, float]:
-    """Run ``command`` in ``workdir``; wall and CPU seconds, peak RSS (MiB) of the largest process."""
+    """Run ``command`` in ``workdir``; wall and CPU seconds, peak RSS (MiB) of the largest
+    process."""
     with log.open("wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
@@ -132,8 +133,9 @@ def main(argv: list[str] | None = None) -> None:
             "command": " ".join(command),
         }
         print(
-            f"{scale:>5g} {stores:>6} {row['path']:>6} {cost['wall_s']:>8.1f} {cost['cpu_s']:>8.1f} "
-            f"{cost['peak_mib']:>9.0f} {quality['champion']:>10} {quality['wmae']:>8.1f} "
+            f"{scale:>5g} {stores:>6} {row['path']:>6} "
+            f"{cost['wall_s']:>8.1f} {cost['cpu_s']:>8.1f} {cost['peak_mib']:>9.0f} "
+            f"{quality['champion']:>10} {quality['wmae']:>8.1f} "
             f"{quality['seasonal_naive_wmae']:>8.1f} {quality['ratio']:>6.3f}  {before} -> {after}",
             flush=True,
         )

@@ -140,7 +140,8 @@ def test_peer_intervals_are_scored_like_ours(cs):
         }
     )
     scores = cs.score_interval_forecasts(test, forecasts)
-    # row 1 inside both; row 2 (30) above both; row 3 (2_1, no history): forecast 0, zero width, missed
+    # row 1 inside both; row 2 (30) above both; row 3 (2_1, no history): forecast 0, zero width,
+    # missed
     assert scores["80"]["coverage"] == pytest.approx(1 / 3) and scores["95"][
         "coverage"
     ] == pytest.approx(1 / 3)

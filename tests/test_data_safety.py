@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog, DatasetError, MemoryDataset
 from kedro.runner import SequentialRunner
 from sqlalchemy import create_engine, text
 
@@ -90,7 +90,8 @@ def fact_state(warehouse_url: str) -> tuple:
             ).one()
             checksum = conn.execute(
                 text(
-                    "SELECT md5(string_agg(CAST(store_id AS VARCHAR) || '|' || CAST(dept_id AS VARCHAR)"
+                    "SELECT md5(string_agg(CAST(store_id AS VARCHAR)"
+                    " || '|' || CAST(dept_id AS VARCHAR)"
                     " || '|' || CAST(week_date AS VARCHAR) || '|' || CAST(weekly_sales AS VARCHAR),"
                     " ',' ORDER BY store_id, dept_id, week_date)) FROM retailds.fact_sales_weekly"
                 )
@@ -338,7 +339,7 @@ def test_parquet_files_are_whole_or_untouched(tmp_path):
     dataset = AtomicParquetDataset(filepath=str(target))
     good = pd.DataFrame({"a": [1, 2, 3]})
     dataset.save(good)
-    with pytest.raises(Exception):
+    with pytest.raises(DatasetError):
         dataset.save(pd.DataFrame({"a": [object()]}))  # pyarrow cannot write it: fails mid-save
     pd.testing.assert_frame_equal(dataset.load(), good)
     assert sorted(p.name for p in target.parent.iterdir()) == ["frame.parquet"], "no temp file"

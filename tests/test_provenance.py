@@ -131,7 +131,8 @@ def test_kedro_command_round_trips_the_options_a_user_typed():
                 "runtime_params": {"horizon_weeks": 13, "modelling": {"ridge": {"seed": 1}}},
             }
         )
-        == "kedro run --pipelines modelling,evaluation --namespaces ridge --params horizon_weeks=13,modelling.ridge.seed=1"
+        == "kedro run --pipelines modelling,evaluation --namespaces ridge "
+        "--params horizon_weeks=13,modelling.ridge.seed=1"
     )
     assert kedro_command({"pipeline_names": ["__default__"], "env": None}) == "kedro run"
 

@@ -409,7 +409,7 @@ def test_cli(tmp_path: Path) -> None:
 
 def test_summarize_on_a_hand_made_bundle() -> None:
     weeks = ["2010-11-19", "2010-11-26", "2010-12-03", "2010-12-10", "2010-12-17", "2010-12-24"]
-    rows = [(1, 1, w, v) for w, v in zip(weeks, [100, 300, 200, 200, 250, 400])]
+    rows = [(1, 1, w, v) for w, v in zip(weeks, [100, 300, 200, 200, 250, 400], strict=True)]
     rows += [(1, 2, weeks[0], 10.0), (1, 2, weeks[1], -5.0), (2, 1, weeks[2], 50.0)]
     train = pd.DataFrame(rows, columns=["Store", "Dept", "Date", "Weekly_Sales"])
     train["IsHoliday"] = train["Date"] == "2010-11-26"

@@ -14,7 +14,8 @@ from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 from retail_forecasting.runlock import RunLockHook
 
 # ChallengerAliasHook moves `challenger` to a newly registered champion version that passes the
-# quality gate (retail_forecasting.aws.quality_gate); FlatParamsHook logs typed parameters to MLflow one leaf each;
+# quality gate (retail_forecasting.aws.quality_gate); FlatParamsHook logs typed parameters to
+# MLflow one leaf each;
 # RunLockHook allows one `kedro run` at a time per project (retail_forecasting.runlock).
 HOOKS = (RunLockHook(), ChallengerAliasHook(), FlatParamsHook())
 

@@ -63,7 +63,9 @@ def test_the_design_adapts_to_the_history_there_is(horizon, kind, history):
     assert design.history_weeks[-1] + horizon == 143 - horizon, (
         "the last window ends on the last week"
     )
-    assert all(b - a == 6 for a, b in zip(design.history_weeks, design.history_weeks[1:]))
+    assert all(
+        b - a == 6 for a, b in zip(design.history_weeks, design.history_weeks[1:], strict=False)
+    )
     assert design.n_windows >= 2, "two windows keep the ensemble's backtest cross-fitted"
     expected = {
         "configured": "as configured",

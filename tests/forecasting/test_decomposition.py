@@ -142,7 +142,8 @@ def test_smoothing_leaves_holiday_and_christmas_weeks_alone():
     dates = pd.DatetimeIndex(
         ["2012-02-10", "2012-02-17", "2012-03-09", "2011-12-16", "2012-01-06", "2012-01-13"]
     )
-    # Super Bowl week, the week after it, a plain March week, mid-December, early January, mid-January
+    # Super Bowl week, the week after it, a plain March week, mid-December, early January,
+    # mid-January
     assert calendar_sensitive(dates).tolist() == [True, True, False, True, True, False]
 
 

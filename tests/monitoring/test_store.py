@@ -127,9 +127,10 @@ def test_view_joins_actuals_zero_inside_a_loaded_week_and_null_ahead(engine):
         engine, "SELECT * FROM retailds.vw_forecast_vs_actual ORDER BY store, dept, date"
     )
     assert len(view) == 16 and set(view["store_type"]) == {"A", "B"}
-    row = lambda s, d, w: view[
-        (view["store"] == s) & (view["dept"] == d) & (view["date"] == w)
-    ].iloc[0]  # noqa: E731
+
+    def row(s, d, w):
+        return view[(view["store"] == s) & (view["dept"] == d) & (view["date"] == w)].iloc[0]
+
     assert row(2, 2, WEEKS[1])["actual"] == 202.0 + 1
     assert row(1, 2, WEEKS[1])["actual"] == 0.0  # the store's week is loaded, the series has no row
     assert pd.isna(row(1, 1, WEEKS[2])["actual"])  # the week has not arrived

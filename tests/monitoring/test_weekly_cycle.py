@@ -1,7 +1,7 @@
 """The weekly cycle end to end on synthetic data (issue #14): ingest up to week T, train a small
-model configuration, forecast (batch inference of test.csv, then the rolling forecast); then load weeks T+1..T+4 one at a time (incremental loads),
-re-forecast and monitor after each. One store's sales are halved in the last week: that week
-raises alerts, the normal weeks do not.
+model configuration, forecast (batch inference of test.csv, then the rolling forecast); then
+load weeks T+1..T+4 one at a time (incremental loads), re-forecast and monitor after each. One
+store's sales are halved in the last week: that week raises alerts, the normal weeks do not.
 
 The small model is the statistical model with fixed settings (``conftest.register_small_model``:
 backtested, packaged and registered as the evaluation does); training the whole zoo takes longer
@@ -120,7 +120,8 @@ def test_weekly_cycle_plays_four_weeks_and_alerts_on_a_halved_store(
         sorted(inferred["step"].unique()) == [1, 2, 3, 4]
         and inferred["model_version"].eq(str(version)).all()
     )
-    # the rolling forecast of the same origin replaces those rows (one set per model version and origin)
+    # the rolling forecast of the same origin replaces those rows (one set per model version and
+    # origin)
     run(project_copy, ["forecast"], **SMALL)
     first = query(project_copy, "SELECT * FROM retailds.fact_forecast_weekly")
     assert set(first["origin_date"]) == {week_t} and first["step"].between(1, HORIZON).all()

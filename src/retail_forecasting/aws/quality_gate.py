@@ -186,7 +186,8 @@ def check_registration(
             continue
         if not is_finite_score(value):
             reasons.append(
-                f"champion {champion!r} test {metric}={value!r} is not a finite, non-negative number"
+                f"champion {champion!r} test {metric}={value!r} is not a finite, "
+                "non-negative number"
             )
     try:
         reasons.extend(check_metrics(metrics, config)[1])
@@ -214,7 +215,8 @@ def check_registration(
                     continue  # already a reason above
                 if not now <= ratio * before:
                     reasons.append(
-                        f"champion {champion!r} test {metric}={now:.6g} is {now / before:.3g} times "
+                        f"champion {champion!r} test {metric}={now:.6g} is "
+                        f"{now / before:.3g} times "
                         f"the previous challenger's {metric}={before:.6g}, above "
                         f"max_ratio_to_previous={ratio:g}"
                     )

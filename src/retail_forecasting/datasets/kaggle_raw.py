@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 KAGGLE_DOWNLOAD_HINT = (
     "Download the bundle with `kaggle competitions download -c "
-    "walmart-recruiting-store-sales-forecasting` and unzip it there (see README, 'Real Kaggle data'), "
+    "walmart-recruiting-store-sales-forecasting` and unzip it there "
+    "(see README, 'Real Kaggle data'), "
     "or leave out --params raw_data_dir to run on synthetic data."
 )
 

@@ -74,7 +74,8 @@ class BacktestDesign:
         return len(self.history_weeks)
 
     def cutoffs(self, weeks: pd.DatetimeIndex) -> list[pd.Timestamp]:
-        """The cutoff dates among ``weeks`` (the ``n_weeks`` sorted weeks the design was made for)."""
+        """The cutoff dates among ``weeks`` (the ``n_weeks`` sorted weeks the design was made
+        for)."""
         if len(weeks) != self.n_weeks:
             raise ValueError(f"the design is for {self.n_weeks} weeks, got {len(weeks)}")
         return [pd.Timestamp(weeks[h - 1]) for h in self.history_weeks]
@@ -118,11 +119,11 @@ def design_backtest(n_weeks: int, horizon: int, params: BacktestParams) -> Backt
     floor = min(params.min_history_floor, params.min_history_weeks)
     if last < floor:
         raise NoHonestBacktest(
-            f"No honest backtest: a {horizon}-week window ending on the last of the {n_weeks} weeks "
-            f"before the test window leaves {max(last, 0)} weeks of history at its cutoff, under "
-            f"backtest.min_history_floor={floor}. It needs at least {horizon + floor} weeks of "
-            f"train + validation: more history, a horizon of at most {max(n_weeks - floor, 0)} "
-            "weeks, or (knowingly) a lower min_history_floor."
+            f"No honest backtest: a {horizon}-week window ending on the last of the {n_weeks} "
+            f"weeks before the test window leaves {max(last, 0)} weeks of history at its cutoff, "
+            f"under backtest.min_history_floor={floor}. It needs at least {horizon + floor} "
+            f"weeks of train + validation: more history, a horizon of at most "
+            f"{max(n_weeks - floor, 0)} weeks, or (knowingly) a lower min_history_floor."
         )
     step, wanted = params.step_weeks, params.n_windows
 
@@ -138,7 +139,8 @@ def design_backtest(n_weeks: int, horizon: int, params: BacktestParams) -> Backt
             step,
             "configured",
             f"as configured: {wanted} window(s) of {horizon} weeks, {step} weeks apart; the first "
-            f"cutoff has {configured[0]} weeks of history (>= min_history_weeks={params.min_history_weeks})",
+            f"cutoff has {configured[0]} weeks of history "
+            f"(>= min_history_weeks={params.min_history_weeks})",
         )
     fit = 1 + (last - params.min_history_weeks) // step if last >= params.min_history_weeks else 0
     if fit >= min(params.min_windows, wanted):
@@ -149,8 +151,9 @@ def design_backtest(n_weeks: int, horizon: int, params: BacktestParams) -> Backt
             chosen,
             step,
             "fewer_windows",
-            f"{wanted} windows of {horizon} weeks would start with {configured[0]} weeks of history "
-            f"(< min_history_weeks={params.min_history_weeks}); kept the last {fit}, {step} weeks "
+            f"{wanted} windows of {horizon} weeks would start with {configured[0]} weeks of "
+            f"history (< min_history_weeks={params.min_history_weeks}); kept the last {fit}, "
+            f"{step} weeks "
             f"apart, the first cutoff with {chosen[0]} weeks of history",
         )
     k = min(params.min_windows, wanted)
@@ -209,13 +212,14 @@ def check_request(
     if horizon < 1 or horizon > most:
         floor = min(params.min_history_floor, params.min_history_weeks)
         limits = {
-            "the features' shortest seasonal lookup (feature_engineering.seasonal_lags, lag 52)": longest,
+            "the features' shortest seasonal lookup "
+            "(feature_engineering.seasonal_lags, lag 52)": longest,
             f"the split: horizon + ingestion.validation_weeks={validation_weeks} + "
             f"ingestion.min_train_weeks={min_train_weeks} <= {n_weeks} weeks": n_weeks - reserved,
             f"the backtest: a full window with backtest.min_history_floor={floor} weeks of history "
             "before it in train + validation": max_horizon(n_weeks, 0, params, n_weeks),
         }
-        binding = min(limits, key=limits.get)
+        binding = min(limits, key=limits.__getitem__)
         raise HorizonRefused(
             f"horizon_weeks={horizon} is refused before any work: the sales history has {n_weeks} "
             f"weeks and allows horizons of 1 to {most} weeks"
@@ -230,8 +234,8 @@ def check_request(
                 " (the features look up last year's week, so more history does not lift this limit)"
                 if limits[binding] == longest
                 else ", or give more weeks of sales history, or lower "
-                "ingestion.validation_weeks / ingestion.min_train_weeks (shorter windows to learn from "
-                "and to judge on)"
+                "ingestion.validation_weeks / ingestion.min_train_weeks "
+                "(shorter windows to learn from and to judge on)"
             )
             + "."
         )

@@ -168,9 +168,10 @@ def make_baselines(params: BaselineParams) -> dict[str, Forecaster]:
     }
 
     def hybrid(history: History, future: pd.DataFrame) -> np.ndarray:
-        return sum(
-            w * forecasters[name](history, future) for name, w in params.hybrid_weights.items()
-        )
+        total = np.zeros(len(future))
+        for name, w in params.hybrid_weights.items():
+            total = total + w * forecasters[name](history, future)
+        return total
 
     forecasters["hybrid"] = per_department(hybrid)
     return forecasters

@@ -3,8 +3,9 @@
 :class:`ChampionForecaster` carries everything a forecast needs: the fitted model(s) and their
 weights (one learner or statistical model, the ensemble's members, or a baseline's
 parameters), the feature parameters, the horizon, the store table (statics) and a
-:class:`~.history.History` built at the last week of the panel (the target matrix and the observed covariates, nothing else). It
-forecasts any week 1..horizon weeks after that week, with the same feature code as the backtests.
+:class:`~.history.History` built at the last week of the panel (the target matrix and the
+observed covariates, nothing else). It forecasts any week 1..horizon weeks after that week,
+with the same feature code as the backtests.
 With an :class:`~.intervals.IntervalModel` (``intervals``, the champion's, calibrated on its
 backtest) it also returns the quantile columns ``Weekly_Sales_q0.025`` … ``Weekly_Sales_q0.975``.
 """
@@ -189,7 +190,8 @@ class ChampionForecaster:
         steps = self.history.week_index(rows[TIME_COLUMN]) - self.history.origin_week
         if len(rows) and ((steps < 1) | (steps > self.horizon)).any():
             raise ValueError(
-                f"this model forecasts the {self.horizon} weeks after {self.origin.date()}; the input "
+                f"this model forecasts the {self.horizon} weeks after {self.origin.date()}; "
+                "the input "
                 f"spans {rows['date'].min().date()}..{rows['date'].max().date()}"
             )
         if self.family == "baseline":

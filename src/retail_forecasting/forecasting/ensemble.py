@@ -1,10 +1,10 @@
 """A weighted ensemble of forecasts: non-negative weights summing to 1 that minimise the WMAE.
 
 The weights solve a linear programme (exact weighted least absolute deviations on the
-simplex, through its dual: HiGHS via :func:`scipy.optimize.linprog`) on the backtest forecasts of the members,
-on at most ``max_rows`` rows sampled with a seed. :func:`cross_fitted_forecasts` gives the
-ensemble's own backtest: each fold is forecast with weights fit on the *other* folds, so its
-backtest score is as out-of-sample as the single models'.
+simplex, through its dual: HiGHS via :func:`scipy.optimize.linprog`) on the backtest
+forecasts of the members, on at most ``max_rows`` rows sampled with a seed.
+:func:`cross_fitted_forecasts` gives the ensemble's own backtest: each fold is forecast with
+weights fit on the *other* folds, so its backtest score is as out-of-sample as the single models'.
 """
 
 from __future__ import annotations

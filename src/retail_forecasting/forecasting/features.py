@@ -71,8 +71,9 @@ class FeatureParams(BaseModel):
         """Refuse any target lookup that could reach into the forecast window."""
         if self.longest_horizon < horizon:
             raise ValueError(
-                f"a seasonal lookup {self.longest_horizon} weeks back is shorter than horizon_weeks="
-                f"{horizon}: it would read targets inside the forecast window (leakage). Use a horizon "
+                f"a seasonal lookup {self.longest_horizon} weeks back is shorter than "
+                f"horizon_weeks={horizon}: it would read targets inside the forecast window "
+                "(leakage). Use a horizon "
                 f"of at most {self.longest_horizon} weeks, or seasonal_lags >= the horizon."
             )
 

@@ -25,9 +25,10 @@ champion are treated alike:
    type's own spread relative to all rows' (per quantile, over every step: the types share the
    calendar, so this is the one difference left; a type with under ``min_bucket_rows`` rows, or
    one not seen in calibration, keeps the pooled quantiles).
-3. **Apply** (:meth:`IntervalModel.apply`): ``forecast + scale * q(step, group) * r(store type)``, floored at
-   the lowest sales the series showed up to the cutoff (0 if it never went negative: weekly
-   sales are rarely far below zero), then sorted per row, so quantiles never cross.
+3. **Apply** (:meth:`IntervalModel.apply`):
+   ``forecast + scale * q(step, group) * r(store type)``, floored at the lowest sales the
+   series showed up to the cutoff (0 if it never went negative: weekly sales are rarely far
+   below zero), then sorted per row, so quantiles never cross.
 4. **Score** (:func:`score_intervals`): coverage, mean width, the interval (Winkler) score and
    the pinball loss, plain and with the WMAE's holiday weights, overall and per segment.
 

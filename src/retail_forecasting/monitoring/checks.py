@@ -41,7 +41,8 @@ class TotalParams(BaseModel):
     #: a store's (or the chain's) week total deviates from its latest forecast by more than this
     #: share of the forecast ...
     min_deviation: float = Field(0.2, gt=0)
-    #: ... or more than this multiple of its worst deviation in the backtest (steps <= promise_steps)
+    #: ... or more than this multiple of its worst deviation in the backtest
+    #: (steps <= promise_steps)
     backtest_margin: float = Field(1.5, gt=0)
     promise_steps: int = Field(4, ge=1)
 
@@ -62,7 +63,8 @@ class DriftParams(BaseModel):
         0.5,
         gt=0,
         le=1,
-        description="alert when the share of stores with markdowns falls below this share of its recent level",
+        description="alert when the share of stores with markdowns falls below this share "
+        "of its recent level",
     )
 
 
@@ -432,7 +434,8 @@ def _accuracy_checks(
             coverage,
             0.8 - tol,
             abs(coverage - 0.8) > tol,
-            f"{coverage:.0%} of the actuals of {week:%Y-%m-%d} inside the q0.1..q0.9 band (nominal 80%, "
+            f"{coverage:.0%} of the actuals of {week:%Y-%m-%d} inside the q0.1..q0.9 band "
+            "(nominal 80%, "
             f"alert outside {0.8 - tol:.0%}..{min(0.8 + tol, 1):.0%})",
         )
 
@@ -458,7 +461,8 @@ def _total_checks(
         chain_dev,
         chain_thr,
         abs(chain_dev) > chain_thr,
-        f"week {week:%Y-%m-%d}: total sales {chain_act:,.0f} vs {chain_fc:,.0f} forecast {step} week(s) "
+        f"week {week:%Y-%m-%d}: total sales {chain_act:,.0f} vs {chain_fc:,.0f} "
+        f"forecast {step} week(s) "
         f"ahead ({chain_dev:+.1%}; alert beyond ±{chain_thr:.0%})",
     )
     stores = latest.groupby("store")[["forecast", "actual"]].sum()
@@ -475,8 +479,9 @@ def _total_checks(
             dev,
             thr,
             abs(dev) > thr,
-            f"store {int(store)}, week {week:%Y-%m-%d}: sales {row['actual']:,.0f} vs {row['forecast']:,.0f} "
-            f"forecast ({dev:+.1%}; alert beyond ±{thr:.0%}, from the backtest's worst week of this store)",
+            f"store {int(store)}, week {week:%Y-%m-%d}: sales {row['actual']:,.0f} "
+            f"vs {row['forecast']:,.0f} forecast ({dev:+.1%}; alert beyond ±{thr:.0%}, "
+            "from the backtest's worst week of this store)",
         )
 
 
@@ -503,7 +508,8 @@ def _drift_checks(
         len(new_stores),
         0,
         bool(new_stores),
-        f"stores with sales this week and none in the {before['date'].nunique()} weeks before: {new_stores or 'none'}",
+        f"stores with sales this week and none in the {before['date'].nunique()} weeks before: "
+        f"{new_stores or 'none'}",
     )
     gone = sorted(set(recent["store"]) - set(now["store"]))
     checks.add(
@@ -512,7 +518,8 @@ def _drift_checks(
         len(gone),
         0,
         bool(gone),
-        f"stores with sales in the last {d.active_weeks} weeks and none this week: {gone or 'none'}",
+        f"stores with sales in the last {d.active_weeks} weeks and none this week: "
+        f"{gone or 'none'}",
     )
     new_depts = sorted(set(now["dept"]) - set(before["dept"]))
     checks.add(
@@ -521,7 +528,8 @@ def _drift_checks(
         len(new_depts),
         0,
         bool(new_depts),
-        f"departments with no sales in the {before['date'].nunique()} weeks before: {new_depts or 'none'} "
+        f"departments with no sales in the {before['date'].nunique()} weeks before: "
+        f"{new_depts or 'none'} "
         "(the model forecasts a department it never saw as 0 until retrained)",
     )
     vanished, changes, counts = _presence_history(sales, week, d.active_weeks, d.calibration_weeks)
@@ -536,8 +544,9 @@ def _drift_checks(
         share,
         thr,
         share > thr,
-        f"{share:.1%} of the series active in the last {d.active_weeks} weeks have no row this week "
-        f"(alert above {thr:.1%}: {d.max_vanished_series_share:.0%}, or {d.calibration_margin}x the most "
+        f"{share:.1%} of the series active in the last {d.active_weeks} weeks have no row "
+        f"this week (alert above {thr:.1%}: {d.max_vanished_series_share:.0%}, or "
+        f"{d.calibration_margin}x the most "
         f"of the {len(past_shares)} weeks before)",
     )
     typical = float(np.median(counts[-d.active_weeks - 1 : -1]))
@@ -552,7 +561,8 @@ def _drift_checks(
         change,
         thr,
         abs(change) > thr,
-        f"{int(counts[-1]):,} sales rows this week vs a median of {typical:,.0f} in the last {d.active_weeks} "
+        f"{int(counts[-1]):,} sales rows this week vs a median of {typical:,.0f} in the last "
+        f"{d.active_weeks} "
         f"weeks ({change:+.1%}; alert beyond ±{thr:.1%}: {d.max_row_count_change:.0%}, or "
         f"{d.calibration_margin}x the widest swing of the {len(past_changes)} weeks before)",
     )

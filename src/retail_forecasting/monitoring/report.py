@@ -251,7 +251,8 @@ body{font-family:DejaVu Sans,Arial,sans-serif;margin:24px;color:#222;max-width:1
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 .badge{display:inline-block;padding:3px 10px;border-radius:4px;color:#fff;font-weight:bold}
 .badge.ok{background:#2e7d32}.badge.alert{background:#c62828}.badge.info{background:#607d8b}
-table{border-collapse:collapse;font-size:13px;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left}
+table{border-collapse:collapse;font-size:13px;width:100%}\
+td,th{border:1px solid #ccc;padding:4px 6px;text-align:left}
 tr.alert td{background:#ffebee}img{max-width:100%;border:1px solid #eee}
 """
 
@@ -268,7 +269,8 @@ def planner_report(
         ["_o", "check_name", "scope"]
     )
     rows = "\n".join(
-        f'<tr class="{html.escape(r.status)}"><td>{html.escape(r.check_name)}</td><td>{html.escape(str(r.scope))}</td>'
+        f'<tr class="{html.escape(r.status)}"><td>{html.escape(r.check_name)}</td>'
+        f"<td>{html.escape(str(r.scope))}</td>"
         f'<td><span class="badge {html.escape(r.status)}">{html.escape(r.status)}</span></td>'
         f"<td>{'' if r.value is None or pd.isna(r.value) else f'{r.value:,.3g}'}</td>"
         f"<td>{'' if r.threshold is None or pd.isna(r.threshold) else f'{r.threshold:,.3g}'}</td>"
@@ -295,16 +297,23 @@ def planner_report(
         else "no forecast scored yet"
     )
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Weekly forecast report {summary["as_of_week"]}</title>
+<html lang="en"><head><meta charset="utf-8">\
+<title>Weekly forecast report {summary["as_of_week"]}</title>
 <style>{STYLE}</style></head><body>
 <h1>Weekly forecast report: week ending {summary["as_of_week"]}</h1>
-<p id="status">Status <span class="badge {status}">{status.upper()}</span> {summary["alerts"]} alert(s) of {summary["checks"]} checks.</p>
-<p>Model <b>{html.escape(str(forecast_summary.get("model_name")))}</b> version <b>{html.escape(str(summary["model_version"]))}</b>,
-trained on data up to {forecast_summary.get("trained_origin")}; forecasting from {forecast_summary.get("origin")}
-({forecast_summary.get("weeks_since_training")} week(s) later, history refreshed, parameters unchanged) the next
-{forecast_summary.get("horizon_weeks")} weeks of {forecast_summary.get("series")} series. Accuracy so far: {accuracy}.</p>
+<p id="status">Status <span class="badge {status}">{status.upper()}</span> \
+{summary["alerts"]} alert(s) of {summary["checks"]} checks.</p>
+<p>Model <b>{html.escape(str(forecast_summary.get("model_name")))}</b> \
+version <b>{html.escape(str(summary["model_version"]))}</b>,
+trained on data up to {forecast_summary.get("trained_origin")}; \
+forecasting from {forecast_summary.get("origin")}
+({forecast_summary.get("weeks_since_training")} week(s) later, \
+history refreshed, parameters unchanged) the next
+{forecast_summary.get("horizon_weeks")} weeks of {forecast_summary.get("series")} series. \
+Accuracy so far: {accuracy}.</p>
 <h2>Checks</h2>
-<table id="checks"><thead><tr><th>check</th><th>scope</th><th>status</th><th>value</th><th>threshold</th><th>what</th></tr></thead>
+<table id="checks"><thead><tr><th>check</th><th>scope</th><th>status</th><th>value</th>\
+<th>threshold</th><th>what</th></tr></thead>
 <tbody>
 {rows}
 </tbody></table>

@@ -47,7 +47,8 @@ class ForecastParams(BaseModel):
 
 
 def holiday_flags(dates: pd.Series) -> pd.Series:
-    """Kaggle's IsHoliday of each week (the Super Bowl, Labor Day, Thanksgiving, Christmas weeks)."""
+    """Kaggle's IsHoliday of each week (the Super Bowl, Labor Day, Thanksgiving, Christmas
+    weeks)."""
     dates = pd.to_datetime(dates)
     fridays = {
         pd.Timestamp(d)
@@ -65,9 +66,9 @@ def future_rows(
     active_weeks: int,
 ) -> pd.DataFrame:
     """Kaggle-shaped rows (Store, Dept, Date, IsHoliday, MarkDown1..5) of the ``horizon`` weeks
-    after ``origin`` for every series with a row in the ``active_weeks`` weeks up to it. IsHoliday
-    and the planned markdowns come from ``store_features_weekly`` where it has the week (features.csv
-    runs ahead of the sales), else the holiday calendar and no markdowns."""
+    after ``origin`` for every series with a row in the ``active_weeks`` weeks up to it.
+    IsHoliday and the planned markdowns come from ``store_features_weekly`` where it has the
+    week (features.csv runs ahead of the sales), else the holiday calendar and no markdowns."""
     recent = sales.loc[
         (sales["date"] > origin - active_weeks * WEEK) & (sales["date"] <= origin),
         ["store", "dept"],

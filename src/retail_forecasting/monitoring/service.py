@@ -1,7 +1,8 @@
 """One monitoring run straight against a warehouse engine, without Kedro: what the Lambda
 handler ``infra/lambdas/monitoring_check.py`` runs. Reads the same relations as the catalog
-entries of the ``monitoring`` pipeline (the same ``sql/09``, ``sql/11`` queries), calls the same :func:`.checks.evaluate` and writes the
-checks to ``retailds.monitoring_check`` with the same upsert."""
+entries of the ``monitoring`` pipeline (the same ``sql/09``, ``sql/11`` queries), calls the same
+:func:`.checks.evaluate` and writes the checks to ``retailds.monitoring_check`` with the same
+upsert."""
 
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ from retail_forecasting.warehouse import split_sql
 
 #: The last 53 weeks, as the catalog's ``fc_recent_sales`` (the checks look back a year at most).
 SALES_SQL = (
-    "SELECT store, dept, date, weekly_sales, is_holiday, store_type FROM retailds.vw_sales_analytics "
+    "SELECT store, dept, date, weekly_sales, is_holiday, store_type "
+    "FROM retailds.vw_sales_analytics "
     "WHERE date > (SELECT MAX(week_date) FROM retailds.fact_sales_weekly) - 371 "
     "ORDER BY store, dept, date"
 )
 STORE_FEATURES_SQL = (
-    "SELECT store_id AS store, week_date AS date, is_holiday, temperature, fuel_price, markdown1, markdown2, "
-    "markdown3, markdown4, markdown5, cpi, unemployment FROM retailds.store_features_weekly ORDER BY store_id, week_date"
+    "SELECT store_id AS store, week_date AS date, is_holiday, temperature, fuel_price, "
+    "markdown1, markdown2, markdown3, markdown4, markdown5, cpi, unemployment "
+    "FROM retailds.store_features_weekly ORDER BY store_id, week_date"
 )
 CHECKS_UPSERT = "07_upsert_monitoring_checks_from_staging.sql"
 #: The catalog's mon_week_forecasts and mon_score_sums: the newest week's stored forecasts, and

@@ -38,7 +38,8 @@ class NoDepartmentHistory(ValueError):
 
 
 def _schema(forecasters: Sequence[str]) -> str:
-    """Spark DDL of the backtest frame (:data:`~.backtest.KEY_COLUMNS` plus one column per model)."""
+    """Spark DDL of the backtest frame (:data:`~.backtest.KEY_COLUMNS` plus one column per
+    model)."""
     types = {
         "store": "bigint",
         "dept": "bigint",
@@ -91,8 +92,9 @@ def department_backtest(
                 continue  # nothing of this department to forecast from this cutoff
             if not (dates <= cutoff).any():
                 raise NoDepartmentHistory(
-                    f"department {rows['dept'].iloc[0]} has rows to forecast after {pd.Timestamp(cutoff).date()} "
-                    "but none before: its fallback needs the other departments (run it without Spark)"
+                    f"department {rows['dept'].iloc[0]} has rows to forecast after "
+                    f"{pd.Timestamp(cutoff).date()} but none before: its fallback needs the "
+                    "other departments (run it without Spark)"
                 )
             kept.append(cutoff)
         if not kept:
@@ -147,7 +149,8 @@ def cross_validation_by_department(
     )
     if (merged["_merge"] != "both").any():
         raise ValueError(
-            f"Spark returned {int((merged['_merge'] != 'both').sum())} rows fewer than the panel's windows"
+            f"Spark returned {int((merged['_merge'] != 'both').sum())} rows fewer than the "
+            "panel's windows"
         )
     out = merged[[*KEY_COLUMNS, *names]].reset_index(drop=True)
     out["step"] = out["step"].astype("int64")

@@ -37,7 +37,8 @@ def spark_settings(config_loader: Any) -> dict[str, str]:
 
 
 def make_session(settings: dict[str, str], app_name: str) -> Any:
-    """A SparkSession from ``settings``; Python workers use this interpreter unless told otherwise."""
+    """A SparkSession from ``settings``; Python workers use this interpreter unless told
+    otherwise."""
     try:
         from pyspark import SparkConf
         from pyspark.sql import SparkSession

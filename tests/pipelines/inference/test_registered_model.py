@@ -69,7 +69,8 @@ def test_missing_alias_names_what_exists_and_what_to_do(registry):
         dataset.load()
     expected = (
         "No version of alias_missing has the alias 'champion' (versions: 1, 2, 3; aliases present: "
-        "challenger -> version 3). Promote a reviewed version with `python -m retail_forecasting.model_registry "
+        "challenger -> version 3). Promote a reviewed version with "
+        "`python -m retail_forecasting.model_registry "
         "promote --version N`, or run with `--params model_alias=challenger`."
     )
     assert str(caught.value) == expected

@@ -69,7 +69,7 @@ def test_valid_files_become_typed_snake_case_frames():
     stores, features, sales = validated()
     assert list(stores.columns) == ["store", "store_type", "store_size"]
     assert sales.dtypes["date"] == "datetime64[ns]"
-    assert sales.dtypes["is_holiday"] == bool
+    assert sales.dtypes["is_holiday"] == "bool"
     assert len(sales) == 24 and sales["is_holiday"].sum() == 4
     assert features["markdown1"].isna().all() and features["cpi"].eq(211.0).all()
 

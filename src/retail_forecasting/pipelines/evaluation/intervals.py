@@ -181,7 +181,8 @@ def evaluate_intervals(
     mine = report[(report["model"] == champion) & (report["stage"] == "test")]
     intervals = {
         "model": champion,
-        "method": "split-conformal quantiles of scaled backtest residuals per step bucket (docs/forecasting.md)",
+        "method": "split-conformal quantiles of scaled backtest residuals per step bucket "
+        "(docs/forecasting.md)",
         "quantiles": list(params.quantiles),
         **per_model[champion],
         "coverage_by_holiday": _coverage(mine, "is_holiday"),
@@ -192,7 +193,8 @@ def evaluate_intervals(
     for level in params.levels:
         name = level_name(level)
         logger.info(
-            "Test-window %s %% intervals of the champion %s: coverage %.3f, width %.0f, interval score %.0f",
+            "Test-window %s %% intervals of the champion %s: coverage %.3f, width %.0f, "
+            "interval score %.0f",
             name,
             champion,
             intervals[name]["coverage"],
@@ -276,7 +278,8 @@ def plot_fan_chart(
     intervals: IntervalParams,
 ) -> Figure:
     """The champion's fan chart over the test window: total sales (the aggregate interval
-    model) and a seeded sample of the larger series: actuals, point forecast, 80 % and 95 % bands."""
+    model) and a seeded sample of the larger series: actuals, point forecast, 80 % and 95 %
+    bands."""
     champion = rpt_champion["champion"]
     rows = mo_test_intervals[mo_test_intervals["model"] == champion]
     levels = sorted(intervals.levels, reverse=True)

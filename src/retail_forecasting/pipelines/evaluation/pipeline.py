@@ -61,7 +61,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="evaluate_intervals",
             ),
             Node(
-                intervals.evaluate_test_window,  # nodes.evaluate_test_window + the champion's intervals
+                # nodes.evaluate_test_window + the champion's intervals
+                intervals.evaluate_test_window,
                 ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks", "rpt_intervals"],
                 ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
                 name="evaluate_test_window",
@@ -129,7 +130,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_feature_importance",
             ),
             Node(
-                intervals.package_champion,  # nodes.package_champion + the champion's interval model
+                # nodes.package_champion + the champion's interval model
+                intervals.package_champion,
                 {
                     "rpt_champion": "rpt_champion",
                     "interval_models": "mdl_interval_models",

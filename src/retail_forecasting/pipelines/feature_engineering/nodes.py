@@ -65,7 +65,8 @@ def check_forecast_request(
     )
     design = plan["backtest_design"]
     logger.info(
-        "Forecast request: %d weeks ahead from %d weeks of sales (at most %d possible); backtest: %s",
+        "Forecast request: %d weeks ahead from %d weeks of sales (at most %d possible); "
+        "backtest: %s",
         horizon_weeks,
         n_weeks,
         plan["max_horizon_weeks"],
@@ -77,7 +78,8 @@ def check_forecast_request(
 def build_panel(
     prm_train: pd.DataFrame, prm_validation: pd.DataFrame, prm_test: pd.DataFrame
 ) -> pd.DataFrame:
-    """Stack the splits into the panel contract (see :mod:`retail_forecasting.forecasting.contract`)."""
+    """Stack the splits into the panel contract (see
+    :mod:`retail_forecasting.forecasting.contract`)."""
     return _build_panel(prm_train, prm_validation, prm_test)
 
 

@@ -155,7 +155,8 @@ def forecast_basis(
             outside,
             KEYS,
             f"The model {forecaster.name!r} forecasts the {forecaster.horizon} weeks after the "
-            f"last week of its data ({forecaster.origin.date()}): {weeks[0].date()}..{weeks[-1].date()}. "
+            f"last week of its data ({forecaster.origin.date()}): "
+            f"{weeks[0].date()}..{weeks[-1].date()}. "
             f"Run `kedro run` on a train.csv that ends the week before test.csv starts, or "
             f"remove those rows.",
         )

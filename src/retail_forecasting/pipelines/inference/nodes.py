@@ -1,7 +1,7 @@
 """Nodes of the ``inference`` pipeline: the registered champion (an MLflow pyfunc of raw-shaped
-rows, see :mod:`retail_forecasting.model_registry`) forecasts the future weeks listed in ``test.csv``,
-after the checks of :mod:`.checks` (refusals with file, column, lines and examples; a fixed
-fallback, counted, for departments the model has never seen).
+rows, see :mod:`retail_forecasting.model_registry`) forecasts the future weeks listed in
+``test.csv``, after the checks of :mod:`.checks` (refusals with file, column, lines and
+examples; a fixed fallback, counted, for departments the model has never seen).
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def forecast_test_weeks(
     table (store, dept, date, is_holiday, weekly_sales_forecast, the model's quantiles
     ``q0.025`` … ``q0.975`` if it returns ``Weekly_Sales_q…`` columns, forecast_basis), in
     test.csv's row order. Rows of departments the model has never seen get
-    :data:`.checks.UNSEEN_DEPARTMENT_FORECAST` (their quantiles too); the model forecasts the others."""
+    :data:`.checks.UNSEEN_DEPARTMENT_FORECAST` (their quantiles too); the model forecasts the
+    others."""
     basis = inference_input["forecast_basis"].to_numpy()
     forecastable = basis != checks.UNSEEN_DEPARTMENT
     values = np.full(len(inference_input), checks.UNSEEN_DEPARTMENT_FORECAST)

@@ -1,7 +1,8 @@
 """Modelling: one template pipeline per model of the zoo under its namespace, then the ensemble.
 
-The zoo: the statistical model ``svd_decomposition`` (:mod:`retail_forecasting.forecasting.decomposition`)
-and the learners ``ridge``, ``lightgbm``, ``catboost``, ``xgboost``; the ensemble weights them all.
+The zoo: the statistical model ``svd_decomposition``
+(:mod:`retail_forecasting.forecasting.decomposition`) and the learners ``ridge``, ``lightgbm``,
+``catboost``, ``xgboost``; the ensemble weights them all.
 
 ``kedro run --namespaces lightgbm`` runs one model; kedro-viz shows each model as a group. The
 shared inputs (``feat_panel``, ``mi_training_frame``, ``mi_forecast_frame``,

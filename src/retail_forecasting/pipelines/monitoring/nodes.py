@@ -1,6 +1,6 @@
 """Nodes of the ``monitoring`` pipeline and of the backtest promise: thin over
-:mod:`retail_forecasting.monitoring` (the checks are :func:`~retail_forecasting.monitoring.checks.evaluate`,
-shared with the Lambda handler)."""
+:mod:`retail_forecasting.monitoring` (the checks are
+:func:`~retail_forecasting.monitoring.checks.evaluate`, shared with the Lambda handler)."""
 
 from __future__ import annotations
 
