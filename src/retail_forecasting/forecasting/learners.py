@@ -150,7 +150,10 @@ def _matrix(
 
 @dataclass(frozen=True)
 class Learner:
-    """How to fit and predict one library: ``fit(x, y, w, valid, params, hyper) -> (model, rounds)``."""
+    """How to fit and predict one library.
+
+    ``fit(x, y, w, valid, params, hyper) -> (model, rounds)``.
+    """
 
     fit: Callable[..., tuple[Any, int | None]]
     predict: Callable[[FittedLearner, pd.DataFrame], np.ndarray]
@@ -450,7 +453,10 @@ class LearnerForecaster:
 
 
 def grid_points(search_space: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Every point of a grid ``{name: [values]}``, the first listed values first; ``[{}]`` if empty."""
+    """Every point of a grid ``{name: [values]}``, the first listed values first.
+
+    ``[{}]`` if the grid is empty.
+    """
     keys = list(search_space)
     return [
         dict(zip(keys, values, strict=True)) for values in itertools.product(*search_space.values())
@@ -543,7 +549,8 @@ def _check_budget(params: LearnerParams, elapsed: float, done: int, total: int) 
         return
     raise TuningTimeout(
         f"Tuning {params.kind} took {elapsed:.0f} s after {done} of {total} candidates, over its "
-        f"time budget of {params.time_budget_seconds:.0f} s (modelling.{params.kind}.time_budget_seconds). "
+        f"time budget of {params.time_budget_seconds:.0f} s "
+        f"(modelling.{params.kind}.time_budget_seconds). "
         "The budget only guards against a runaway run: candidates are never skipped, so that the "
         "chosen model does not depend on the machine's load. If the machine is just slow or busy, "
         f"raise it, e.g. kedro run --params modelling.{params.kind}.time_budget_seconds="
