@@ -54,6 +54,9 @@ def make_session(settings: dict[str, str], app_name: str) -> Any:
     conf = SparkConf().setAll(list(settings.items()))
     session = SparkSession.builder.appName(app_name).config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("WARN")
+    # py4j logs every gateway connection it closes at INFO, also from __del__ at interpreter exit
+    # when the log stream may be closed ("--- Logging error ---"): nothing a user can act on
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     return session
 
 
