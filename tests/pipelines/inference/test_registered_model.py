@@ -28,6 +28,11 @@ def registry(tmp_path_factory):
     before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     mlflow.set_tracking_uri(f"sqlite:///{db}")
     mlflow.set_registry_uri(f"sqlite:///{db}")
+    # artifacts beside the store, not in ./mlruns of the checkout (a SQLite store's default root)
+    experiment = mlflow.create_experiment(
+        "registered_model", artifact_location=(db.parent / "artifacts").as_uri()
+    )
+    mlflow.set_experiment(experiment_id=experiment)
     yield mlflow.MlflowClient()
     mlflow.set_tracking_uri(before[0])
     mlflow.set_registry_uri(before[1])
@@ -110,7 +115,8 @@ def test_an_existing_alias_loads_the_champion(registry, feat_panel, horizon_week
         FeatureParams(),
         baselines=BaselineParams(),
     )
-    with mlflow.start_run():
+    experiment = mlflow.get_experiment_by_name("registered_model").experiment_id
+    with mlflow.start_run(experiment_id=experiment):
         mlflow.pyfunc.log_model(
             name="champion",
             python_model=ChampionPyfunc(forecaster),

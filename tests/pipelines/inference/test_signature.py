@@ -29,7 +29,9 @@ def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, hori
     before = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     try:
-        experiment = mlflow.create_experiment("signature")  # not an id from an earlier store
+        experiment = mlflow.create_experiment(  # not an id from an earlier store
+            "signature", artifact_location=(tmp_path / "artifacts").as_uri()
+        )  # artifacts in tmp_path, not in ./mlruns of the checkout
         with mlflow.start_run(experiment_id=experiment):
             info = mlflow.pyfunc.log_model(
                 name="champion",
