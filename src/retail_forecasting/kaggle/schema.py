@@ -47,6 +47,8 @@ PANEL_NAMES = {
     "Size": "store_size",
     **{column: column.lower() for column in COVARIATE_COLUMNS},
 }
+#: the covariates under their panel (and warehouse) names, in features.csv's order
+PANEL_COVARIATES = [PANEL_NAMES[column] for column in COVARIATE_COLUMNS]
 
 #: the columns of a forecast request (test.csv plus the optional planned markdowns), Kaggle ->
 #: panel names: what the champion model's pyfunc, inference and serving take

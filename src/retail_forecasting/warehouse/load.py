@@ -33,6 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from retail_forecasting.errors import LoadRefused, RunLocked
+from retail_forecasting.kaggle.schema import PANEL_COVARIATES
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +45,7 @@ STAGING_COLUMNS: dict[str, list[str]] = {
     "stg_store_features_weekly": [
         "store_id",
         "week_date",
-        "temperature",
-        "fuel_price",
-        "markdown1",
-        "markdown2",
-        "markdown3",
-        "markdown4",
-        "markdown5",
-        "cpi",
-        "unemployment",
+        *PANEL_COVARIATES,
         "is_holiday",
     ],
     "stg_sales_weekly": ["store_id", "dept_id", "week_date", "weekly_sales", "is_holiday"],

@@ -14,6 +14,7 @@ import pandas as pd
 
 from retail_forecasting.forecasting.contract import ID_COLUMNS as SERIES
 from retail_forecasting.forecasting.contract import SPLITS, TARGET
+from retail_forecasting.kaggle.schema import PANEL_COVARIATES
 
 SALES_UNIT = 1e6  # figures show millions of USD
 
@@ -68,19 +69,7 @@ class EdaParameters:
     #: Departments shown in the top-departments figure (the table ranks them all).
     top_departments: int = 15
     #: Store-week covariates checked for missing values and correlated with sales.
-    covariates: list[str] = field(
-        default_factory=lambda: [
-            "temperature",
-            "fuel_price",
-            "markdown1",
-            "markdown2",
-            "markdown3",
-            "markdown4",
-            "markdown5",
-            "cpi",
-            "unemployment",
-        ]
-    )
+    covariates: list[str] = field(default_factory=lambda: list(PANEL_COVARIATES))
     #: Period of the missing-covariates table: ``month`` or ``quarter``.
     missing_period: str = "quarter"
     #: Series with fewer observed weeks are reported as short (52 = one yearly season).

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from retail_forecasting.errors import RawDataError
 from retail_forecasting.kaggle import validation
 from retail_forecasting.kaggle.checks import Bounds, default_bounds
+from retail_forecasting.kaggle.schema import PANEL_COVARIATES
 from retail_forecasting.warehouse import STAGING_COLUMNS, LoadPolicy, WarehouseBatch
 
 logger = logging.getLogger(__name__)
@@ -239,15 +240,7 @@ ANALYTICS_COLUMNS = [
     "is_holiday",
     "store_type",
     "store_size",
-    "temperature",
-    "fuel_price",
-    "markdown1",
-    "markdown2",
-    "markdown3",
-    "markdown4",
-    "markdown5",
-    "cpi",
-    "unemployment",
+    *PANEL_COVARIATES,
 ]
 
 
