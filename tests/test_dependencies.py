@@ -26,8 +26,34 @@ def name_of(requirement: str) -> str:
 
 
 def test_the_champion_requirements_are_pinned_to_the_locked_versions():
+    """The catalog's requirements are the zoo's, resolved as a run resolves them, and the
+    installed versions they pin are the locked ones (a venv out of sync with uv.lock fails)."""
+    from kedro.config import OmegaConfigLoader
+
+    from retail_forecasting.forecasting import zoo
+    from retail_forecasting.resolvers import CUSTOM_RESOLVERS
+
     catalog = yaml.safe_load((PROJECT / "conf/base/catalog_08_reporting.yml").read_text())
-    requirements = catalog["rpt_champion_model"]["save_args"]["pip_requirements"]
+    assert catalog["rpt_champion_model"]["save_args"]["pip_requirements"] == (
+        "${model_requirements:}"
+    )
+    loader = OmegaConfigLoader(
+        str(PROJECT / "conf"),
+        base_env="base",
+        default_run_env="base",
+        custom_resolvers=CUSTOM_RESOLVERS,
+    )
+    requirements = loader["catalog"]["rpt_champion_model"]["save_args"]["pip_requirements"]
+    assert requirements == zoo.pip_requirements()
+    assert {name_of(r) for r in requirements} >= {
+        "mlflow",
+        "pandas",
+        "scikit-learn",
+        "lightgbm",
+        "catboost",
+        "xgboost-cpu",
+        "cloudpickle",
+    }
     versions = locked_versions()
     for requirement in requirements:
         name, _, version = requirement.partition("==")

@@ -308,3 +308,21 @@ class FlatParamsHook:
                 flat.update(flatten_params(name.removeprefix("params:"), value))
         if flat:
             mlflow.log_params({k: str(v)[:6000] for k, v in flat.items()})
+
+
+class ModelZooHook:
+    """Before a run that reads the models' parameters (``params:modelling.<model>``), check that
+    ``modelling`` has one entry per model of the zoo and none besides (and the ensemble's), so
+    that a learner added to the registry without parameters, or parameters left for a model that
+    is gone, stop the run with an error naming ``conf/base/parameters_modelling.yml``
+    (:func:`retail_forecasting.forecasting.zoo.check_parameters`) rather than Kedro's "input not
+    found" or a silently unused entry."""
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        if not any(name.startswith("params:modelling.") for name in pipeline.inputs()):
+            return
+        from retail_forecasting.forecasting.zoo import check_parameters
+
+        modelling = catalog.load("params:modelling") if "params:modelling" in catalog else {}
+        check_parameters(modelling or {})

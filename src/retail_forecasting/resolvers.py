@@ -14,6 +14,11 @@ is an error naming it.
 ``DB_*`` variables or the Secrets Manager secret ``RDS_SECRET_NAME``
 (:func:`retail_forecasting.warehouse.credentials.warehouse_credentials`); ``conf/base/
 credentials.yml`` names it, so the catalogs' ``credentials: warehouse_db`` finds it.
+
+``${model_requirements:}`` returns the champion's MLflow ``pip_requirements``, derived from the
+model zoo and pinned to the installed versions
+(:func:`retail_forecasting.forecasting.zoo.pip_requirements`); the catalog entry
+``rpt_champion_model`` uses it.
 """
 
 from __future__ import annotations
@@ -45,8 +50,16 @@ def warehouse_credentials() -> dict[str, str]:
     return credentials()
 
 
+def model_requirements() -> list[str]:
+    """The champion's pinned pip requirements (imported on use: settings stay light)."""
+    from retail_forecasting.forecasting.zoo import pip_requirements
+
+    return pip_requirements()
+
+
 CUSTOM_RESOLVERS = {
     "project_root": project_root,
     "oc.env": oc.env,
     "warehouse_credentials": warehouse_credentials,
+    "model_requirements": model_requirements,
 }

@@ -9,15 +9,16 @@ from the ``${warehouse_credentials:}`` resolver (``conf/base/credentials.yml``,
 
 # first: filters library notices a user cannot act on before Kedro loads its plugins
 import retail_forecasting.console  # noqa: F401
-from retail_forecasting.hooks import ChallengerAliasHook, FlatParamsHook
+from retail_forecasting.hooks import ChallengerAliasHook, FlatParamsHook, ModelZooHook
 from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 from retail_forecasting.runlock import RunLockHook
 
 # ChallengerAliasHook moves `challenger` to a newly registered champion version that passes the
 # quality gate (retail_forecasting.aws.quality_gate); FlatParamsHook logs typed parameters to
 # MLflow one leaf each;
-# RunLockHook allows one `kedro run` at a time per project (retail_forecasting.runlock).
-HOOKS = (RunLockHook(), ChallengerAliasHook(), FlatParamsHook())
+# RunLockHook allows one `kedro run` at a time per project (retail_forecasting.runlock);
+# ModelZooHook checks that parameters_modelling.yml has one entry per model of the zoo.
+HOOKS = (RunLockHook(), ChallengerAliasHook(), FlatParamsHook(), ModelZooHook())
 
 # ProvenanceHook stamps each saved dataset with the settings it was made under and refuses a
 # training node whose inputs were made under other ones (retail_forecasting.provenance);

@@ -20,7 +20,6 @@ from retail_forecasting.forecasting.learners import (
     MODELS,
     LearnerParams,
     TuningTimeout,
-    candidates,
     fit_learner,
     residual_base,
     subsample,
@@ -111,17 +110,6 @@ def test_early_stopping_keeps_the_best_round_and_fixed_rounds_are_honoured(frame
     assert 1 <= stopped.rounds < 400
     fixed = fit_learner(train, feature_columns(FEATURES), params, rounds=7)
     assert fixed.rounds == 7 and fixed.model.num_trees() == 7
-
-
-def test_candidates_are_the_grid_or_a_seeded_subset_keeping_the_first_point():
-    params = LearnerParams(
-        kind="lightgbm", search_space={"a": [1, 2, 3], "b": [10, 20]}, max_candidates=3
-    )
-    picked = candidates(params)
-    assert len(picked) == 3 and picked[0] == {"a": 1, "b": 10}
-    assert picked == candidates(params)  # seeded
-    assert len(candidates(params.model_copy(update={"max_candidates": 10}))) == 6
-    assert candidates(LearnerParams(kind="ridge")) == [{}]
 
 
 def test_tuning_picks_the_lowest_fold_error_and_tries_every_candidate(synthetic_panel):

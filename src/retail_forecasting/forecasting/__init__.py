@@ -12,9 +12,13 @@
 - :mod:`.decomposition` — the statistical model ``svd_decomposition`` (denoised seasonal
   profile and level) and its tuning.
 - :mod:`.learners` — the learners (ridge, LightGBM, CatBoost, XGBoost) as a table of fit/predict
-  pairs (:data:`~.learners.REGISTRY`, not to be confused with the MLflow model registry of
-  :mod:`retail_forecasting.model_registry`), refit at each cutoff, and their tuning on one
-  validation cutoff.
+  pairs with what each needs (:data:`~.learners.REGISTRY`, not to be confused with the MLflow
+  model registry of :mod:`retail_forecasting.model_registry`), refit at each cutoff, and their
+  tuning on one validation cutoff.
+- :mod:`.zoo` — the one list of the models (the statistical model, then the learners of the
+  registry), from which the pipelines, the evaluation and the champion's pip requirements are
+  derived.
+- :mod:`.tuning` — the search grid's points and the seeded subset of them a model tries.
 - :mod:`.ensemble` — WMAE-optimal non-negative weights summing to 1, cross-fitted backtest.
 - :mod:`.intervals` — prediction intervals: scaled-residual quantiles calibrated on the backtest.
 - :mod:`.champion` — the champion bundled with its history, forecasting raw-shaped rows.
@@ -58,8 +62,10 @@ _API = {
     "REGISTRY": "learners",
     "FittedLearner": "learners",
     "LearnerParams": "learners",
-    "ModelName": "learners",
     "fit_learner": "learners",
+    "ModelSpec": "zoo",
+    "candidates": "tuning",
+    "grid_points": "tuning",
     "EnsembleParams": "ensemble",
     "fit_weights": "ensemble",
     # evaluation

@@ -49,12 +49,10 @@ from retail_forecasting.forecasting.backtest import cross_validation, overall, s
 from retail_forecasting.forecasting.baselines import fallback
 from retail_forecasting.forecasting.contract import TIME_COLUMN
 from retail_forecasting.forecasting.history import History
-from retail_forecasting.forecasting.learners import grid_points
 from retail_forecasting.forecasting.partitioned import per_department
+from retail_forecasting.forecasting.tuning import grid_points
 
 logger = logging.getLogger(__name__)
-
-STATISTICAL_MODELS: tuple[str, ...] = ("svd_decomposition",)
 
 
 class DecompositionParams(BaseModel):

@@ -5,8 +5,11 @@ each with a pseudo-origin) and predicts :func:`.features.forecast_frame` (the ro
 cutoff, origin = cutoff): the same feature code path for training, tuning, backtests and the
 final forecast of the test window.
 
-The model zoo is a registry, :data:`REGISTRY`, mapping a model name (``ridge``, ``lightgbm``,
-``catboost``, ``xgboost``) to a fit/predict pair. Every fit is deterministic (fixed seeds) and
+The learners are a registry, :data:`REGISTRY`, mapping a model name (``ridge``, ``lightgbm``,
+``catboost``, ``xgboost``) to a fit/predict pair, the pip distribution it needs and whether it is
+a tree model. It is the list of learners: :mod:`.zoo` derives the model zoo from it (pipelines,
+evaluation, the champion's pip requirements); adding a learner is one entry here and its
+parameters in ``conf/base/parameters_modelling.yml``. Every fit is deterministic (fixed seeds) and
 uses ``threads`` threads; rows are weighted like the WMAE (holiday weeks ``holiday_weight``).
 
 Tuning (:func:`tune`) happens at one cutoff of the validation backtest, never on the test
@@ -16,7 +19,8 @@ stopping where the library offers it), then scored on the fold's own window, whi
 the candidates. The chosen hyperparameters and number of rounds are then refit on every row up
 to each cutoff, without early stopping.
 
-Tuning is deterministic: the candidates are a fixed, seeded set (:func:`candidates`), every one
+Tuning is deterministic: the candidates are a fixed, seeded set
+(:func:`retail_forecasting.forecasting.tuning.candidates`), every one
 is always tried, and wall-clock time never changes which one wins or how it is fit. The time
 budget is only a guard: a tuning that runs past it stops the run with :class:`TuningTimeout`
 (what was slow, and how to raise the budget), it never skips a candidate silently.
@@ -24,7 +28,6 @@ budget is only a guard: a tuning that runs past it stops the run with :class:`Tu
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -33,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retail_forecasting.forecasting.contract import TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.features import (
@@ -43,12 +46,11 @@ from retail_forecasting.forecasting.features import (
     training_frame,
 )
 from retail_forecasting.forecasting.history import WEEK, History
+from retail_forecasting.forecasting.tuning import candidates
 from retail_forecasting.metrics import holiday_weights, wmae
 from retail_forecasting.progress import Progress
 
 logger = logging.getLogger(__name__)
-
-ModelName = Literal["ridge", "lightgbm", "catboost", "xgboost"]
 
 
 class LearnerParams(BaseModel):
@@ -56,7 +58,7 @@ class LearnerParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: ModelName
+    kind: str = Field(description="the learner: a key of REGISTRY")
     hyperparameters: dict[str, Any] = Field(default={}, description="fixed library parameters")
     search_space: dict[str, list[Any]] = Field(default={}, description="grid tuned on the backtest")
     max_candidates: int = Field(
@@ -93,6 +95,15 @@ class LearnerParams(BaseModel):
         description="residual: learn sales minus the decomposition_base feature (so trees can "
         "follow levels they never saw as targets)",
     )
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in REGISTRY:
+            raise ValueError(
+                f"unknown learner {kind!r}; forecasting.learners.REGISTRY has {sorted(REGISTRY)}"
+            )
+        return kind
 
 
 class TuningTimeout(RuntimeError):
@@ -150,15 +161,20 @@ def _matrix(
 
 @dataclass(frozen=True)
 class Learner:
-    """How to fit and predict one library.
+    """How to fit and predict one library, and what the model needs.
 
-    ``fit(x, y, w, valid, params, hyper) -> (model, rounds)``.
+    ``fit(x, y, w, valid, params, hyper) -> (model, rounds)``. ``requires``: the pip
+    distributions that unpickle and run the fitted model (pinned into the champion's MLflow
+    requirements, :func:`.zoo.pip_requirements`); ``tree``: a tree model, shown in the
+    evaluation's feature-importance figure.
     """
 
     fit: Callable[..., tuple[Any, int | None]]
     predict: Callable[[FittedLearner, pd.DataFrame], np.ndarray]
     importance: Callable[[FittedLearner], pd.Series]
     early_stopping: bool
+    requires: tuple[str, ...] = ()
+    tree: bool = False
 
 
 def _fit_ridge(x, y, w, valid, params: LearnerParams, hyper: dict[str, Any]):
@@ -311,13 +327,39 @@ def _catboost_importance(fitted: FittedLearner) -> pd.Series:
 
 
 REGISTRY: dict[str, Learner] = {
-    "ridge": Learner(_fit_ridge, _predict_sklearn, _ridge_importance, early_stopping=False),
-    "lightgbm": Learner(
-        _fit_lightgbm, _predict_lightgbm, _lightgbm_importance, early_stopping=True
+    "ridge": Learner(
+        _fit_ridge,
+        _predict_sklearn,
+        _ridge_importance,
+        early_stopping=False,
+        requires=("scikit-learn",),
     ),
-    "catboost": Learner(_fit_catboost, _predict_sklearn, _catboost_importance, early_stopping=True),
-    "xgboost": Learner(_fit_xgboost, _predict_xgboost, _xgboost_importance, early_stopping=True),
+    "lightgbm": Learner(
+        _fit_lightgbm,
+        _predict_lightgbm,
+        _lightgbm_importance,
+        early_stopping=True,
+        requires=("lightgbm",),
+        tree=True,
+    ),
+    "catboost": Learner(
+        _fit_catboost,
+        _predict_sklearn,
+        _catboost_importance,
+        early_stopping=True,
+        requires=("catboost",),
+        tree=True,
+    ),
+    "xgboost": Learner(
+        _fit_xgboost,
+        _predict_xgboost,
+        _xgboost_importance,
+        early_stopping=True,
+        requires=("xgboost-cpu",),
+        tree=True,
+    ),
 }
+#: the learners' names, in the registry's order (the whole zoo: :func:`.zoo.names`)
 MODELS: tuple[str, ...] = tuple(REGISTRY)
 
 
@@ -452,29 +494,6 @@ class LearnerForecaster:
 # ---------------------------------------------------------------------------- tuning
 
 
-def grid_points(search_space: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Every point of a grid ``{name: [values]}``, the first listed values first.
-
-    ``[{}]`` if the grid is empty.
-    """
-    keys = list(search_space)
-    return [
-        dict(zip(keys, values, strict=True)) for values in itertools.product(*search_space.values())
-    ] or [{}]
-
-
-def candidates(params: LearnerParams) -> list[dict[str, Any]]:
-    """The grid of ``search_space``; a seeded random subset of ``max_candidates`` points if
-    larger (the grid's first point, the listed defaults, is always kept)."""
-    grid = grid_points(params.search_space)
-    if len(grid) <= params.max_candidates:
-        return grid
-    rest = np.random.default_rng(params.seed).choice(
-        np.arange(1, len(grid)), params.max_candidates - 1, replace=False
-    )
-    return [grid[0], *(grid[i] for i in sorted(rest))]
-
-
 def tune(
     panel: pd.DataFrame,
     cutoff: pd.Timestamp,
@@ -485,10 +504,11 @@ def tune(
     """Pick hyperparameters and rounds at one backtest cutoff (see the module docstring).
 
     Returns ``{"model", "cutoff", "hyperparameters", "rounds", "candidates": [{..., "wmae",
-    "rounds", "seconds"}]}``. Every candidate is tried, in the order of :func:`candidates`; the
-    lowest WMAE wins (ties: the earlier candidate). ``seconds`` is informative only: nothing
-    depends on it. Raises :class:`TuningTimeout` as soon as the tuning has taken longer than
-    ``time_budget_seconds`` (a guard against a runaway run, never a reason to skip).
+    "rounds", "seconds"}]}``. Every candidate is tried, in the order of
+    :func:`.tuning.candidates`; the lowest WMAE wins (ties: the earlier candidate). ``seconds``
+    is informative only: nothing depends on it. Raises :class:`TuningTimeout` as soon as the
+    tuning has taken longer than ``time_budget_seconds`` (a guard against a runaway run, never a
+    reason to skip).
     """
     cutoff = pd.Timestamp(cutoff)
     history = History.from_panel(
@@ -503,7 +523,8 @@ def tune(
     fit_rows, valid_rows = (train.loc[~inner], train.loc[inner]) if early else (train, None)
     columns = feature_columns(features)
 
-    started, results, grid = time.perf_counter(), [], candidates(params)
+    started, results = time.perf_counter(), []
+    grid = candidates(params.search_space, params.max_candidates, params.seed)
     progress = Progress(f"Tuning {params.kind}", len(grid), logger)
     for candidate in grid:
         began = time.perf_counter()
@@ -563,13 +584,12 @@ def _check_budget(params: LearnerParams, elapsed: float, done: int, total: int) 
 __all__ = [
     "MODELS",
     "REGISTRY",
+    "Learner",
     "FittedLearner",
     "LearnerForecaster",
     "LearnerParams",
     "TuningTimeout",
-    "candidates",
     "fit_learner",
-    "grid_points",
     "learner_training_frame",
     "sample_positions",
     "subsample",

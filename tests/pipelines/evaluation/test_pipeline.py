@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retail_forecasting.forecasting import zoo
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS, BacktestParams, overall, score
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.decomposition import DecompositionParams
@@ -14,7 +15,9 @@ from retail_forecasting.forecasting.learners import MODELS, FittedLearner
 from retail_forecasting.pipelines.baselines import nodes as baselines
 from retail_forecasting.pipelines.evaluation import create_pipeline
 from retail_forecasting.pipelines.evaluation.nodes import EvaluationParams
-from retail_forecasting.pipelines.evaluation.pipeline import CANDIDATES, TREE_MODELS
+from retail_forecasting.pipelines.evaluation.pipeline import candidates
+
+CANDIDATES = candidates()
 
 
 class StubModel(FittedLearner):
@@ -125,7 +128,11 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert catalog.load("rpt_error_by_step_figure").axes[0].get_xlabel().startswith("Step")
     assert len(catalog.load("rpt_error_by_segment_figure").axes) == 2
     importance = catalog.load("rpt_feature_importance_figure")
-    assert [a.get_title() for a in importance.axes] == list(TREE_MODELS)
+    assert (
+        [a.get_title() for a in importance.axes]
+        == ["lightgbm", "catboost", "xgboost"]
+        == list(zoo.tree_models())
+    )
     assert all(
         a.get_xlabel().endswith("(target: sales)") for a in importance.axes
     )  # the stand-ins' target

@@ -9,22 +9,20 @@ backtest and every test forecast must be bit-identical.
 from __future__ import annotations
 
 import pandas as pd
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.pipeline import Node, Pipeline
-from kedro.runner import SequentialRunner
+from kedro.io import DataCatalog
 
-from retail_forecasting.forecasting import learners
+from retail_forecasting.forecasting import learners, tuning, zoo
 from retail_forecasting.forecasting.backtest import BacktestParams
 from retail_forecasting.forecasting.baselines import BaselineParams
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.ensemble import EnsembleParams
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.forecasting.learners import LearnerParams
-from retail_forecasting.pipelines import baselines, modelling
-from retail_forecasting.pipelines.evaluation import nodes as evaluation
 from retail_forecasting.pipelines.feature_engineering.nodes import build_model_input
-from retail_forecasting.pipelines.modelling.pipeline import ZOO
 
+from .conftest import champion_pipeline, run_node_by_node
+
+ZOO = zoo.names()
 CANDIDATES = (*ZOO, "ensemble")
 BOOSTER = {
     "rounds": 25,
@@ -75,32 +73,6 @@ class _BusyClock:
         return self.now
 
 
-def _pipeline() -> Pipeline:
-    evaluate = Pipeline(
-        [
-            Node(
-                evaluation.assemble_test_forecasts,
-                ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in CANDIDATES)],
-                "mo_test_forecasts",
-                name="assemble_test_forecasts",
-            ),
-            Node(
-                evaluation.select_champion,
-                ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in CANDIDATES)],
-                "rpt_champion",
-                name="select_champion",
-            ),
-            Node(
-                evaluation.evaluate_test_window,
-                ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
-                ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
-                name="evaluate_test_window",
-            ),
-        ]
-    )
-    return baselines.create_pipeline() + modelling.create_pipeline() + evaluate
-
-
 def _run(feat_panel: pd.DataFrame, horizon_weeks: int) -> DataCatalog:
     features = FeatureParams()
     training, forecast = build_model_input(feat_panel, horizon_weeks, features)
@@ -115,12 +87,7 @@ def _run(feat_panel: pd.DataFrame, horizon_weeks: int) -> DataCatalog:
         **{f"params:modelling.{m}": p for m, p in PARAMS.items()},
         "params:modelling.ensemble": EnsembleParams(max_rows=500),
     }
-    pipeline = _pipeline()
-    assert pipeline.inputs() <= set(inputs)
-    catalog = DataCatalog({name: MemoryDataset(value) for name, value in inputs.items()})
-    for node in pipeline.nodes:  # one node at a time, so every output stays loadable
-        SequentialRunner().run(pipeline.only_nodes(node.name), catalog)
-    return catalog
+    return run_node_by_node(champion_pipeline(ZOO), inputs)
 
 
 def test_two_runs_idle_and_busy_give_bit_identical_results(feat_panel, horizon_weeks, monkeypatch):
@@ -149,7 +116,11 @@ def test_two_runs_idle_and_busy_give_bit_identical_results(feat_panel, horizon_w
         assert (
             len(first["candidates"])
             == len(second["candidates"])
-            == len(learners.candidates(PARAMS[model]))
+            == len(
+                tuning.candidates(
+                    PARAMS[model].search_space, PARAMS[model].max_candidates, PARAMS[model].seed
+                )
+            )
         )
         # the busy clock really was in force: the second run's candidates each "took" an hour
         assert {c["seconds"] for c in second["candidates"]} == {3600.0}

@@ -12,9 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.pipeline import Node, Pipeline
-from kedro.runner import SequentialRunner
 
 from retail_forecasting.forecasting.backtest import BacktestParams
 from retail_forecasting.forecasting.baselines import BaselineParams
@@ -23,17 +20,13 @@ from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.ensemble import EnsembleParams
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.forecasting.learners import LearnerParams
-from retail_forecasting.pipelines import baselines
-from retail_forecasting.pipelines.evaluation import nodes as evaluation
 from retail_forecasting.pipelines.feature_engineering.nodes import (
     build_model_input,
     check_forecast_request,
 )
-from retail_forecasting.pipelines.modelling.pipeline import (
-    create_ensemble_pipeline,
-    create_model_pipeline,
-)
 from retail_forecasting.synthetic import SyntheticConfig, generate
+
+from .conftest import champion_pipeline, run_node_by_node
 
 VALIDATION_WEEKS, MIN_TRAIN_WEEKS = 39, 52  # conf/base/parameters_ingestion.yml
 ZOO = ("svd_decomposition", "ridge", "lightgbm")
@@ -85,33 +78,6 @@ def _panel(bundle: dict[str, pd.DataFrame], horizon: int) -> pd.DataFrame:
     )
 
 
-def _pipeline() -> Pipeline:
-    evaluate = Pipeline(
-        [
-            Node(
-                evaluation.assemble_test_forecasts,
-                ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in CANDIDATES)],
-                "mo_test_forecasts",
-                name="assemble_test_forecasts",
-            ),
-            Node(
-                evaluation.select_champion,
-                ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in CANDIDATES)],
-                "rpt_champion",
-                name="select_champion",
-            ),
-            Node(
-                evaluation.evaluate_test_window,
-                ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
-                ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
-                name="evaluate_test_window",
-            ),
-        ]
-    )
-    zoo = sum((create_model_pipeline(m) for m in ZOO), Pipeline([]))
-    return baselines.create_pipeline() + zoo + create_ensemble_pipeline(ZOO) + evaluate
-
-
 @pytest.mark.parametrize("horizon", sorted(EXPECTED))
 def test_every_horizon_runs_with_the_default_backtest_parameters(bundle, horizon):
     backtest, features = BacktestParams(), FeatureParams()
@@ -133,10 +99,7 @@ def test_every_horizon_runs_with_the_default_backtest_parameters(bundle, horizon
         "params:modelling.ensemble": EnsembleParams(max_rows=2000),
         **{f"params:modelling.{m}": p for m, p in PARAMS.items()},
     }
-    pipeline = _pipeline()
-    catalog = DataCatalog({name: MemoryDataset(value) for name, value in inputs.items()})
-    for node in pipeline.nodes:  # one node at a time, so every output stays loadable
-        SequentialRunner().run(pipeline.only_nodes(node.name), catalog)
+    catalog = run_node_by_node(champion_pipeline(ZOO), inputs)
 
     metrics = catalog.load("rpt_metrics")
     design = metrics["backtest_design"]

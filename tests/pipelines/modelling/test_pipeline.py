@@ -4,6 +4,7 @@ four learners, tiny settings for speed) and the ensemble."""
 import numpy as np
 import pytest
 
+from retail_forecasting.forecasting import zoo
 from retail_forecasting.forecasting.backtest import BacktestParams
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.ensemble import EnsembleParams
@@ -11,7 +12,9 @@ from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.forecasting.learners import MODELS, LearnerParams
 from retail_forecasting.pipelines.feature_engineering.nodes import build_model_input
 from retail_forecasting.pipelines.modelling import create_pipeline
-from retail_forecasting.pipelines.modelling.pipeline import ZOO, create_model_pipeline
+from retail_forecasting.pipelines.modelling.pipeline import create_model_pipeline
+
+ZOO = zoo.names()
 
 TINY = {
     "svd_decomposition": DecompositionParams(search_space={"svd_rank": [2, 0]}),

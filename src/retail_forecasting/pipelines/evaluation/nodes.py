@@ -15,11 +15,12 @@ from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.aws.quality_gate import GateConfig
+from retail_forecasting.forecasting import zoo
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS, overall, score
 from retail_forecasting.forecasting.baselines import COMPONENTS, BaselineParams
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import KEYS
-from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS, DecompositionParams
+from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.forecasting.learners import FittedLearner
 from retail_forecasting.metrics import to_mlflow_metrics
@@ -90,7 +91,7 @@ def select_champion(
 def _family(model: str) -> str:
     if model == "ensemble":
         return "ensemble"
-    return "statistical" if model in STATISTICAL_MODELS else "learner"
+    return "statistical" if model in zoo.names("statistical") else "learner"
 
 
 def evaluate_test_window(

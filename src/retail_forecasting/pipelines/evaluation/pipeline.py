@@ -1,27 +1,39 @@
 """Evaluation: champion by the backtest rule, every model scored on the test window, the
-model-comparison table, the champion's forecast and the figures."""
+model-comparison table, the champion's forecast and the figures.
+
+The models are the zoo's (:func:`retail_forecasting.forecasting.zoo.names`) and the ensemble;
+the feature-importance figure shows the zoo's tree models
+(:func:`retail_forecasting.forecasting.zoo.tree_models`)."""
 
 from kedro.pipeline import Node, Pipeline
 
+from retail_forecasting.forecasting import zoo
 from retail_forecasting.pipelines.evaluation import intervals, nodes
-from retail_forecasting.pipelines.modelling.pipeline import ZOO
-
-CANDIDATES = (*ZOO, "ensemble")
-TREE_MODELS = ("lightgbm", "catboost", "xgboost")
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def candidates(models: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The models the champion is chosen from besides the baselines: ``models`` (default: the
+    zoo) and the ensemble."""
+    return (*(zoo.names() if models is None else models), "ensemble")
+
+
+def create_pipeline(models: tuple[str, ...] | None = None, **kwargs) -> Pipeline:
+    """The evaluation of ``models`` (default: the zoo; the modelling pipeline of the same
+    models makes their outputs) and their ensemble."""
+    models = zoo.names() if models is None else models
+    compared = candidates(models)
+    trees = [m for m in zoo.tree_models() if m in models]
     return Pipeline(
         [
             Node(
                 nodes.assemble_test_forecasts,
-                ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in CANDIDATES)],
+                ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in compared)],
                 "mo_test_forecasts",
                 name="assemble_test_forecasts",
             ),
             Node(
                 nodes.select_champion,
-                ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in CANDIDATES)],
+                ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in compared)],
                 "rpt_champion",
                 name="select_champion",
             ),
@@ -33,7 +45,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:horizon_weeks",
                     "params:intervals",
                     "mo_baseline_backtest",
-                    *(f"{m}.mo_backtest" for m in CANDIDATES),
+                    *(f"{m}.mo_backtest" for m in compared),
                 ],
                 [
                     "mdl_interval_models",
@@ -125,7 +137,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.plot_feature_importance,
-                {"params": "params:evaluation", **{m: f"{m}.mdl_model" for m in TREE_MODELS}},
+                {"params": "params:evaluation", **{m: f"{m}.mdl_model" for m in trees}},
                 "rpt_feature_importance_figure",
                 name="plot_feature_importance",
             ),
@@ -140,7 +152,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "features": "params:feature_engineering",
                     "baselines": "params:baselines",
                     "ensemble_weights": "ensemble.mo_weights",
-                    **{m: f"{m}.mdl_model" for m in ZOO},
+                    **{m: f"{m}.mdl_model" for m in models},
                 },
                 "rpt_champion_model",
                 name="package_champion",

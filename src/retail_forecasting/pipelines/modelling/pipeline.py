@@ -1,8 +1,9 @@
 """Modelling: one template pipeline per model of the zoo under its namespace, then the ensemble.
 
-The zoo: the statistical model ``svd_decomposition``
-(:mod:`retail_forecasting.forecasting.decomposition`) and the learners ``ridge``, ``lightgbm``,
-``catboost``, ``xgboost``; the ensemble weights them all.
+The zoo is :func:`retail_forecasting.forecasting.zoo.models` (the statistical model
+``svd_decomposition``, then the learners of ``forecasting.learners.REGISTRY``: ``ridge``,
+``lightgbm``, ``catboost``, ``xgboost``); a statistical model runs :func:`statistical_template`,
+a learner :func:`template`; the ensemble weights them all.
 
 ``kedro run --namespaces lightgbm`` runs one model; kedro-viz shows each model as a group. The
 shared inputs (``feat_panel``, ``mi_training_frame``, ``mi_forecast_frame``,
@@ -14,13 +15,11 @@ un-namespaced; each model reads ``params:modelling.<model>`` and writes ``<model
 
 from kedro.pipeline import Node, Pipeline
 
-from retail_forecasting.forecasting.decomposition import STATISTICAL_MODELS
-from retail_forecasting.forecasting.learners import MODELS
+from retail_forecasting.forecasting import zoo
 from retail_forecasting.pipelines.modelling import nodes
 
 SHARED = {"feat_panel", "mi_training_frame", "mi_forecast_frame"}
 SHARED_PARAMS = {"params:horizon_weeks", "params:backtest", "params:feature_engineering"}
-ZOO = (*STATISTICAL_MODELS, *MODELS)
 
 
 def template() -> Pipeline:
@@ -88,7 +87,7 @@ def statistical_template() -> Pipeline:
 
 def create_model_pipeline(model: str) -> Pipeline:
     """The model's template under ``namespace=model``, reading ``params:modelling.<model>``."""
-    pipe = statistical_template() if model in STATISTICAL_MODELS else template()
+    pipe = statistical_template() if zoo.family(model) == "statistical" else template()
     return Pipeline(
         pipe,
         namespace=model,
@@ -100,8 +99,10 @@ def create_model_pipeline(model: str) -> Pipeline:
     )
 
 
-def create_ensemble_pipeline(models: tuple[str, ...] = ZOO) -> Pipeline:
-    """Weights fit on the zoo's backtests; the weighted test forecast (namespace ``ensemble``)."""
+def create_ensemble_pipeline(models: tuple[str, ...] | None = None) -> Pipeline:
+    """Weights fit on the backtests of ``models`` (default: the zoo); the weighted test forecast
+    (namespace ``ensemble``)."""
+    models = zoo.names() if models is None else models
     nodes_ = Pipeline(
         [
             Node(
@@ -129,5 +130,9 @@ def create_ensemble_pipeline(models: tuple[str, ...] = ZOO) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    return sum((create_model_pipeline(m) for m in ZOO), Pipeline([])) + create_ensemble_pipeline()
+def create_pipeline(models: tuple[str, ...] | None = None, **kwargs) -> Pipeline:
+    """Every model of ``models`` (default: the zoo) under its namespace, then their ensemble."""
+    models = zoo.names() if models is None else models
+    return sum((create_model_pipeline(m) for m in models), Pipeline([])) + create_ensemble_pipeline(
+        models
+    )
