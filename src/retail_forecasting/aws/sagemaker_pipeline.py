@@ -217,40 +217,62 @@ def step_name(pipeline: str) -> str:
 # ------------------------------------------------------------------------------ builder
 
 
+@dataclass
+class _Shared:
+    """What the step builders share: the settings, the session, the pipeline parameters, the
+    network, and where the evaluation step's metrics and registration record go."""
+
+    settings: Settings
+    session: Any
+    s3_prefix: Any  # ParameterString S3Prefix
+    instance_type: Any  # ParameterString ProcessingInstanceType
+    network: Any  # NetworkConfig or None
+    metrics_relative_path: str
+    metrics_destination: Any  # Join: s3 prefix / sagemaker / execution id / metrics
+    metrics_file: Any  # PropertyFile of metrics.json
+    registration_file: Any  # PropertyFile of registration.json
+
+
 def build_pipeline(
     settings: Settings,
     kedro_pipelines: Mapping[str, Any],
     metrics_relative_path: str,
     sagemaker_session: Any = None,
 ):
-    """The ``sagemaker.workflow.pipeline.Pipeline`` object (nothing is sent to AWS)."""
-    import boto3
-    from sagemaker.model import Model
-    from sagemaker.model_metrics import MetricsSource, ModelMetrics
-    from sagemaker.network import NetworkConfig
-    from sagemaker.processing import ProcessingOutput, Processor
+    """The ``sagemaker.workflow.pipeline.Pipeline`` object (nothing is sent to AWS): one
+    processing step per Kedro pipeline in dependency order, then the quality gate that registers
+    the champion or fails."""
     from sagemaker.workflow.condition_step import ConditionStep
-    from sagemaker.workflow.conditions import (
-        ConditionGreaterThanOrEqualTo,
-        ConditionIn,
-        ConditionLessThan,
-        ConditionLessThanOrEqualTo,
-        ConditionNot,
-    )
-    from sagemaker.workflow.execution_variables import ExecutionVariables
-    from sagemaker.workflow.fail_step import FailStep
-    from sagemaker.workflow.functions import Join, JsonGet
-    from sagemaker.workflow.model_step import ModelStep
-    from sagemaker.workflow.parameters import ParameterString
     from sagemaker.workflow.pipeline import Pipeline
-    from sagemaker.workflow.pipeline_context import PipelineSession
-    from sagemaker.workflow.properties import PropertyFile
-    from sagemaker.workflow.steps import ProcessingStep
 
-    gate = settings.quality_gate
     dependencies = step_dependencies(kedro_pipelines, settings.pipelines or None)
     order = topological_order(dependencies)
-    writers = producers(kedro_pipelines, order)
+    metrics_step = _evaluation_step_name(settings.quality_gate, producers(kedro_pipelines, order))
+    shared = _shared(settings, metrics_relative_path, sagemaker_session)
+
+    steps: dict[str, Any] = {}
+    for name in order:
+        upstream = [steps[u] for u in dependencies[name]]
+        steps[name] = _processing_step(shared, name, upstream, exports=name == metrics_step)
+
+    metric = _metric_reader(steps[metrics_step].name, shared.metrics_file)
+    condition = ConditionStep(
+        name=GATE_STEP,
+        display_name="Champion beats every baseline",
+        conditions=_gate_conditions(settings.quality_gate, metric),
+        if_steps=[_register_step(shared, steps[metrics_step].name, metric)],
+        else_steps=[_fail_step(shared, metric)],
+    )
+    return Pipeline(
+        name=settings.pipeline_name,
+        parameters=[shared.s3_prefix, shared.instance_type],
+        steps=[*steps.values(), condition],
+        sagemaker_session=shared.session,
+    )
+
+
+def _evaluation_step_name(gate: Any, writers: Mapping[str, Any]) -> str:
+    """The step that writes the metrics file, which must also log the champion model."""
     metrics_step = terminal_writer(writers, gate.metrics_dataset)
     model_step = terminal_writer(writers, CHAMPION_DATASET)
     if model_step != metrics_step:
@@ -259,6 +281,17 @@ def build_pipeline(
             f"{metrics_step!r}: the model package reads both the metrics and the MLflow version "
             f"registered from one step's output"
         )
+    return metrics_step
+
+
+def _shared(settings: Settings, metrics_relative_path: str, sagemaker_session: Any) -> _Shared:
+    import boto3
+    from sagemaker.network import NetworkConfig
+    from sagemaker.workflow.execution_variables import ExecutionVariables
+    from sagemaker.workflow.functions import Join
+    from sagemaker.workflow.parameters import ParameterString
+    from sagemaker.workflow.pipeline_context import PipelineSession
+    from sagemaker.workflow.properties import PropertyFile
 
     session = sagemaker_session or PipelineSession(
         boto_session=boto3.Session(region_name=settings.region)
@@ -273,70 +306,107 @@ def build_pipeline(
     groups = _as_list(settings.network.get("security_group_ids"))
     if subnets or groups:
         network = NetworkConfig(subnets=subnets or None, security_group_ids=groups or None)
-
-    metrics_destination = Join(
-        on="/",
-        values=[s3_prefix, "sagemaker", ExecutionVariables.PIPELINE_EXECUTION_ID, METRICS_OUTPUT],
+    return _Shared(
+        settings=settings,
+        session=session,
+        s3_prefix=s3_prefix,
+        instance_type=instance_type,
+        network=network,
+        metrics_relative_path=metrics_relative_path,
+        metrics_destination=Join(
+            on="/",
+            values=[
+                s3_prefix,
+                "sagemaker",
+                ExecutionVariables.PIPELINE_EXECUTION_ID,
+                METRICS_OUTPUT,
+            ],
+        ),
+        metrics_file=PropertyFile(
+            name=PROPERTY_FILE,
+            output_name=METRICS_OUTPUT,
+            path=Path(metrics_relative_path).name,
+        ),
+        registration_file=PropertyFile(
+            name=REGISTRATION_PROPERTY_FILE, output_name=METRICS_OUTPUT, path=REGISTRATION_FILE
+        ),
     )
-    metrics_file = PropertyFile(
-        name=PROPERTY_FILE,
-        output_name=METRICS_OUTPUT,
-        path=Path(metrics_relative_path).name,
+
+
+def _processing_step(shared: _Shared, name: str, upstream: list[Any], exports: bool) -> Any:
+    """``kedro run --env <env> --pipeline <name>`` in the project's image, after ``upstream``;
+    the evaluation step (``exports``) also exports the metrics file and the registration
+    record as a job output read by two property files."""
+    from sagemaker.processing import ProcessingOutput, Processor
+    from sagemaker.workflow.steps import ProcessingStep
+
+    settings = shared.settings
+    environment = {
+        **settings.environment,
+        "RETAIL_S3_PREFIX": shared.s3_prefix,
+        "KEDRO_DISABLE_TELEMETRY": "1",
+    }
+    if settings.region:
+        environment["AWS_REGION"] = settings.region
+    outputs, property_files = None, None
+    if exports:
+        environment["RETAIL_EXPORTS"] = f"{shared.metrics_relative_path}={METRICS_LOCAL_DIR}"
+        environment[RECORD_VARIABLE] = f"{METRICS_LOCAL_DIR}/{REGISTRATION_FILE}"
+        outputs = [
+            ProcessingOutput(
+                output_name=METRICS_OUTPUT,
+                source=METRICS_LOCAL_DIR,
+                destination=shared.metrics_destination,
+            )
+        ]
+        property_files = [shared.metrics_file, shared.registration_file]
+    processor = Processor(
+        role=settings.role_arn,
+        image_uri=settings.image_uri,
+        instance_count=1,
+        instance_type=shared.instance_type,
+        volume_size_in_gb=int(settings.processing.get("volume_size_gb", 30)),
+        max_runtime_in_seconds=int(settings.processing.get("max_runtime_seconds", 86400)),
+        base_job_name=f"{settings.pipeline_name}-{step_name(name)}"[:40],
+        env=environment,
+        network_config=shared.network,
+        sagemaker_session=shared.session,
     )
-    registration_file = PropertyFile(
-        name=REGISTRATION_PROPERTY_FILE, output_name=METRICS_OUTPUT, path=REGISTRATION_FILE
+    step_args = processor.run(
+        arguments=["kedro", "run", "--env", settings.kedro_env, "--pipeline", name],
+        outputs=outputs,
+    )
+    return ProcessingStep(
+        name=step_name(name),
+        display_name=f"kedro {name}",
+        description=f"kedro run --env {settings.kedro_env} --pipeline {name}",
+        step_args=step_args,
+        property_files=property_files,
+        depends_on=upstream or None,
     )
 
-    steps: dict[str, Any] = {}
-    for name in order:
-        environment = {
-            **settings.environment,
-            "RETAIL_S3_PREFIX": s3_prefix,
-            "KEDRO_DISABLE_TELEMETRY": "1",
-        }
-        if settings.region:
-            environment["AWS_REGION"] = settings.region
-        outputs, property_files = None, None
-        if name == metrics_step:
-            environment["RETAIL_EXPORTS"] = f"{metrics_relative_path}={METRICS_LOCAL_DIR}"
-            environment[RECORD_VARIABLE] = f"{METRICS_LOCAL_DIR}/{REGISTRATION_FILE}"
-            outputs = [
-                ProcessingOutput(
-                    output_name=METRICS_OUTPUT,
-                    source=METRICS_LOCAL_DIR,
-                    destination=metrics_destination,
-                )
-            ]
-            property_files = [metrics_file, registration_file]
-        processor = Processor(
-            role=settings.role_arn,
-            image_uri=settings.image_uri,
-            instance_count=1,
-            instance_type=instance_type,
-            volume_size_in_gb=int(settings.processing.get("volume_size_gb", 30)),
-            max_runtime_in_seconds=int(settings.processing.get("max_runtime_seconds", 86400)),
-            base_job_name=f"{settings.pipeline_name}-{step_name(name)}"[:40],
-            env=environment,
-            network_config=network,
-            sagemaker_session=session,
-        )
-        step_args = processor.run(
-            arguments=["kedro", "run", "--env", settings.kedro_env, "--pipeline", name],
-            outputs=outputs,
-        )
-        steps[name] = ProcessingStep(
-            name=step_name(name),
-            display_name=f"kedro {name}",
-            description=f"kedro run --env {settings.kedro_env} --pipeline {name}",
-            step_args=step_args,
-            property_files=property_files,
-            depends_on=[steps[upstream] for upstream in dependencies[name]] or None,
-        )
 
-    evaluation = steps[metrics_step]
+def _metric_reader(evaluation_step: str, metrics_file: Any) -> Any:
+    """``metric(json_path)``: a value of the evaluation step's metrics file."""
+    from sagemaker.workflow.functions import JsonGet
 
     def metric(path: str) -> Any:
-        return JsonGet(step_name=evaluation.name, property_file=metrics_file, json_path=path)
+        return JsonGet(step_name=evaluation_step, property_file=metrics_file, json_path=path)
+
+    return metric
+
+
+def _gate_conditions(gate: Any, metric: Any) -> list[Any]:
+    """The quality gate (:func:`retail_forecasting.aws.quality_gate.check_registration` without
+    the previous challenger): the champion is no baseline, beats every baseline on each gate
+    metric, and its test scores are finite."""
+    from sagemaker.workflow.conditions import (
+        ConditionGreaterThanOrEqualTo,
+        ConditionIn,
+        ConditionLessThan,
+        ConditionLessThanOrEqualTo,
+        ConditionNot,
+    )
 
     conditions = [
         ConditionNot(
@@ -352,10 +422,23 @@ def build_pipeline(
     for _name, path in gate.finite_paths():
         conditions.append(ConditionGreaterThanOrEqualTo(left=metric(path), right=0.0))
         conditions.append(ConditionLessThanOrEqualTo(left=metric(path), right=MAX_FINITE))
+    return conditions
 
+
+def _register_step(shared: _Shared, evaluation_step: str, metric: Any) -> Any:
+    """Register the champion as a model package pending manual approval, with the metrics file
+    as its model quality and the MLflow version it is in its metadata."""
+    from sagemaker.model import Model
+    from sagemaker.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.workflow.functions import Join, JsonGet
+    from sagemaker.workflow.model_step import ModelStep
+
+    settings, gate = shared.settings, shared.settings.quality_gate
     registration = settings.model_registration
-    model = Model(image_uri=settings.image_uri, role=settings.role_arn, sagemaker_session=session)
-    register = ModelStep(
+    model = Model(
+        image_uri=settings.image_uri, role=settings.role_arn, sagemaker_session=shared.session
+    )
+    return ModelStep(
         name=REGISTER_STEP,
         display_name="Register the champion (pending approval)",
         step_args=model.register(
@@ -369,25 +452,37 @@ def build_pipeline(
             model_metrics=ModelMetrics(
                 model_statistics=MetricsSource(
                     content_type="application/json",
-                    s3_uri=Join(on="/", values=[metrics_destination, metrics_file.path]),
+                    s3_uri=Join(
+                        on="/", values=[shared.metrics_destination, shared.metrics_file.path]
+                    ),
                 )
             ),
             customer_metadata_properties={
                 "champion": metric(gate.champion_key),
-                "data_prefix": s3_prefix,
+                "data_prefix": shared.s3_prefix,
                 "kedro_env": settings.kedro_env,
                 # the MLflow version this package is: what the deploy-on-approval handler
                 # (infra/lambdas/deploy_on_approval.py) points the serving alias at
                 **{
                     key: JsonGet(
-                        step_name=evaluation.name, property_file=registration_file, json_path=path
+                        step_name=evaluation_step,
+                        property_file=shared.registration_file,
+                        json_path=path,
                     )
                     for key, path in REGISTRATION_METADATA.items()
                 },
             },
         ),
     )
-    fail = FailStep(
+
+
+def _fail_step(shared: _Shared, metric: Any) -> Any:
+    """Fail the execution, saying why nothing was registered and where the metrics are."""
+    from sagemaker.workflow.fail_step import FailStep
+    from sagemaker.workflow.functions import Join
+
+    gate = shared.settings.quality_gate
+    return FailStep(
         name=FAIL_STEP,
         error_message=Join(
             on=" ",
@@ -399,22 +494,9 @@ def build_pipeline(
                 "or has a test score that is not a finite non-negative number among",
                 ",".join(gate.finite_metrics),
                 "- nothing registered. Metrics:",
-                Join(on="/", values=[metrics_destination, metrics_file.path]),
+                Join(on="/", values=[shared.metrics_destination, shared.metrics_file.path]),
             ],
         ),
-    )
-    condition = ConditionStep(
-        name=GATE_STEP,
-        display_name="Champion beats every baseline",
-        conditions=conditions,
-        if_steps=[register],
-        else_steps=[fail],
-    )
-    return Pipeline(
-        name=settings.pipeline_name,
-        parameters=[s3_prefix, instance_type],
-        steps=[*steps.values(), condition],
-        sagemaker_session=session,
     )
 
 
