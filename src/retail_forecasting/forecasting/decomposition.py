@@ -29,9 +29,15 @@ series at once in numpy — no loop per series, about 0.1 s for the whole Kaggle
    series has two full years, it moves on by ``trend`` x the year-over-year change of those
    means per year (``trend: 0`` keeps it flat).
 
-Forecast = level at the forecast week + seasonal effect. Where a row has no seasonal source
-(series younger than a season, or unseen), the baselines' fallback chain
-(:func:`.baselines.fallback`) applies. Only the history is read, so nothing after the cutoff can
+4. **Recent level** (``recent_weeks > 0``, :mod:`.recent_level`). The model backcasts the last
+   ``recent_weeks`` weeks of the history from the same origin; the exponentially weighted mean
+   (``recent_alpha``) of what it missed there, holiday and Christmas weeks and weeks without a
+   seasonal source left out, is added to the forecast, damped by ``recent_damping`` per step:
+   the year-long level follows a recent move at the short steps.
+
+Forecast = level at the forecast week + seasonal effect (+ the damped recent-level correction).
+Where a row has no seasonal source (series younger than a season, or unseen), the baselines'
+fallback chain (:func:`.baselines.fallback`) applies. Only the history is read, so nothing after the cutoff can
 leak in (the leakage test rewrites the future and checks the forecasts do not move).
 """
 
@@ -45,6 +51,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.calendar import calendar_sensitive, christmas_season, easter_fridays
+from retail_forecasting.forecasting import recent_level
 from retail_forecasting.forecasting.backtest import cross_validation, overall, score
 from retail_forecasting.forecasting.baselines import fallback
 from retail_forecasting.forecasting.contract import TIME_COLUMN
@@ -75,6 +82,15 @@ class DecompositionParams(BaseModel):
     smooth: float = Field(0.0, ge=0.0, le=1 / 3, description="neighbour-week weight")
     dept_shrink: float = Field(0.0, ge=0.0, le=1.0, description="pooling toward the dept")
     christmas_shift: bool = Field(False, description="line the Christmas weeks up by calendar day")
+    recent_weeks: int = Field(
+        0, ge=0, description="weeks backcast for the recent-level correction; 0 = off"
+    )
+    recent_alpha: float = Field(
+        0.1, ge=0.0, lt=1.0, description="exponential decay per week of the recent residuals"
+    )
+    recent_damping: float = Field(
+        0.95, gt=0.0, le=1.0, description="the correction at step h is damping ** (h - 1) of it"
+    )
     search_space: dict[str, list[Any]] = Field(
         default={}, description="grid tuned at the last validation cutoff (keys: the fields above)"
     )
@@ -136,7 +152,22 @@ def seasonal_lag(
 
 
 def forecast(history: History, future: pd.DataFrame, params: DecompositionParams) -> np.ndarray:
-    """Forecast of each row of ``future`` (store, dept, date) from the history's cutoff."""
+    """Forecast of each row of ``future`` (store, dept, date) from the history's cutoff, with
+    the recent-level correction if ``recent_weeks > 0``."""
+    return recent_level.corrected(
+        history,
+        future,
+        lambda rows: decompose(history, rows, params),
+        params.recent_weeks,
+        params.recent_alpha,
+        params.recent_damping,
+        params.season_length,
+    )
+
+
+def decompose(history: History, future: pd.DataFrame, params: DecompositionParams) -> np.ndarray:
+    """Level + seasonal effect (steps 1-3) of each row of ``future``; the fallback chain where
+    a row has none."""
     z = denoise(history, params.svd_rank)
     n, weeks = z.shape
     last = weeks - 1
