@@ -109,12 +109,11 @@ def test_a_new_registry_entry_is_enough(new_learner, feat_panel, run_pipeline, h
     zoo.check_parameters({**modelling_params, new_learner: params})
     # and its pipeline runs: tuned, backtested, fitted, forecasting the test window
     features = FeatureParams()
-    training, forecast = build_model_input(feat_panel, horizon_weeks, features)
+    forecast = build_model_input(feat_panel, horizon_weeks, features)
     catalog = run_pipeline(
         create_model_pipeline(new_learner),
         {
             "feat_panel": feat_panel,
-            "mi_training_frame": training,
             "mi_forecast_frame": forecast,
             "params:horizon_weeks": horizon_weeks,
             "params:backtest": BacktestParams(n_windows=2, step_weeks=10),

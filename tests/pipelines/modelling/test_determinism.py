@@ -75,10 +75,9 @@ class _BusyClock:
 
 def _run(feat_panel: pd.DataFrame, horizon_weeks: int) -> DataCatalog:
     features = FeatureParams()
-    training, forecast = build_model_input(feat_panel, horizon_weeks, features)
+    forecast = build_model_input(feat_panel, horizon_weeks, features)
     inputs = {
         "feat_panel": feat_panel,
-        "mi_training_frame": training,
         "mi_forecast_frame": forecast,
         "params:horizon_weeks": horizon_weeks,
         "params:backtest": BacktestParams(n_windows=2, step_weeks=10),

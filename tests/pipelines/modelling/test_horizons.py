@@ -87,10 +87,9 @@ def test_every_horizon_runs_with_the_default_backtest_parameters(bundle, horizon
     assert request["max_horizon_weeks"] == 52
 
     panel = _panel(bundle, horizon)
-    training, forecast = build_model_input(panel, horizon, features)
+    forecast = build_model_input(panel, horizon, features)
     inputs = {
         "feat_panel": panel,
-        "mi_training_frame": training,
         "mi_forecast_frame": forecast,
         "params:horizon_weeks": horizon,
         "params:backtest": backtest,

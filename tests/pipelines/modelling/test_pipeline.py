@@ -45,10 +45,9 @@ TINY = {
 
 def inputs(feat_panel, horizon_weeks):
     features = FeatureParams()
-    training, forecast = build_model_input(feat_panel, horizon_weeks, features)
+    forecast = build_model_input(feat_panel, horizon_weeks, features)
     return {
         "feat_panel": feat_panel,
-        "mi_training_frame": training,
         "mi_forecast_frame": forecast,
         "params:horizon_weeks": horizon_weeks,
         "params:backtest": BacktestParams(n_windows=2, step_weeks=10),
@@ -65,7 +64,6 @@ def test_each_model_is_one_namespace_reading_shared_inputs():
     one = create_model_pipeline("lightgbm")
     assert one.inputs() == {
         "feat_panel",
-        "mi_training_frame",
         "mi_forecast_frame",
         "params:horizon_weeks",
         "params:backtest",

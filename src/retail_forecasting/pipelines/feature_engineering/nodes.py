@@ -1,8 +1,8 @@
 """Nodes of the ``feature_engineering`` pipeline: the panel contract and the model input.
 
 The feature code itself lives in :mod:`retail_forecasting.forecasting.features`, shared with
-the backtests of ``baselines`` and ``modelling``; these nodes materialise what the final model
-trains and predicts on, so it can be inspected (kedro-viz previews, notebooks).
+the backtests of ``baselines`` and ``modelling``; these nodes materialise what the final models
+predict on (the test rows' features), so it can be inspected (kedro-viz previews, notebooks).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from retail_forecasting.forecasting.features import (
     FeatureParams,
     forecast_frame,
     origin_before,
-    training_frame,
 )
 from retail_forecasting.forecasting.history import History
 
@@ -85,22 +84,22 @@ def build_panel(
 
 def build_model_input(
     feat_panel: pd.DataFrame, horizon_weeks: int, params: FeatureParams
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training rows (train + validation, with pseudo-origins) and the test rows' features from
-    the last validation week as origin: the input of the final fit and of its test forecast."""
+) -> pd.DataFrame:
+    """The test rows' features from the last validation week as origin: the input of the final
+    models' test forecast. (Each learner's final fit builds the features of its own sample of
+    train + validation, as its tuning and backtest fits do: features for every training row
+    would cost memory in proportion to the data, 524 MB at 450 stores, for rows no fit uses.)"""
     started = time.perf_counter()
     cutoff = origin_before(feat_panel, "test")
     history = History.from_panel(feat_panel, cutoff, observed=params.covariates.observed)
-    training = training_frame(history, feat_panel, params, horizon_weeks)
     forecast = forecast_frame(
         history, feat_panel[feat_panel["split"] == "test"], params, horizon_weeks
     )
     logger.info(
-        "Features from origin %s: %d training rows, %d rows to forecast, %d features, in %.2f s",
+        "Features from origin %s: %d rows to forecast, %d features, in %.2f s",
         cutoff.date(),
-        len(training),
         len(forecast),
         forecast.shape[1] - 3,
         time.perf_counter() - started,
     )
-    return training, forecast
+    return forecast

@@ -35,7 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 build_model_input,
                 ["feat_panel", "params:horizon_weeks", "params:feature_engineering"],
-                ["mi_training_frame", "mi_forecast_frame"],
+                "mi_forecast_frame",
                 name="build_model_input",
             ),
         ]

@@ -3,7 +3,7 @@
 One template (:func:`.pipeline.create_model_pipeline`) is instantiated per model of
 :data:`retail_forecasting.forecasting.learners.MODELS` under its namespace: tune on one cutoff of
 the validation backtest, backtest the tuned model on the baselines' rolling origins (refit at
-every cutoff), fit it on train + validation (``mi_training_frame``) and forecast the test window.
+every cutoff), fit it on its sample of train + validation and forecast the test window.
 The ensemble weights the learners' backtest forecasts (non-negative, summing to 1).
 """
 
@@ -33,12 +33,13 @@ from retail_forecasting.forecasting.ensemble import (
     fit_weights,
 )
 from retail_forecasting.forecasting.features import FeatureParams, feature_columns, origin_before
+from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.learners import (
     FittedLearner,
     LearnerForecaster,
     LearnerParams,
     fit_learner,
-    subsample,
+    learner_training_frame,
     tune,
 )
 from retail_forecasting.progress import Progress
@@ -99,14 +100,20 @@ def backtest_model(
 
 
 def train_model(
-    mi_training_frame: pd.DataFrame,
+    feat_panel: pd.DataFrame,
+    horizon_weeks: int,
     features: FeatureParams,
     model: LearnerParams,
     tuning: dict[str, Any],
 ) -> FittedLearner:
-    """Fit the tuned model on train + validation (the test window's origin)."""
+    """Fit the tuned model on train + validation (the test window's origin): on its sample of
+    the rows (``train_fraction``, per department), features built for those rows only — the
+    code path of every tuning and backtest fit, so memory grows with the sample, not the data."""
     progress = Progress(f"Refit {model.kind}", 1, logger)  # "still running" lines each minute
-    rows = subsample(mi_training_frame, model)
+    history = History.from_panel(
+        feat_panel, origin_before(feat_panel, "test"), observed=features.covariates.observed
+    )
+    rows = learner_training_frame(history, feat_panel, features, horizon_weeks, model)
     fitted = fit_learner(
         rows, feature_columns(features), model, tuning["hyperparameters"], tuning["rounds"]
     )

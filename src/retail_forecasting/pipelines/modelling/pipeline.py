@@ -6,7 +6,7 @@ The zoo is :func:`retail_forecasting.forecasting.zoo.models` (the statistical mo
 a learner :func:`template`; the ensemble weights them all.
 
 ``kedro run --namespaces lightgbm`` runs one model; kedro-viz shows each model as a group. The
-shared inputs (``feat_panel``, ``mi_training_frame``, ``mi_forecast_frame``,
+shared inputs (``feat_panel``, ``mi_forecast_frame``,
 ``params:horizon_weeks``, ``params:backtest``, ``params:feature_engineering``) stay
 un-namespaced; each model reads ``params:modelling.<model>`` and writes ``<model>.mo_backtest``,
 ``<model>.rpt_backtest_summary``, ``<model>.mdl_tuning``, ``<model>.mdl_model``,
@@ -18,7 +18,7 @@ from kedro.pipeline import Node, Pipeline
 from retail_forecasting.forecasting import zoo
 from retail_forecasting.pipelines.modelling import nodes
 
-SHARED = {"feat_panel", "mi_training_frame", "mi_forecast_frame"}
+SHARED = {"feat_panel", "mi_forecast_frame"}
 SHARED_PARAMS = {"params:horizon_weeks", "params:backtest", "params:feature_engineering"}
 
 
@@ -42,7 +42,13 @@ def template() -> Pipeline:
             ),
             Node(
                 nodes.train_model,
-                ["mi_training_frame", "params:feature_engineering", "params:model", "mdl_tuning"],
+                [
+                    "feat_panel",
+                    "params:horizon_weeks",
+                    "params:feature_engineering",
+                    "params:model",
+                    "mdl_tuning",
+                ],
                 "mdl_model",
                 name="train_model",
             ),
