@@ -18,8 +18,11 @@ from retail_forecasting.forecasting.intervals import (
     attach_scales,
     calibrate,
     calibrate_frame,
+    change_features,
     cross_fitted,
     interval_score,
+    last_fold_fitted,
+    last_year_known,
     pinball,
     quantile_columns,
     quantile_levels,
@@ -129,6 +132,25 @@ def test_cross_fitted_backtest_intervals_use_only_the_other_folds(noisy_panel):
     again = cross_fitted(moved, "model", params, HORIZON)
     pd.testing.assert_frame_equal(again.loc[first], out.loc[first])
     assert not np.allclose(again.loc[~first].to_numpy(), out.loc[~first].to_numpy())
+
+
+def test_the_last_fold_is_calibrated_on_the_earlier_folds_only(noisy_panel):
+    params = IntervalParams(min_bucket_rows=50, scale_fit=True)
+    weeks = np.sort(noisy_panel["date"].unique())
+    frame = backtest(noisy_panel, [pd.Timestamp(weeks[i]) for i in (80, 100, 120)], params)
+    last = frame["cutoff"] == frame["cutoff"].max()
+    out = last_fold_fitted(frame, "model", params, HORIZON)
+    assert out.index.equals(frame.index[last])
+    own = apply_frame(
+        calibrate_frame(frame.loc[~last], "model", params, HORIZON), frame.loc[last], "model"
+    )
+    pd.testing.assert_frame_equal(out, own)
+    # its own actuals (and anything later) do not move it; the earlier folds' do
+    moved = frame.assign(actual=np.where(last, frame["actual"] * 3, frame["actual"]))
+    pd.testing.assert_frame_equal(last_fold_fitted(moved, "model", params, HORIZON), out)
+    earlier = frame.assign(actual=np.where(last, frame["actual"], frame["actual"] * 3))
+    assert not np.allclose(last_fold_fitted(earlier, "model", params, HORIZON).to_numpy(), out)
+    assert last_fold_fitted(frame.loc[last], "model", params, HORIZON) is None
 
 
 def test_quantiles_never_cross_and_respect_the_floor():
@@ -325,3 +347,174 @@ def test_the_off_peak_scale_leaves_out_the_changes_around_the_peak_season():
     assert every == pytest.approx(np.abs(np.diff(sales)).mean())
     no_peak = IntervalParams(scale="abs_diff_off_peak", peak_season=None)
     assert series_scale(history, rows, no_peak)[0][0] == pytest.approx(every)
+
+
+def test_last_year_known_reads_the_history_at_the_cutoff_only():
+    dates = pd.date_range("2010-02-05", periods=60, freq="7D")
+    panel = pd.DataFrame(
+        {
+            "store": 1,
+            "dept": [1] * 60 + [2] * 10,
+            "date": list(dates) + list(dates[50:]),  # dept 2 is born at week 50
+            "weekly_sales": 1.0,
+        }
+    )
+    history = History.from_panel(panel, dates[55])
+    future = pd.date_range(dates[55] + pd.Timedelta(weeks=1), periods=52, freq="7D")
+    rows = pd.DataFrame(
+        {"store": 1, "dept": [1] * 52 + [2] * 52 + [3] * 52, "date": list(future) * 3}
+    )
+    known = last_year_known(history, rows)
+    # dept 1: every last-year week (weeks 4..55) is in its life and by the cutoff
+    assert known[:52].all()
+    # dept 2 (born at week 50): step h's last-year week is 55 + h - 52 = h + 3 >= 50 from h = 47
+    assert not known[52 : 52 + 46].any() and known[52 + 46 : 104].all()
+    assert not known[104:].any()  # a series unseen at the cutoff
+
+
+def _calibration_rows(rng, n, young_spread):
+    step = rng.integers(1, 27, n)
+    last_year = rng.uniform(size=n) < 0.7
+    residual = rng.normal(0, 1, n) * np.where(last_year, 1.0, young_spread)
+    return residual, step, last_year
+
+
+def test_rows_without_last_years_week_are_calibrated_apart():
+    rng = np.random.default_rng(3)
+    params = IntervalParams(by_last_year=True, step_bucket_weeks=26, peak_season=None)
+    residual, step, last_year = _calibration_rows(rng, 40_000, 4.0)
+    zeros = np.zeros(len(step), dtype=int)
+    model = calibrate(residual, np.ones(len(step)), step, zeros, params, 26, None, last_year)
+    assert model.young is not None
+    # the young rows' errors are 4 times wider: so are their quantiles
+    np.testing.assert_allclose(
+        model.young.table[0, 0, [0, -1]], 4 * model.table[0, 0, [0, -1]], rtol=0.1
+    )
+    # fresh rows: each kind covers near nominal; one model for all over-covers the rows that
+    # have last year's week (what a test origin with a longer history has) and under-covers
+    # the others
+    residual, step, last_year = _calibration_rows(rng, 40_000, 4.0)
+    pooled = calibrate(
+        residual,
+        np.ones(len(step)),
+        step,
+        zeros,
+        params.model_copy(update={"by_last_year": False}),
+        26,
+    )
+    for fitted, wanted in ((model, (0.80, 0.80)), (pooled, None)):
+        values = fitted.apply(np.zeros(len(step)), np.ones(len(step)), step, last_year=last_year)
+        inside = (residual >= values[:, 1]) & (residual <= values[:, 3])
+        known, young = inside[last_year].mean(), inside[~last_year].mean()
+        if wanted:
+            assert abs(known - 0.80) < 0.02 and abs(young - 0.80) < 0.02, (known, young)
+        else:
+            assert known > 0.90 and young < 0.60, (known, young)
+    # without last_year the rows take the model's own quantiles (what an old caller gets)
+    np.testing.assert_array_equal(
+        model.apply(np.zeros(3), np.ones(3), np.ones(3)),
+        model.apply(np.zeros(3), np.ones(3), np.ones(3), last_year=np.ones(3, dtype=bool)),
+    )
+    # too few rows of one kind: one model
+    few = last_year | (np.arange(len(step)) > 100)
+    assert calibrate(residual, np.ones(len(step)), step, zeros, params, 26, None, few).young is None
+    # round trip through the JSON of mdl_interval_models
+    again = IntervalModel.from_dict(model.as_dict())
+    np.testing.assert_allclose(
+        again.apply(np.zeros(4), np.ones(4), np.ones(4), last_year=np.array([1, 0, 1, 0], bool)),
+        model.apply(np.zeros(4), np.ones(4), np.ones(4), last_year=np.array([1, 0, 1, 0], bool)),
+    )
+
+
+def test_change_features_read_last_years_weeks_and_the_recent_weeks_up_to_the_cutoff():
+    dates = pd.date_range("2010-02-05", periods=70, freq="7D")
+    sales = np.where(np.arange(70) % 2 == 0, 100.0, 110.0)  # |change| 10 every week
+    sales[10:13] = [100.0, 150.0, 100.0]  # weeks 10..12: |changes| into 11, 12 and 13 are 50
+    sales[60:70] = 1000.0  # after the cutoff: must not be read
+    panel = pd.DataFrame({"store": 1, "dept": 1, "date": dates, "weekly_sales": sales})
+    history = History.from_panel(panel, dates[59])
+    rows = pd.DataFrame({"store": 1, "dept": [1, 1, 9], "date": dates[[63, 64, 63]]})
+    features = change_features(history, rows, IntervalParams(recent_weeks=5))
+    # week 63: last year's week 11, window 9..13: changes into 9..13 = 10, 50, 50, 10, 10... (into
+    # 11: |150-110|? no: week 10 is 100, 11 is 150 -> 50; 12 is 100 -> 50; 13 is 110 -> 10)
+    expected = np.mean(np.abs(np.diff(sales[8:14])))
+    assert features["change_last_year"][0] == pytest.approx(expected)
+    assert features["change_last_year"][1] == pytest.approx(np.mean(np.abs(np.diff(sales[9:15]))))
+    assert np.isnan(features["change_last_year"][2]) and np.isnan(features["change_recent"][2])
+    assert features["change_recent"][0] == pytest.approx(10.0)  # weeks 55..59 only
+    # a forecast week 51 or 52 weeks ahead: the window reaches past the cutoff, where nothing is
+    late = pd.DataFrame({"store": 1, "dept": [1], "date": [dates[59] + pd.Timedelta(weeks=52)]})
+    assert change_features(history, late, IntervalParams())["change_last_year"][0] == pytest.approx(
+        np.mean(np.abs(np.diff(sales[56:60])))
+    )
+
+
+def test_a_fitted_scale_follows_what_the_series_scale_misses():
+    """Errors proportional to the series' recent weekly change, which its 52-week scale does not
+    see: with scale_fit each half (calm, volatile) covers near nominal and the interval score
+    falls; with the series' scale alone the calm rows over-cover and the volatile ones under."""
+    rng = np.random.default_rng(11)
+
+    def rows(n):
+        scale = np.exp(rng.uniform(np.log(10), np.log(10_000), n))
+        recent = scale * np.exp(rng.normal(0, 0.7, n))
+        frame = pd.DataFrame(
+            {
+                "actual": 0.0,
+                "model": rng.normal(0, 1, n) * recent,
+                "scale": scale,
+                "floor": -np.inf,
+                "step": rng.integers(1, 14, n),
+                "date": pd.Timestamp("2011-06-03"),
+                "is_holiday": False,
+                "last_year": True,
+                "change_last_year": np.nan,
+                "change_recent": recent,
+            }
+        )
+        return frame, recent / scale
+
+    calibration, _ = rows(30_000)
+    test, ratio = rows(30_000)
+    volatile = ratio > 1
+    scores = {}
+    for fit in (True, False):
+        params = IntervalParams(scale_fit=fit, step_bucket_weeks=13)
+        model = calibrate_frame(calibration, "model", params, 13)
+        assert (model.scale_coef is not None) == fit
+        values = apply_frame(model, test, "model").to_numpy()
+        inside = (test["actual"] >= values[:, 1]) & (test["actual"] <= values[:, 3])
+        scores[fit] = score_intervals(test, values, params.quantiles, params.levels, ())[0]
+        calm, wild = inside[~volatile].mean(), inside[volatile].mean()
+        if fit:
+            assert abs(calm - 0.8) < 0.03 and abs(wild - 0.8) < 0.03, (calm, wild)
+            # the regression found the recent change's elasticity (about 1)
+            assert model.scale_coef[4] == pytest.approx(1.0, abs=0.1)
+            again = IntervalModel.from_dict(model.as_dict())
+            np.testing.assert_allclose(apply_frame(again, test, "model").to_numpy(), values)
+        else:
+            assert calm > 0.9 and wild < 0.7, (calm, wild)
+    assert scores[True]["80"]["interval_score"] < 0.85 * scores[False]["80"]["interval_score"]
+    # the rows need the features a fitted scale reads
+    with pytest.raises(ValueError, match="scale_fit"):
+        model = calibrate_frame(calibration, "model", IntervalParams(scale_fit=True), 13)
+        apply_frame(model, test.drop(columns=["change_recent"]), "model")
+
+
+def test_a_model_pickled_before_the_last_year_split_and_the_fitted_scale_still_applies():
+    model = calibrate(
+        np.linspace(-1, 1, 500),
+        np.ones(500),
+        np.ones(500, dtype=int),
+        np.zeros(500, dtype=int),
+        IntervalParams(step_bucket_weeks=1),
+        1,
+    )
+    old = IntervalModel.__new__(IntervalModel)
+    old.__setstate__({k: v for k, v in model.__dict__.items() if k not in ("young", "scale_coef")})
+    assert old.young is None and old.scale_coef is None
+    np.testing.assert_allclose(
+        old.apply(np.zeros(2), np.ones(2), np.ones(2), last_year=np.array([True, False])),
+        model.apply(np.zeros(2), np.ones(2), np.ones(2)),
+    )
+    np.testing.assert_allclose(old.row_scale(np.array([3.0])), [3.0])

@@ -74,6 +74,16 @@ class IntervalParams(BaseModel):
         52, ge=2, description="weeks of history (up to the cutoff) the scale reads"
     )
     min_scale: float = Field(1.0, gt=0, description="floor of any scale (USD)")
+    scale_fit: bool = Field(
+        False,
+        description="the row's scale fitted on the calibration rows: log |residual| regressed "
+        "on the log scale, the series' weekly change around last year's forecast week and over "
+        "the last recent_weeks weeks (relative to the scale) and whether last year's week is "
+        "known (SCALE_FEATURES)",
+    )
+    recent_weeks: int = Field(
+        13, ge=2, description="weeks of history the recent weekly change reads (scale_fit)"
+    )
     step_bucket_weeks: int = Field(
         4, ge=1, description="horizon steps pooled per calibration bucket"
     )
@@ -89,6 +99,11 @@ class IntervalParams(BaseModel):
         True, description="each store type's spread relative to all rows' (per quantile)"
     )
     monotone: bool = Field(True, description="interval never narrower at a later step")
+    by_last_year: bool = Field(
+        False,
+        description="rows whose forecast week's last-year week (52 weeks back) is not in the "
+        "series' history at the origin are calibrated apart from the others",
+    )
     floor: Literal["history_min", "none"] = Field(
         "history_min",
         description="lowest value of a quantile: min(0, the series' lowest sales to the cutoff)",
@@ -231,18 +246,117 @@ def _quiet():
         yield
 
 
+def last_year_known(history: History, rows: pd.DataFrame) -> np.ndarray:
+    """Per row of ``rows`` (store, dept, date): whether the series' week 52 weeks before the
+    forecast week is in ``history`` (inside the series' life and at or before the cutoff) — the
+    week a seasonal forecast copies. Without it every model falls back to a level, and at a
+    Christmas its error is the whole peak."""
+    index = history.series_index(rows)
+    week = history.week_index(rows["date"]) - 52
+    seen = index >= 0
+    first = np.where(seen, history.first_week[np.maximum(index, 0)], np.iinfo(np.int64).max)
+    return seen & (week >= first) & (week <= history.origin_week)
+
+
+# the columns attach_scales adds for the fitted scale (scale_fit), and the regressors built of them
+SCALE_FEATURES = ("change_last_year", "change_recent")
+LAST_YEAR_WINDOW = 2  # weeks either side of last year's forecast week (change_last_year)
+
+
+def change_features(
+    history: History, rows: pd.DataFrame, params: IntervalParams
+) -> dict[str, np.ndarray]:
+    """Per row of ``rows`` (store, dept, date), from ``history`` only: ``change_last_year``,
+    the series' mean |weekly change| over the weeks within ``LAST_YEAR_WINDOW`` of the week 52
+    weeks before the forecast week (how much the series moved around this time last year; a
+    week after the cutoff does not exist in the history), and ``change_recent``, its mean
+    |weekly change| over the last ``recent_weeks`` weeks; NaN where unknown."""
+    index = history.series_index(rows)
+    centre = history.week_index(rows["date"]) - 52
+    total = np.zeros(len(rows))
+    count = np.zeros(len(rows))
+    for k in range(-LAST_YEAR_WINDOW, LAST_YEAR_WINDOW + 1):
+        change = np.abs(
+            history.value_at(index, centre + k) - history.value_at(index, centre + k - 1)
+        )
+        known = np.isfinite(change)
+        total[known] += change[known]
+        count[known] += 1
+    with _quiet():
+        recent = np.nanmean(np.abs(np.diff(history.y[:, -params.recent_weeks :], axis=1)), axis=1)
+    seen = index >= 0
+    return {
+        "change_last_year": np.where(count > 0, total / np.maximum(count, 1), np.nan),
+        "change_recent": np.where(seen, recent[np.maximum(index, 0)], np.nan),
+    }
+
+
+def scale_regressors(
+    scale: np.ndarray, last_year: np.ndarray | None, features: dict[str, np.ndarray], floor: float
+) -> np.ndarray:
+    """(n rows, 6) regressors of the fitted scale: 1, log scale, log(change_last_year / scale)
+    (0 where unknown) and whether it is unknown, log(change_recent / scale) (0 where unknown),
+    last_year (:func:`last_year_known`; 1 if not given)."""
+    scale = np.asarray(scale, dtype=float)
+    log_scale = np.log(scale)
+    columns = [np.ones(len(scale)), log_scale]
+    for name in SCALE_FEATURES:
+        value = np.asarray(features[name], dtype=float)
+        known = np.isfinite(value)
+        with _quiet():
+            ratio = np.log(np.maximum(value, floor)) - log_scale
+        columns.append(np.where(known, ratio, 0.0))
+        if name == "change_last_year":
+            columns.append((~known).astype(float))
+    columns.append(np.ones(len(scale)) if last_year is None else np.asarray(last_year, dtype=float))
+    return np.column_stack(columns)
+
+
+def fit_scale(residual: np.ndarray, regressors: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients of log |residual| on :func:`scale_regressors`, over the rows
+    whose residual is not exactly 0 (E log |e| = log sd + a constant for any one error shape,
+    so the fit finds the error's scale up to a factor, which the calibrated quantiles absorb)."""
+    residual = np.abs(np.asarray(residual, dtype=float))
+    rows = residual > 0
+    if rows.sum() <= regressors.shape[1]:
+        raise ValueError("a fitted scale needs more non-zero residuals than regressors")
+    coef, *_ = np.linalg.lstsq(regressors[rows], np.log(residual[rows]), rcond=None)
+    return coef
+
+
+def fitted_scale(
+    coef: np.ndarray,
+    scale: np.ndarray,
+    last_year: np.ndarray | None,
+    features: dict[str, np.ndarray],
+    floor: float,
+) -> np.ndarray:
+    """exp(:func:`scale_regressors` @ ``coef``), at least ``floor``."""
+    regressors = scale_regressors(scale, last_year, features, floor)
+    with _quiet():
+        return np.maximum(np.exp(regressors @ np.asarray(coef, dtype=float)), floor)
+
+
 def attach_scales(panel: pd.DataFrame, frame: pd.DataFrame, params: IntervalParams) -> pd.DataFrame:
-    """``frame`` (rows with ``store, dept, cutoff``: a backtest or a test forecast) with the
-    columns ``scale`` and ``floor`` of each row's series at its cutoff, each read from a
-    :class:`History` of ``panel`` built at that cutoff (nothing after it)."""
+    """``frame`` (rows with ``store, dept, date, cutoff``: a backtest or a test forecast) with
+    the columns ``scale`` and ``floor`` of each row's series at its cutoff and ``last_year``
+    (:func:`last_year_known`), with ``scale_fit`` the :data:`SCALE_FEATURES`
+    (:func:`change_features`), each read from a :class:`History` of ``panel`` built at that
+    cutoff (nothing after it)."""
     scale = np.full(len(frame), np.nan)
     floor = np.full(len(frame), np.nan)
+    last_year = np.zeros(len(frame), dtype=bool)
+    extra: dict[str, np.ndarray] = {}
     cutoffs = pd.to_datetime(frame["cutoff"])
     for cutoff in sorted(cutoffs.unique()):
         mask = (cutoffs == cutoff).to_numpy()
         history = History.from_panel(panel, pd.Timestamp(cutoff))
         scale[mask], floor[mask] = series_scale(history, frame.loc[mask], params)
-    return frame.assign(scale=scale, floor=floor)
+        last_year[mask] = last_year_known(history, frame.loc[mask])
+        if params.scale_fit:
+            for name, values in change_features(history, frame.loc[mask], params).items():
+                extra.setdefault(name, np.full(len(frame), np.nan))[mask] = values
+    return frame.assign(scale=scale, floor=floor, last_year=last_year, **extra)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -261,11 +375,64 @@ class IntervalModel:
     params: IntervalParams = field(default_factory=IntervalParams)
     # per store type, the factor on each quantile of ``table`` (by_store_type); others: 1
     type_ratio: dict[str, np.ndarray] = field(default_factory=dict)
+    # by_last_year: the model of the rows whose last-year week is unknown at the origin (this
+    # one then holds the rows where it is known); None: one model for every row
+    young: IntervalModel | None = None
+    # scale_fit: coefficients of the row's scale on scale_regressors; None: the series' scale
+    scale_coef: np.ndarray | None = None
 
     def __setstate__(self, state: dict) -> None:
-        # models registered before by_store_type (3d9e8df) were pickled without type_ratio:
-        # they keep forecasting, with no store-type factors (what they were calibrated with)
-        self.__dict__.update({"type_ratio": {}, **state})
+        # models registered before by_store_type (3d9e8df) were pickled without type_ratio, and
+        # before by_last_year / scale_fit without young / scale_coef: they keep forecasting as
+        # they were calibrated
+        self.__dict__.update({"type_ratio": {}, "young": None, "scale_coef": None, **state})
+
+    def row_scale(
+        self,
+        scale: np.ndarray,
+        last_year: np.ndarray | None = None,
+        features: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """The scale of each row: the series' ``scale`` (:func:`series_scale`), or with fitted
+        coefficients exp(:func:`scale_regressors` @ coef), at least ``min_scale``."""
+        scale = np.asarray(scale, dtype=float)
+        if self.scale_coef is None:
+            return scale
+        if features is None:
+            raise ValueError(
+                "this interval model's scale is fitted (scale_fit): the rows need "
+                f"{', '.join(SCALE_FEATURES)} (attach_scales / change_features)"
+            )
+        return fitted_scale(self.scale_coef, scale, last_year, features, self.params.min_scale)
+
+    def forecast_frame(
+        self,
+        history: History,
+        rows: pd.DataFrame,
+        point: np.ndarray,
+        step: np.ndarray,
+        prefix: str = "q",
+    ) -> pd.DataFrame:
+        """Quantile forecasts (:meth:`frame`) of ``rows`` (store, dept, date, is_holiday,
+        store_type) forecast ``point`` from ``history`` at horizon ``step``: the scale, floor,
+        last-year flag and change features all read from ``history`` (nothing after its
+        cutoff)."""
+        scale, floor = series_scale(history, rows, self.params)
+        last_year = last_year_known(history, rows)
+        features = (
+            change_features(history, rows, self.params) if self.scale_coef is not None else None
+        )
+        return self.frame(
+            point,
+            self.row_scale(scale, last_year, features),
+            step,
+            rows["date"],
+            np.asarray(rows["is_holiday"]),
+            floor,
+            prefix=prefix,
+            store_type=np.asarray(rows["store_type"]) if "store_type" in rows else None,
+            last_year=last_year,
+        )
 
     @property
     def levels(self) -> tuple[float, ...]:
@@ -283,25 +450,42 @@ class IntervalModel:
         group: np.ndarray | None = None,
         floor: np.ndarray | None = None,
         store_type: np.ndarray | None = None,
+        last_year: np.ndarray | None = None,
     ) -> np.ndarray:
         """(n rows, n quantiles) forecasts: ``point + scale * q[group, bucket(step)] *
         r[store_type]`` (group from :func:`row_groups`, 0 if not given; r = 1 for a store type
         without its own factor or if not given), floored at ``floor``, sorted per row
-        (non-crossing)."""
+        (non-crossing). With a ``young`` model, the rows whose ``last_year`` is False
+        (:func:`last_year_known`) take its quantiles; without ``last_year`` every row takes
+        this model's."""
         point = np.asarray(point, dtype=float)
         group = (
             np.zeros(len(point), dtype=np.int64)
             if group is None
             else np.asarray(group, dtype=np.int64)
         )
-        spread = self.table[group, self.bucket(step)]
-        # a model pickled before the store-type factor existed has no type_ratio: pooled quantiles
-        if store_type is not None and getattr(self, "type_ratio", None):
-            spread = spread * self.ratios(store_type)
+        spread = self.spread(step, group, store_type)
+        young = getattr(self, "young", None)
+        if young is not None and last_year is not None:
+            apart = ~np.asarray(last_year, dtype=bool)
+            if apart.any():
+                spread[apart] = young.spread(
+                    np.asarray(step)[apart],
+                    group[apart],
+                    None if store_type is None else np.asarray(store_type)[apart],
+                )
         values = point[:, None] + np.asarray(scale, dtype=float)[:, None] * spread
         if floor is not None:
             values = np.maximum(values, np.asarray(floor, dtype=float)[:, None])
         return np.sort(values, axis=1)
+
+    def spread(self, step, group: np.ndarray, store_type=None) -> np.ndarray:
+        """(n rows, n quantiles) scaled quantiles ``q[group, bucket(step)] * r[store_type]``."""
+        spread = self.table[group, self.bucket(step)]
+        # a model pickled before the store-type factor existed has no type_ratio: pooled quantiles
+        if store_type is not None and getattr(self, "type_ratio", None):
+            spread = spread * self.ratios(store_type)
+        return spread
 
     def ratios(self, store_type) -> np.ndarray:
         """(n rows, n quantiles) store-type factors: 1 for a type without its own."""
@@ -325,11 +509,15 @@ class IntervalModel:
         floor=None,
         prefix: str = "q",
         store_type=None,
+        last_year=None,
     ) -> pd.DataFrame:
         """:meth:`apply` for rows of weeks ``dates`` (holiday flags ``is_holiday``, stores of
-        type ``store_type``) as a frame with :func:`quantile_columns`."""
+        type ``store_type``, ``last_year`` from :func:`last_year_known`) as a frame with
+        :func:`quantile_columns`."""
         return pd.DataFrame(
-            self.apply(point, scale, step, self.groups(dates, is_holiday), floor, store_type),
+            self.apply(
+                point, scale, step, self.groups(dates, is_holiday), floor, store_type, last_year
+            ),
             columns=quantile_columns(self.quantiles, prefix),
         )
 
@@ -345,6 +533,8 @@ class IntervalModel:
             "store_type_ratio": {
                 t: np.asarray(r, dtype=float).tolist() for t, r in sorted(self.type_ratio.items())
             },
+            "young": None if self.young is None else self.young.as_dict(),
+            "scale_coef": None if self.scale_coef is None else self.scale_coef.tolist(),
         }
 
     @classmethod
@@ -359,6 +549,10 @@ class IntervalModel:
             type_ratio={
                 t: np.asarray(r, dtype=float) for t, r in data.get("store_type_ratio", {}).items()
             },
+            young=None if data.get("young") is None else cls.from_dict(data["young"]),
+            scale_coef=None
+            if data.get("scale_coef") is None
+            else np.asarray(data["scale_coef"], dtype=float),
         )
 
 
@@ -385,10 +579,14 @@ def calibrate(
     params: IntervalParams,
     horizon: int | None = None,
     store_type: np.ndarray | None = None,
+    last_year: np.ndarray | None = None,
 ) -> IntervalModel:
     """The :class:`IntervalModel` of backtest rows: ``residual = actual - forecast``, the
     series' ``scale`` at the row's cutoff, its horizon ``step``, calibration ``group``
-    (:func:`row_groups`) and, with ``by_store_type``, its ``store_type``."""
+    (:func:`row_groups`), with ``by_store_type`` its ``store_type`` and with ``by_last_year``
+    whether its last-year week was known at the cutoff (``last_year``,
+    :func:`last_year_known`): if at least ``min_bucket_rows`` rows of each kind, the rows with
+    it make the model and those without its ``young`` model."""
     z = np.asarray(residual, dtype=float) / np.asarray(scale, dtype=float)
     step = np.asarray(step, dtype=np.int64)
     group = np.asarray(group, dtype=np.int64)
@@ -396,8 +594,41 @@ def calibrate(
         raise ValueError(
             "calibration needs finite residuals and positive scales on at least one row"
         )
-    quantiles = params.quantiles
     horizon = int(horizon or step.max())
+    if params.by_last_year and last_year is not None:
+        known = np.asarray(last_year, dtype=bool)
+        if min(known.sum(), (~known).sum()) >= params.min_bucket_rows:
+            types = None if store_type is None else np.asarray(store_type)
+            model = _calibrate(
+                z[known],
+                step[known],
+                group[known],
+                params,
+                horizon,
+                None if types is None else types[known],
+            )
+            model.young = _calibrate(
+                z[~known],
+                step[~known],
+                group[~known],
+                params,
+                horizon,
+                None if types is None else types[~known],
+            )
+            return model
+    return _calibrate(z, step, group, params, horizon, store_type)
+
+
+def _calibrate(
+    z: np.ndarray,
+    step: np.ndarray,
+    group: np.ndarray,
+    params: IntervalParams,
+    horizon: int,
+    store_type: np.ndarray | None,
+) -> IntervalModel:
+    """:func:`calibrate` of scaled residuals ``z`` (one model, no last-year split)."""
+    quantiles = params.quantiles
     n_buckets = (horizon - 1) // params.step_bucket_weeks + 1
     bucket = np.clip((step - 1) // params.step_bucket_weeks, 0, n_buckets - 1)
     n_groups = len(GROUPS)
@@ -460,32 +691,59 @@ def calibrate_frame(
     frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None
 ) -> IntervalModel:
     """:func:`calibrate` on a backtest frame with ``actual``, ``<model>``, ``scale``, ``step``,
-    ``date`` and ``is_holiday`` columns (:func:`attach_scales`), and ``store_type`` if any."""
-    return calibrate(
-        frame["actual"].to_numpy(dtype=float) - frame[model].to_numpy(dtype=float),
-        frame["scale"].to_numpy(dtype=float),
+    ``date`` and ``is_holiday`` columns (:func:`attach_scales`), and ``store_type`` and
+    ``last_year`` if any. With ``scale_fit`` (and the :data:`SCALE_FEATURES` columns) the
+    rows' scale is first fitted on these rows (:func:`fit_scale`)."""
+    residual = frame["actual"].to_numpy(dtype=float) - frame[model].to_numpy(dtype=float)
+    scale = frame["scale"].to_numpy(dtype=float)
+    last_year = frame["last_year"].to_numpy() if "last_year" in frame else None
+    coef = None
+    if params.scale_fit:
+        features = _features(frame)
+        if features is None:
+            raise ValueError(
+                f"scale_fit needs the columns {', '.join(SCALE_FEATURES)} (attach_scales with "
+                "scale_fit)"
+            )
+        coef = fit_scale(residual, scale_regressors(scale, last_year, features, params.min_scale))
+        scale = fitted_scale(coef, scale, last_year, features, params.min_scale)
+    fitted = calibrate(
+        residual,
+        scale,
         frame["step"].to_numpy(),
         row_groups(frame["date"], frame["is_holiday"], params),
         params,
         horizon,
         frame["store_type"].to_numpy() if "store_type" in frame else None,
+        last_year,
     )
+    fitted.scale_coef = coef
+    return fitted
+
+
+def _features(frame: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    if not all(name in frame for name in SCALE_FEATURES):
+        return None
+    return {name: frame[name].to_numpy(dtype=float) for name in SCALE_FEATURES}
 
 
 def apply_frame(
     interval_model: IntervalModel, frame: pd.DataFrame, model: str, prefix: str = "q"
 ) -> pd.DataFrame:
     """Quantile columns for the rows of ``frame`` (``<model>``, ``scale``, ``floor``, ``step``,
-    ``date``, ``is_holiday``, and ``store_type`` if any), in its order and index."""
+    ``date``, ``is_holiday``, and ``store_type``, ``last_year`` and the
+    :data:`SCALE_FEATURES` if any), in its order and index."""
+    last_year = frame["last_year"].to_numpy() if "last_year" in frame else None
     out = interval_model.frame(
         frame[model].to_numpy(dtype=float),
-        frame["scale"].to_numpy(dtype=float),
+        interval_model.row_scale(frame["scale"].to_numpy(dtype=float), last_year, _features(frame)),
         frame["step"].to_numpy(),
         frame["date"],
         frame["is_holiday"].to_numpy(),
         frame["floor"].to_numpy(dtype=float),
         prefix,
         frame["store_type"].to_numpy() if "store_type" in frame else None,
+        last_year,
     )
     out.index = frame.index
     return out
@@ -505,6 +763,20 @@ def cross_fitted(
             apply_frame(calibrate_frame(train, model, params, horizon), frame.loc[fold], model)
         )
     return pd.concat(parts).loc[frame.index]
+
+
+def last_fold_fitted(
+    frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None
+) -> pd.DataFrame | None:
+    """Nested validation: the quantile forecasts of the backtest's last fold (the latest
+    cutoff, the one most like a forecast origin) calibrated on the earlier folds only; None with
+    one fold."""
+    cutoffs = np.sort(frame["cutoff"].unique())
+    if len(cutoffs) < 2:
+        return None
+    last = (frame["cutoff"] == cutoffs[-1]).to_numpy()
+    fitted = calibrate_frame(frame.loc[~last], model, params, horizon)
+    return apply_frame(fitted, frame.loc[last], model)
 
 
 # ----------------------------------------------------------------------------- scores

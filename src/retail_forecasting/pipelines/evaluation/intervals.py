@@ -26,12 +26,14 @@ from retail_forecasting.forecasting.features import (
     origin_before,  # noqa: E402
 )
 from retail_forecasting.forecasting.intervals import (  # noqa: E402
+    SCALE_FEATURES,
     IntervalModel,
     IntervalParams,
     apply_frame,
     attach_scales,
     calibrate_frame,
     cross_fitted,
+    last_fold_fitted,
     level_bounds,
     level_name,
     quantile_columns,
@@ -48,7 +50,8 @@ TOTAL = "total"  # the key of the aggregate (all series) interval model
 
 
 def _models(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in KEY_COLUMNS and c not in ("scale", "floor")]
+    extra = ("scale", "floor", "last_year", *SCALE_FEATURES)
+    return [c for c in frame.columns if c not in KEY_COLUMNS and c not in extra]
 
 
 def merge_backtests(*backtests: pd.DataFrame) -> pd.DataFrame:
@@ -91,11 +94,13 @@ def calibrate_intervals(
     Returns the interval models (JSON: per model, the scaled quantiles per holiday group and
     step bucket; ``total`` per model: the aggregate-sales intervals of the fan chart), the
     cross-fitted backtest scores per model and segment (each fold's intervals calibrated on the
-    other folds), and their summary ``{model: {"80": {...}, "95": {...}, "pinball": ...}}``.
+    other folds), and their summary ``{model: {"80": {...}, "95": {...}, "pinball": ...,
+    "last_fold": {...}}}`` (``last_fold``: nested validation, the last fold's intervals
+    calibrated on the earlier folds only; absent with one fold).
     """
     history = feat_panel[feat_panel["split"] != "test"]
     frame = attach_scales(history, merge_backtests(*backtests), params)
-    models = _models(frame.drop(columns=["scale", "floor"]))
+    models = _models(frame)
     fitted: dict[str, Any] = {"params": params.model_dump(mode="json"), "models": {}, TOTAL: {}}
     tables, summary = [], {}
     totals = _totals(frame, models)
@@ -107,6 +112,8 @@ def calibrate_intervals(
             "min_bucket_rows": 1,
             "monotone": False,
             "by_store_type": False,
+            "by_last_year": False,
+            "scale_fit": False,
         }
     )
     for model in models:
@@ -116,6 +123,11 @@ def calibrate_intervals(
         summary[model], table = score_intervals(
             frame, values.to_numpy(), params.quantiles, params.levels
         )
+        last = last_fold_fitted(frame, model, params, horizon_weeks)
+        if last is not None:
+            summary[model]["last_fold"] = score_intervals(
+                frame.loc[last.index], last.to_numpy(), params.quantiles, params.levels, ()
+            )[0]
         tables.append(table.assign(model=model, stage="backtest"))
     first = params.levels[0]
     logger.info(
