@@ -23,7 +23,7 @@ from retail_forecasting.forecasting.contract import ID_COLUMNS, MARKDOWNS, TARGE
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams, forecast_frame
 from retail_forecasting.forecasting.history import WEEK, History
-from retail_forecasting.forecasting.intervals import IntervalModel, quantile_columns, series_scale
+from retail_forecasting.forecasting.intervals import IntervalModel, quantile_columns
 from retail_forecasting.forecasting.learners import FittedLearner
 from retail_forecasting.kaggle.schema import FORECAST_INPUT_NAMES
 
@@ -220,16 +220,8 @@ class ChampionForecaster:
             }
         )
         if self.intervals is not None:
-            scale, floor = series_scale(self.history, rows, self.intervals.params)
-            quantiles = self.intervals.frame(
-                out["Weekly_Sales"].to_numpy(),
-                scale,
-                steps,
-                rows["date"],
-                rows["is_holiday"].to_numpy(),
-                floor,
-                prefix=QUANTILE_PREFIX,
-                store_type=rows["store_type"].to_numpy(),
+            quantiles = self.intervals.forecast_frame(
+                self.history, rows, out["Weekly_Sales"].to_numpy(), steps, prefix=QUANTILE_PREFIX
             )
             out = pd.concat([out, quantiles.set_axis(out.index)], axis=1)
         return out
