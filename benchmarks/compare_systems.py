@@ -25,8 +25,9 @@ Same data preparation for 2-4 (:func:`load_train`, :func:`split`, :func:`regular
   (Kaggle convention: no row = no sales). Every system forecasts every series for every test week.
 - only the rows of the test window that exist in ``train.csv`` are scored; a test row whose series
   has no history (a (Store, Dept) that first appears in the test window) is forecast 0.
-- metrics: :func:`retail_forecasting.metrics.score` (WMAE with weight 5 on ``IsHoliday`` weeks,
-  MAE, RMSE) over every scored (Store, Dept, Date) row.
+- metrics: :func:`retail_forecasting.forecasting.backtest.score_column` (WMAE with weight 5 on
+  ``IsHoliday`` weeks, MAE, RMSE; the engine's own scoring) over every scored (Store, Dept, Date)
+  row.
 
 Fallbacks (counted and printed by each child):
 
@@ -101,9 +102,9 @@ import numpy as np
 import pandas as pd
 
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT / "src"))  # retail_forecasting.metrics without installing
+sys.path.insert(0, str(PROJECT / "src"))  # retail_forecasting without installing
 
-from retail_forecasting.metrics import score  # noqa: E402
+from retail_forecasting.forecasting.backtest import score_column  # noqa: E402
 
 SEASON = 52
 SEED = 0
@@ -221,9 +222,7 @@ def score_forecasts(test: pd.DataFrame, forecasts: pd.DataFrame) -> tuple[dict[s
     merged["yhat"] = merged["yhat"].fillna(0.0)
     if len(merged) != len(test):
         raise AssertionError("scoring changed the number of test rows")
-    return score(
-        merged, actual_col="weekly_sales", pred_col="yhat", holiday_col="is_holiday"
-    ), n_zero
+    return score_column(merged, "yhat", actual_col="weekly_sales", holiday_col="is_holiday"), n_zero
 
 
 def best_of(ours: float, theirs: dict[str, float]) -> tuple[str, float, bool]:

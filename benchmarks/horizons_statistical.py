@@ -30,10 +30,10 @@ from retail_forecasting.forecasting.backtest import (
     BacktestParams,
     cross_validation,
     rolling_cutoffs,
+    score_column,
 )
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import origin_before
-from retail_forecasting.metrics import score
 from retail_forecasting.pipelines.feature_engineering.nodes import build_panel
 
 HERE = Path(__file__).resolve().parent
@@ -78,7 +78,7 @@ def run(data_dir: Path, horizon: int) -> dict:
         "tuned": tuning["hyperparameters"],
         "test_window": f"{test['date'].min():%Y-%m-%d}..{test['date'].max():%Y-%m-%d}",
         "rows": len(test),
-        "test": score(test, actual_col="actual", pred_col=MODEL, holiday_col="is_holiday"),
+        "test": score_column(test, MODEL, actual_col="actual"),
     }
     variants = {
         "intervals": interval_params,

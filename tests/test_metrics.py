@@ -12,7 +12,6 @@ from retail_forecasting.metrics import (
     holiday_weights,
     mae,
     rmse,
-    score,
     to_mlflow_metrics,
     wmae,
 )
@@ -83,29 +82,6 @@ def test_wmae_rejects_holiday_flags_of_another_length():
         wmae(Y_TRUE, Y_PRED, [True])
 
 
-def test_score_returns_the_three_metrics_as_floats():
-    frame = pd.DataFrame({"actual": Y_TRUE, "forecast": Y_PRED, "holiday": [False, True, False]})
-    result = score(frame, "actual", "forecast", "holiday")
-    assert result == pytest.approx({"wmae": 5 / 7, "mae": 5 / 3, "rmse": math.sqrt(13 / 3)})
-    assert all(type(value) is float for value in result.values())
-
-
-def test_score_names_the_column_with_nan_predictions():
-    frame = pd.DataFrame(
-        {"weekly_sales": Y_TRUE, "lightgbm": [1.0, np.nan, 3.0], "is_holiday": False}
-    )
-    with pytest.raises(ValueError, match="column 'lightgbm' has 1 NaN"):
-        score(frame, pred_col="lightgbm")
-
-
-def test_score_rejects_empty_frame_and_missing_column():
-    empty = pd.DataFrame({"weekly_sales": [], "prediction": [], "is_holiday": []})
-    with pytest.raises(ValueError, match="empty"):
-        score(empty)
-    with pytest.raises(ValueError, match="missing column"):
-        score(empty.drop(columns="prediction"))
-
-
 def test_to_mlflow_metrics_flattens_nested_names():
     metrics = {"seasonal_naive": {"wmae": 1.5, "mae": np.float64(2.0)}, "lightgbm": {"rmse": 3}}
     assert to_mlflow_metrics(metrics) == {
@@ -119,3 +95,12 @@ def test_to_mlflow_metrics_flattens_nested_names():
 def test_to_mlflow_metrics_rejects_non_numbers(bad):
     with pytest.raises(ValueError, match="model.wmae"):
         to_mlflow_metrics({"model": {"wmae": bad}})
+
+
+def test_to_mlflow_metrics_logs_a_list_as_a_history_from_step_one():
+    assert to_mlflow_metrics({"m": {"wmae": [3.0, np.float64(2.0)]}, "n": 1}, step=7) == {
+        "m.wmae": [{"value": 3.0, "step": 1}, {"value": 2.0, "step": 2}],
+        "n": {"value": 1.0, "step": 7},
+    }
+    with pytest.raises(ValueError, match="'m.wmae' is not finite"):
+        to_mlflow_metrics({"m": {"wmae": [1.0, float("nan")]}})

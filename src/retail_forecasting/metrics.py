@@ -6,6 +6,9 @@ The competition metric is the weighted mean absolute error (WMAE) of the Kaggle
     WMAE = sum(w_i * |y_i - yhat_i|) / sum(w_i),  w_i = 5 on holiday weeks, 1 otherwise
 
 All functions are pure and accept anything array-like (lists, numpy arrays, pandas Series).
+Scoring a forecast frame (per model, fold and segment) is
+:func:`retail_forecasting.forecasting.backtest.score`; :func:`to_mlflow_metrics` is the one
+flattener of nested scores into MLflow's metric format.
 """
 
 from __future__ import annotations
@@ -106,69 +109,38 @@ def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(np.sqrt(np.mean((actual - predicted) ** 2)))
 
 
-def score(
-    frame: pd.DataFrame,
-    actual_col: str = "weekly_sales",
-    pred_col: str = "prediction",
-    holiday_col: str = "is_holiday",
-    holiday_weight: float = HOLIDAY_WEIGHT,
-) -> dict[str, float]:
-    """Compute WMAE, MAE and RMSE of one prediction column of a frame.
-
-    Args:
-        frame: One row per (series, week) to score.
-        actual_col: Column holding the observed target.
-        pred_col: Column holding the forecast.
-        holiday_col: Boolean column flagging holiday weeks.
-        holiday_weight: Weight of a holiday week in the WMAE.
-
-    Returns:
-        ``{"wmae": ..., "mae": ..., "rmse": ...}`` as Python floats.
-
-    Raises:
-        ValueError: If a column is missing, the frame is empty, or a column holds NaN
-            (the message names the column).
-    """
-    missing = [col for col in (actual_col, pred_col, holiday_col) if col not in frame.columns]
-    if missing:
-        raise ValueError(f"Cannot score: missing column(s) {missing}")
-    if frame.empty:
-        raise ValueError("Cannot score an empty frame")
-    for col in (actual_col, pred_col, holiday_col):
-        n_missing = int(frame[col].isna().sum())
-        if n_missing:
-            raise ValueError(f"Cannot score: column '{col}' has {n_missing} NaN value(s)")
-    y_true, y_pred = frame[actual_col], frame[pred_col]
-    return {
-        "wmae": wmae(y_true, y_pred, frame[holiday_col], holiday_weight),
-        "mae": mae(y_true, y_pred),
-        "rmse": rmse(y_true, y_pred),
-    }
-
-
-def to_mlflow_metrics(
-    metrics: Mapping[str, Any], step: int = 0, sep: str = "."
-) -> dict[str, dict[str, float | int]]:
+def to_mlflow_metrics(metrics: Mapping[str, Any], step: int = 0, sep: str = ".") -> dict[str, Any]:
     """Flatten a nested ``{name: {...: value}}`` dict into the MLflow metrics-history format.
 
     ``{"lightgbm": {"wmae": 1.0}}`` becomes ``{"lightgbm.wmae": {"value": 1.0, "step": 0}}``,
-    the format ``kedro_mlflow.io.metrics.MlflowMetricsHistoryDataset`` saves.
+    the format ``kedro_mlflow.io.metrics.MlflowMetricsHistoryDataset`` saves. A leaf that is a
+    list of numbers is a history, logged at steps 1, 2, ... (e.g. one value per backtest fold):
+    ``{"m": {"wmae": [3.0, 2.0]}}`` becomes ``{"m.wmae": [{"value": 3.0, "step": 1},
+    {"value": 2.0, "step": 2}]}``.
 
     Raises:
-        ValueError: If a leaf value is not a finite number.
+        ValueError: If a leaf value is not a finite number (or a list of them).
     """
-    flat: dict[str, dict[str, float | int]] = {}
+    flat: dict[str, Any] = {}
+
+    def _number(name: str, node: Any) -> float:
+        if isinstance(node, bool) or not isinstance(node, (int, float, np.number)):
+            raise ValueError(f"Metric '{name}' is not a number: {node!r}")
+        if not np.isfinite(node):
+            raise ValueError(f"Metric '{name}' is not finite: {node!r}")
+        return float(node)
 
     def _walk(prefix: str, node: Any) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
                 _walk(f"{prefix}{sep}{key}" if prefix else str(key), value)
             return
-        if isinstance(node, bool) or not isinstance(node, (int, float, np.number)):
-            raise ValueError(f"Metric '{prefix}' is not a number: {node!r}")
-        if not np.isfinite(node):
-            raise ValueError(f"Metric '{prefix}' is not finite: {node!r}")
-        flat[prefix] = {"value": float(node), "step": int(step)}
+        if isinstance(node, (list, tuple)):
+            flat[prefix] = [
+                {"value": _number(prefix, value), "step": i} for i, value in enumerate(node, 1)
+            ]
+            return
+        flat[prefix] = {"value": _number(prefix, node), "step": int(step)}
 
     _walk("", metrics)
     return flat

@@ -1,5 +1,7 @@
 """Rolling origins, the backtest frame and the metrics computed from it."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from retail_forecasting.forecasting.backtest import (
     overall,
     rolling_cutoffs,
     score,
+    score_column,
 )
 
 from .conftest import hand_panel
@@ -210,3 +213,33 @@ def test_mlflow_metrics_hold_the_total_and_one_step_per_fold():
     assert logged["backtest.m.mae"] == {"value": pytest.approx(1.0), "step": 0}
     assert [p["step"] for p in logged["backtest_fold.m.mae"]] == [1, 2, 3]
     assert [p["value"] for p in logged["backtest_fold.m.mae"]] == [1.0, 2.0, 0.0]
+
+
+# errors |y - yhat| = [2, 0, 3]
+Y_TRUE = [10.0, 20.0, 30.0]
+Y_PRED = [12.0, 20.0, 27.0]
+
+
+def test_score_column_returns_the_three_metrics_as_floats():
+    frame = pd.DataFrame({"actual": Y_TRUE, "forecast": Y_PRED, "holiday": [False, True, False]})
+    result = score_column(frame, "forecast", actual_col="actual", holiday_col="holiday")
+    assert result == pytest.approx({"wmae": 5 / 7, "mae": 5 / 3, "rmse": math.sqrt(13 / 3)})
+    assert all(type(value) is float for value in result.values())
+    doubled = score_column(frame, "forecast", "actual", "holiday", holiday_weight=1.0)
+    assert doubled["wmae"] == pytest.approx(5 / 3)
+
+
+def test_score_column_names_the_column_with_nan_predictions():
+    frame = pd.DataFrame(
+        {"weekly_sales": Y_TRUE, "lightgbm": [1.0, np.nan, 3.0], "is_holiday": False}
+    )
+    with pytest.raises(ValueError, match="column 'lightgbm' has 1 NaN"):
+        score_column(frame, "lightgbm")
+
+
+def test_score_column_rejects_empty_frame_and_missing_column():
+    empty = pd.DataFrame({"weekly_sales": [], "prediction": [], "is_holiday": []})
+    with pytest.raises(ValueError, match="empty"):
+        score_column(empty, "prediction")
+    with pytest.raises(ValueError, match="missing column"):
+        score_column(empty.drop(columns="prediction"), "prediction")

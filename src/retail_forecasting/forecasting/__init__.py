@@ -73,6 +73,7 @@ _API = {
     "cross_validation": "backtest",
     "rolling_cutoffs": "backtest",
     "score": "backtest",
+    "score_column": "backtest",
     "IntervalModel": "intervals",
     "IntervalParams": "intervals",
     "ChampionForecaster": "champion",

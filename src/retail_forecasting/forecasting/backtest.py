@@ -19,10 +19,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.forecasting import partitioned
-from retail_forecasting.forecasting.baselines import Forecaster
-from retail_forecasting.forecasting.contract import ID_COLUMNS, TARGET, TIME_COLUMN
+from retail_forecasting.forecasting.contract import ID_COLUMNS, TARGET, TIME_COLUMN, Forecaster
 from retail_forecasting.forecasting.history import WEEK, History
-from retail_forecasting.metrics import HOLIDAY_WEIGHT, holiday_weights
+from retail_forecasting.metrics import HOLIDAY_WEIGHT, holiday_weights, to_mlflow_metrics
 from retail_forecasting.progress import Progress
 
 logger = logging.getLogger(__name__)
@@ -372,6 +371,41 @@ def overall(scores: pd.DataFrame) -> dict[str, dict[str, float]]:
     }
 
 
+def score_column(
+    frame: pd.DataFrame,
+    pred_col: str,
+    actual_col: str = TARGET,
+    holiday_col: str = "is_holiday",
+    holiday_weight: float = HOLIDAY_WEIGHT,
+) -> dict[str, float]:
+    """WMAE, MAE and RMSE of one forecast column of any frame, all its rows one fold, computed
+    by :func:`score` (the benchmarks score other systems' forecasts with our arithmetic).
+
+    Returns ``{"wmae": ..., "mae": ..., "rmse": ...}`` as Python floats. Raises ``ValueError``
+    if a column is missing, the frame is empty, or a column holds NaN (the message names it).
+    """
+    columns = (actual_col, pred_col, holiday_col)
+    missing = [col for col in columns if col not in frame.columns]
+    if missing:
+        raise ValueError(f"Cannot score: missing column(s) {missing}")
+    if frame.empty:
+        raise ValueError("Cannot score an empty frame")
+    for col in columns:
+        n_missing = int(frame[col].isna().sum())
+        if n_missing:
+            raise ValueError(f"Cannot score: column '{col}' has {n_missing} NaN value(s)")
+    cv = pd.DataFrame(
+        {
+            "cutoff": pd.Timestamp(0),
+            "actual": frame[actual_col].to_numpy(dtype=float),
+            "is_holiday": frame[holiday_col].to_numpy(dtype=bool),
+            "forecast": frame[pred_col].to_numpy(dtype=float),
+        }
+    )
+    totals = overall(score(cv, ["forecast"], segments=(), holiday_weight=holiday_weight))
+    return {metric: totals["forecast"][metric] for metric in ("wmae", "mae", "rmse")}
+
+
 def mlflow_metrics(scores: pd.DataFrame, stage: str = "backtest") -> dict[str, Any]:
     """:func:`score`'s overall rows in kedro-mlflow's metrics-history format.
 
@@ -379,15 +413,15 @@ def mlflow_metrics(scores: pd.DataFrame, stage: str = "backtest") -> dict[str, A
     ``<stage>_fold.<model>.<metric>`` one value per fold, the step being the fold number in
     cutoff order — so the MLflow UI plots a model's error fold by fold.
     """
-    rows = scores[scores["segment"] == "overall"]
-    folds = sorted(c for c in rows["cutoff"].unique() if c != "all")
-    out: dict[str, Any] = {}
-    for row in rows.itertuples():
-        for metric in ("wmae", "mae", "rmse"):
-            value = float(getattr(row, metric))
-            if row.cutoff == "all":
-                out[f"{stage}.{row.model}.{metric}"] = {"value": value, "step": 0}
-            else:
-                history = out.setdefault(f"{stage}_fold.{row.model}.{metric}", [])
-                history.append({"value": value, "step": folds.index(row.cutoff) + 1})
-    return out
+    rows = scores[scores["segment"] == "overall"].sort_values("cutoff", kind="stable")
+    metrics = ("wmae", "mae", "rmse")
+    totals: dict[str, dict[str, float]] = {}
+    folds: dict[str, dict[str, list[float]]] = {}
+    for row in rows.itertuples():  # "all" sorts after the dates: folds in cutoff order
+        if row.cutoff == "all":
+            totals[row.model] = {m: float(getattr(row, m)) for m in metrics}
+        else:
+            per_model = folds.setdefault(row.model, {m: [] for m in metrics})
+            for m in metrics:
+                per_model[m].append(float(getattr(row, m)))
+    return to_mlflow_metrics({stage: totals, f"{stage}_fold": folds})

@@ -20,20 +20,18 @@ department unseen at the origin, 0.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retail_forecasting.calendar import aligned_previous_year
-from retail_forecasting.forecasting.contract import TIME_COLUMN
+from retail_forecasting.forecasting.contract import TIME_COLUMN, Forecaster
 from retail_forecasting.forecasting.history import History, mean_of_known
 from retail_forecasting.forecasting.partitioned import per_department
 
 logger = logging.getLogger(__name__)
 
-Forecaster = Callable[[History, pd.DataFrame], np.ndarray]
 COMPONENTS = (
     "naive",
     "seasonal_naive",

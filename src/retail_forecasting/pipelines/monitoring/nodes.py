@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from retail_forecasting.metrics import to_mlflow_metrics
 from retail_forecasting.monitoring import alerts, checks, report
 from retail_forecasting.monitoring.checks import MonitoringParams
 from retail_forecasting.monitoring.store import TABLES
@@ -56,17 +57,19 @@ def monitor(
     )
     payload = checks.alerts_payload(result)
     alerts.signal(payload)
-    step = int(result.summary["as_of_week"].replace("-", ""))
-    metrics = {"monitoring.alerts": {"value": float(result.summary["alerts"]), "step": step}}
+    logged: dict[str, float] = {"alerts": float(result.summary["alerts"])}
     for row in result.checks.itertuples():
         if (
             row.check_name in ("accuracy.week_wmae_ratio", "total.chain_deviation")
             and row.value is not None
         ):
-            metrics[f"monitoring.{row.check_name}"] = {"value": float(row.value), "step": step}
+            logged[row.check_name] = float(row.value)
     overall = result.summary.get("overall")
     if overall:
-        metrics["monitoring.wmae_to_date"] = {"value": float(overall["wmae"]), "step": step}
+        logged["wmae_to_date"] = float(overall["wmae"])
+    # the step is the week checked (YYYYMMDD), so the MLflow history plots week after week
+    step = int(result.summary["as_of_week"].replace("-", ""))
+    metrics = to_mlflow_metrics({"monitoring": logged}, step=step)
     forecast_summary = {**result.summary, "forecast": forecast_summary}
     table = result.checks[[c for c in TABLES["stg_monitoring_check"]]]
     return table, result.checks, result.scores, forecast_summary, metrics, payload
