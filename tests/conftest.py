@@ -3,6 +3,7 @@ copy of the project to run whole Kedro sessions in."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -123,3 +124,72 @@ def _no_mlflow_run_left_active(monkeypatch):
 
     if hasattr(fluent, "_active_experiment_id"):
         fluent._active_experiment_id = None
+
+
+# ------------------------------------------------------------------ headless Chromium
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's Chromium for the browser tests: skipped where it is missing, a failure
+    on CI (which must run them)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = "Chromium is not installed (Debian: apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI must run the browser test")
+    pytest.skip(message)
+
+
+def _chromium_command(
+    chromium: str,
+    url: str,
+    screenshot: Path,
+    profile: Path,
+    window: tuple[int, int],
+    budget_ms: int,
+) -> list[str]:
+    """Headless Chromium loading ``url`` for ``budget_ms`` of virtual time, then writing a
+    ``window``-sized PNG ``screenshot`` and printing the DOM (no sandbox, GPU, network extras or
+    first-run pages: it runs in containers and CI)."""
+    return [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        f"--window-size={window[0]},{window[1]}",
+        f"--virtual-time-budget={budget_ms}",
+        f"--screenshot={screenshot}",
+        "--dump-dom",
+        url,
+    ]
+
+
+def _check_screenshot(screenshot: Path, window: tuple[int, int]) -> None:
+    """The screenshot is a PNG of the window's size, and not blank."""
+    header = screenshot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", "chromium wrote no PNG screenshot"
+    size = (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big"))
+    assert size == window
+    assert screenshot.stat().st_size > 20_000, "the screenshot looks blank"
+
+
+@pytest.fixture(scope="session")
+def chromium_command(chromium):
+    """``chromium_command(url, screenshot, profile, window, budget_ms) -> argv`` (see
+    :func:`_chromium_command`); asks for :func:`chromium` first, so a test without Chromium is
+    skipped before it starts anything."""
+    return functools.partial(_chromium_command, chromium)
+
+
+@pytest.fixture(scope="session")
+def check_screenshot():
+    """``check_screenshot(path, window)``: a PNG of the window's size, not blank."""
+    return _check_screenshot

@@ -4,9 +4,7 @@ figure decoded. Skipped without Chromium, except in CI (CI=true), where it fails
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -20,17 +18,6 @@ from retail_forecasting.pipelines.monitoring.nodes import write_planner_report
 from .test_checks import WEEKS, backtest, sales, scored, store_features
 
 WINDOW = (1400, 1000)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = "Chromium is not installed (Debian: apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI must run the browser test")
-    pytest.skip(message)
 
 
 def latest_forecast(frame: pd.DataFrame) -> pd.DataFrame:
@@ -87,26 +74,10 @@ def test_the_report_is_self_contained(report_file):
 
 
 @pytest.mark.slow
-def test_the_report_renders_in_chromium(report_file, chromium, tmp_path):
+def test_the_report_renders_in_chromium(chromium_command, check_screenshot, report_file, tmp_path):
     path, result = report_file
     screenshot = tmp_path / "report.png"
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        "--virtual-time-budget=5000",
-        f"--screenshot={screenshot}",
-        "--dump-dom",
-        path.as_uri(),
-    ]
+    command = chromium_command(path.as_uri(), screenshot, tmp_path / "profile", WINDOW, 5000)
     browser = subprocess.run(command, capture_output=True, timeout=180, start_new_session=True)
     dom = browser.stdout.decode(errors="replace")
     assert 'id="checks"' in dom, browser.stderr.decode(errors="replace")[-2000:]
@@ -114,7 +85,4 @@ def test_the_report_renders_in_chromium(report_file, chromium, tmp_path):
     assert "ALERT" in dom and "total.store_deviation" in dom and "store=2" in dom
     shown = re.findall(r'<tr class="(alert|ok|info)">', dom)
     assert len(shown) == len(result.checks) and shown[0] == "alert"  # alerts first
-    header = screenshot.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == WINDOW
-    assert screenshot.stat().st_size > 20_000, "the screenshot looks blank"
+    check_screenshot(screenshot, WINDOW)

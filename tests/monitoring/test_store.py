@@ -186,16 +186,24 @@ def test_retention_keeps_the_newest_origins_in_the_same_transaction(engine):
     retention = SQL / "08_forecast_retention.sql"
     upsert = SQL / "06_upsert_forecasts_from_staging.sql"
     origins = pd.date_range("2011-12-02", periods=6, freq="7D")  # the 6th is WEEKS[0] - 1 week
-    for origin in origins:
+
+    def write(origin, weeks, *retention_args, **retention_kwargs) -> None:
+        frame = forecasts(origin, weeks)
         write_table(
             engine,
             "stg_forecast_weekly",
-            forecasts(origin, [origin + pd.Timedelta(weeks=1)]),
+            frame,
             SCHEMA_FILES,
             upsert,
-            retention,
-            3,
+            *retention_args,
+            **retention_kwargs,
         )
+
+    def count(sql: str) -> int:
+        return int(read_sql(engine, sql)["n"].iloc[0])
+
+    for origin in origins:
+        write(origin, [origin + pd.Timedelta(weeks=1)], retention, 3)
         kept = read_sql(
             engine, "SELECT DISTINCT origin_date FROM retailds.fact_forecast_weekly ORDER BY 1"
         )
@@ -203,52 +211,21 @@ def test_retention_keeps_the_newest_origins_in_the_same_transaction(engine):
             origins[max(0, list(origins).index(origin) - 2) : list(origins).index(origin) + 1]
         )
     # an older origin written late (inference of an old model) falls outside at once
-    write_table(
-        engine,
-        "stg_forecast_weekly",
-        forecasts(origins[0], [origins[1]]),
-        SCHEMA_FILES,
-        upsert,
-        retention,
-        3,
-    )
+    write(origins[0], [origins[1]], retention, 3)
     assert (
-        read_sql(
-            engine,
+        count(
             "SELECT COUNT(*) AS n FROM retailds.fact_forecast_weekly "
-            f"WHERE origin_date = '{origins[0]:%Y-%m-%d}'",
-        )["n"].iloc[0]
+            f"WHERE origin_date = '{origins[0]:%Y-%m-%d}'"
+        )
         == 0
     )
     # no retention set: every origin stays
-    write_table(
-        engine, "stg_forecast_weekly", forecasts(origins[0], [origins[1]]), SCHEMA_FILES, upsert
-    )
-    assert (
-        read_sql(
-            engine, "SELECT COUNT(DISTINCT origin_date) AS n FROM retailds.fact_forecast_weekly"
-        )["n"].iloc[0]
-        == 4
-    )
+    write(origins[0], [origins[1]])
+    assert count("SELECT COUNT(DISTINCT origin_date) AS n FROM retailds.fact_forecast_weekly") == 4
     with pytest.raises(ValueError, match="retention_weeks"):
-        write_table(
-            engine,
-            "stg_forecast_weekly",
-            forecasts(origins[0], [origins[1]]),
-            SCHEMA_FILES,
-            upsert,
-            retention,
-            0,
-        )
+        write(origins[0], [origins[1]], retention, 0)
     with pytest.raises(ValueError, match="go together"):
-        write_table(
-            engine,
-            "stg_forecast_weekly",
-            forecasts(origins[0], [origins[1]]),
-            SCHEMA_FILES,
-            upsert,
-            retention_file=retention,
-        )
+        write(origins[0], [origins[1]], retention_file=retention)
 
 
 def test_the_warehouse_score_sums_give_the_scores_of_every_stored_forecast(engine):

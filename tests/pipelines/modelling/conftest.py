@@ -7,34 +7,25 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 from kedro.runner import SequentialRunner
 
-from retail_forecasting.pipelines import baselines, modelling
-from retail_forecasting.pipelines.evaluation import nodes as evaluation
+from retail_forecasting.pipelines import baselines, evaluation, modelling
+from retail_forecasting.pipelines.evaluation import nodes
 
 
 def champion_pipeline(models: tuple[str, ...]) -> Pipeline:
     """The baselines, the modelling of ``models`` and their ensemble, then the champion and
-    ``metrics.json`` (the evaluation nodes that make no figure, interval or package)."""
-    candidates = (*models, "ensemble")
-    evaluate = Pipeline(
+    ``metrics.json``: the evaluation pipeline's own first nodes (every model's test forecasts,
+    the champion) and the test-window scores without the intervals (no figure, interval or
+    package)."""
+    evaluate = evaluation.create_pipeline(models).only_nodes(
+        "assemble_test_forecasts", "select_champion"
+    ) + Pipeline(
         [
             Node(
-                evaluation.assemble_test_forecasts,
-                ["mo_baseline_test_forecasts", *(f"{m}.mo_test_forecasts" for m in candidates)],
-                "mo_test_forecasts",
-                name="assemble_test_forecasts",
-            ),
-            Node(
-                evaluation.select_champion,
-                ["rpt_baseline_summary", *(f"{m}.rpt_backtest_summary" for m in candidates)],
-                "rpt_champion",
-                name="select_champion",
-            ),
-            Node(
-                evaluation.evaluate_test_window,
+                nodes.evaluate_test_window,
                 ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
                 ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
                 name="evaluate_test_window",
-            ),
+            )
         ]
     )
     return baselines.create_pipeline() + modelling.create_pipeline(models) + evaluate
