@@ -499,9 +499,6 @@ def run_peer(
     return seconds, peak, out
 
 
-MEMBERS = ("svd_decomposition", "ridge", "lightgbm", "catboost", "xgboost", "ensemble")
-
-
 def read_ours(horizon: int, test: pd.DataFrame) -> dict:
     metrics = json.loads(METRICS_JSON.read_text())
     if metrics.get("horizon_weeks") != horizon:
@@ -515,6 +512,9 @@ def read_ours(horizon: int, test: pd.DataFrame) -> dict:
             f" not the test window {window[0]}..{window[1]} of this data"
         )
     champion = metrics["champion"]
+    from retail_forecasting.forecasting import zoo
+
+    members = (*zoo.names(), "ensemble")  # every model of the zoo, as the run had them
     # the best learner as the run chose it on validation (champion.json), never by test WMAE
     selection = json.loads(CHAMPION_JSON.read_text()) if CHAMPION_JSON.exists() else {}
     best_learner = selection.get("best_learner")
@@ -525,7 +525,7 @@ def read_ours(horizon: int, test: pd.DataFrame) -> dict:
         "metrics": metrics["models"]["champion"],
         "best_learner": best_learner,
         "best_learner_metrics": metrics["models"].get(best_learner) if best_learner else None,
-        "members": {m: metrics["models"][m] for m in MEMBERS if m in metrics["models"]},
+        "members": {m: metrics["models"][m] for m in members if m in metrics["models"]},
         "backtest_design": metrics.get("backtest_design"),
         "intervals": metrics.get("intervals"),
     }  # the champion's (issue #12), if the run made them
