@@ -12,6 +12,7 @@ import pytest
 import yaml
 from kedro.io import DataCatalog, MemoryDataset
 
+from retail_forecasting.errors import InputError
 from retail_forecasting.forecasting import learners, zoo
 from retail_forecasting.forecasting.backtest import BacktestParams
 from retail_forecasting.forecasting.decomposition import DecompositionParams
@@ -64,7 +65,7 @@ def test_the_parameters_file_agrees_with_the_zoo_and_each_entry_validates():
 def test_a_disagreement_is_a_short_error_naming_the_file_and_the_model():
     modelling = modelling_parameters()
     without = {k: v for k, v in modelling.items() if k != "catboost"}
-    with pytest.raises(ValueError, match=r"^conf/base/parameters_modelling.yml: no entry for .*"):
+    with pytest.raises(InputError, match=r"^conf/base/parameters_modelling.yml: no entry for .*"):
         zoo.check_parameters(without)
     with pytest.raises(ValueError, match=r"'catboost'"):
         zoo.check_parameters(without)

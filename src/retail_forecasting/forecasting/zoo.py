@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Literal
 
+from retail_forecasting.errors import InputError
+
 Family = Literal["statistical", "learner"]
 
 #: where each model's parameters live (``modelling.<name>``), named in the errors
@@ -118,8 +120,9 @@ def pip_requirements() -> list[str]:
 
 
 def check_parameters(modelling: Mapping[str, Any], source: str = PARAMETERS_FILE) -> None:
-    """Raise a ``ValueError`` naming ``source`` unless ``modelling`` has exactly one entry per
-    model of the zoo (besides :data:`NOT_MODELS`), each with ``kind`` equal to its key."""
+    """Raise an :class:`~retail_forecasting.errors.InputError` (a ``ValueError`` the command
+    line prints as a short message) naming ``source`` unless ``modelling`` has exactly one entry
+    per model of the zoo (besides :data:`NOT_MODELS`), each with ``kind`` equal to its key."""
     zoo = names()
     missing = [m for m in zoo if m not in modelling]
     extra = [k for k in modelling if k not in zoo and k not in NOT_MODELS]
@@ -140,7 +143,7 @@ def check_parameters(modelling: Mapping[str, Any], source: str = PARAMETERS_FILE
         if name in modelling and kind != name:
             problems.append(f"modelling.{name}.kind is {kind!r}, must be {name!r}")
     if problems:
-        raise ValueError(f"{source}: " + "; ".join(problems))
+        raise InputError(f"{source}: " + "; ".join(problems))
 
 
 def _kind(entry: Any) -> Any:
