@@ -107,7 +107,7 @@ def test_coverage_on_unseen_windows_lands_near_nominal(noisy_panel):
     assert (np.diff(upper) >= -1e-12).all() and (np.diff(lower) <= 1e-12).all()
     # without the per-series scale the intervals are the same width for a series of 100 and
     # one of 100,000: the score is much worse
-    flat = IntervalParams(scale="none", step_bucket_weeks=4, min_bucket_rows=100)
+    flat = IntervalParams(scale="none", scale_fit=False, step_bucket_weeks=4, min_bucket_rows=100)
     flat_model = calibrate_frame(
         attach_scales(noisy_panel, calibration, flat), "model", flat, HORIZON
     )

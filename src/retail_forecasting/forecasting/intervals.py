@@ -75,7 +75,7 @@ class IntervalParams(BaseModel):
     )
     min_scale: float = Field(1.0, gt=0, description="floor of any scale (USD)")
     scale_fit: bool = Field(
-        False,
+        True,
         description="the row's scale fitted on the calibration rows: log |residual| regressed "
         "on the log scale, the series' weekly change around last year's forecast week and over "
         "the last recent_weeks weeks (relative to the scale) and whether last year's week is "
