@@ -534,10 +534,7 @@ def _drift_checks(
     )
     vanished, changes, counts = _presence_history(sales, week, d.active_weeks, d.calibration_weeks)
     share, past_shares = vanished[-1], vanished[:-1]
-    thr = max(
-        d.max_vanished_series_share,
-        d.calibration_margin * (past_shares.max() if len(past_shares) else 0.0),
-    )
+    thr = _calibrated(d.max_vanished_series_share, past_shares, d.calibration_margin)
     checks.add(
         "drift.vanished_series_share",
         "all",
@@ -551,10 +548,7 @@ def _drift_checks(
     )
     typical = float(np.median(counts[-d.active_weeks - 1 : -1]))
     change, past_changes = changes[-1], np.abs(changes[:-1])
-    thr = max(
-        d.max_row_count_change,
-        d.calibration_margin * (past_changes.max() if len(past_changes) else 0.0),
-    )
+    thr = _calibrated(d.max_row_count_change, past_changes, d.calibration_margin)
     checks.add(
         "drift.row_count",
         "all",
@@ -608,6 +602,12 @@ def _drift_checks(
         f"{share_now:.0%} of the stores have markdowns this week vs {level:.0%} in the last "
         f"{d.active_weeks} weeks (alert below {floor:.0%} when most stores had them)",
     )
+
+
+def _calibrated(floor: float, past: np.ndarray, margin: float) -> float:
+    """An alert threshold calibrated on the weeks before: ``floor``, or ``margin`` times the
+    most of ``past`` (those weeks' values) when that is higher."""
+    return max(floor, margin * (past.max() if len(past) else 0.0))
 
 
 def _presence_history(
