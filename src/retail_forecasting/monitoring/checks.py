@@ -189,7 +189,8 @@ def normalise_scored(frame: pd.DataFrame) -> pd.DataFrame:
 
 #: Columns of the additive score sums: one row per model version, horizon step, holiday flag
 #: and segment value (``week``: the date as YYYY-MM-DD, ``store_type``, ``dept``); the warehouse
-#: computes the same rows (:data:`retail_forecasting.monitoring.store.SCORE_SUMS_SQL`).
+#: computes the same rows (``sql/11_monitoring_score_sums.sql``, run by
+#: :mod:`retail_forecasting.monitoring.service` and the catalog's ``mon_score_sums``).
 SUM_COLUMNS = [
     "model_version",
     "step",
