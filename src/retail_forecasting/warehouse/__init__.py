@@ -5,7 +5,9 @@
   in one transaction, the load policy (:class:`LoadPolicy`), the lock and lock-error messages.
   Needs pandas and SQLAlchemy only (what the Glue job and the Lambdas install).
 - :mod:`~retail_forecasting.warehouse.dataset` — ``WarehouseDataset``, the catalog entry
-  ``warehouse`` (declared ``type: retail_forecasting.datasets.WarehouseDataset``; needs Kedro).
+  ``warehouse`` (declared ``type: retail_forecasting.datasets.WarehouseDataset``; needs Kedro),
+  and ``ChunkedQueryDataset``, the analytics view read in chunks into compact dtypes
+  (``prm_sales_analytics``).
 - :mod:`~retail_forecasting.warehouse.credentials` — the PostgreSQL connection: ``DB_*``
   variables, or the AWS Secrets Manager secret ``RDS_SECRET_NAME``, given to the catalog by
   the ``${warehouse_credentials:}`` resolver (``conf/base/credentials.yml``).
@@ -16,11 +18,13 @@ The names of :mod:`~retail_forecasting.warehouse.load` are re-exported here
 
 from retail_forecasting.warehouse.load import (
     ADVISORY_LOCK_KEY,
+    COPY_CHUNK_ROWS,
     COUNTED_RELATIONS,
     HOW_TO_SHRINK,
     MIRROR_DELETE_FILE,
     SCHEMA,
     STAGING_COLUMNS,
+    CsvChunks,
     DeletionPlan,
     LoadPolicy,
     WarehouseBatch,
@@ -42,11 +46,13 @@ from retail_forecasting.warehouse.load import (
 
 __all__ = [
     "ADVISORY_LOCK_KEY",
+    "COPY_CHUNK_ROWS",
     "COUNTED_RELATIONS",
     "HOW_TO_SHRINK",
     "MIRROR_DELETE_FILE",
     "SCHEMA",
     "STAGING_COLUMNS",
+    "CsvChunks",
     "DeletionPlan",
     "LoadPolicy",
     "WarehouseBatch",

@@ -91,7 +91,8 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
     transaction. A refused load (empty batch, surprise shrink, another load running) raises
     its :class:`~retail_forecasting.errors.InputError` and writes nothing. ``load()`` returns the
     row counts of the tables and the
-    analytics view, for the post-load validation node.
+    analytics view, for the post-load validation node. ``copy_chunk_rows``: rows of CSV
+    encoded at a time for PostgreSQL's ``COPY`` (:class:`~retail_forecasting.warehouse.CsvChunks`).
 
     Example catalog entry::
 
@@ -108,6 +109,7 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
         credentials: dict[str, Any],
         schema_files: list[str],
         upsert_file: str,
+        copy_chunk_rows: int = warehouse.COPY_CHUNK_ROWS,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not credentials or "con" not in credentials:
@@ -116,6 +118,7 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
         self._engine_args = {k: v for k, v in credentials.items() if k != "con"}
         self._schema_files = [Path(f) for f in schema_files]
         self._upsert_file = Path(upsert_file)
+        self._copy_chunk_rows = int(copy_chunk_rows)
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -135,7 +138,13 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
         ensure_postgres_database(self._con, self._engine_args)
         engine = self._engine()
         try:
-            warehouse.load_batch(engine, data, self._schema_files, self._upsert_file)
+            warehouse.load_batch(
+                engine,
+                data,
+                self._schema_files,
+                self._upsert_file,
+                copy_chunk_rows=self._copy_chunk_rows,
+            )
         except InputError:
             raise
         except Exception as exc:  # SQLAlchemy, DBAPI (COPY) or DuckDB errors alike
@@ -165,3 +174,121 @@ class WarehouseDataset(AbstractDataset[warehouse.WarehouseBatch, dict[str, int]]
             return False
         finally:
             engine.dispose()
+
+
+#: Rows fetched per chunk by :class:`ChunkedQueryDataset`.
+READ_CHUNK_ROWS = 100_000
+
+
+def _compact(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    """Cast one chunk's columns to ``dtypes`` (dates via ``pd.to_datetime``)."""
+    for column, dtype in dtypes.items():
+        if column not in frame.columns:
+            continue
+        if str(dtype).startswith("datetime64"):
+            frame[column] = pd.to_datetime(frame[column]).astype(dtype)
+        else:
+            frame[column] = frame[column].astype(dtype)
+    return frame
+
+
+def _concat(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack the chunks; a categorical column keeps one dtype (the union of the categories)."""
+    if not chunks:
+        return pd.DataFrame()
+    for column in chunks[0].columns:
+        if isinstance(chunks[0][column].dtype, pd.CategoricalDtype):
+            union = sorted(set().union(*(chunk[column].cat.categories for chunk in chunks)))
+            for chunk in chunks:
+                chunk[column] = chunk[column].cat.set_categories(union)
+    frame = pd.concat(chunks, ignore_index=True)
+    chunks.clear()
+    return frame
+
+
+class ChunkedQueryDataset(AbstractDataset[None, pd.DataFrame]):
+    """A query on the warehouse read in chunks into a frame with compact dtypes (read-only).
+
+    Like kedro-datasets' ``pandas.SQLQueryDataset`` (``sql`` and ``credentials: {con: ...}``),
+    but the result never exists whole in a second form: PostgreSQL streams it through a
+    server-side cursor (SQLAlchemy ``stream_results``) ``chunk_rows`` rows at a time, DuckDB
+    through an Arrow ``RecordBatchReader``; each chunk is cast to ``dtypes`` (for example
+    ``int32``, ``category``, ``datetime64[ns]``) before the next is fetched, and the chunks are
+    stacked at the end. Same rows, order and values as one ``read_sql``, in the given dtypes.
+
+    Example catalog entry::
+
+        prm_sales_analytics:
+          type: retail_forecasting.warehouse.dataset.ChunkedQueryDataset
+          credentials: warehouse_db
+          sql: SELECT * FROM retailds.vw_sales_analytics ORDER BY store, dept, date
+          dtypes: {store: int32, store_type: category, date: "datetime64[ns]"}
+    """
+
+    def __init__(
+        self,
+        *,
+        sql: str,
+        credentials: dict[str, Any],
+        dtypes: dict[str, str] | None = None,
+        chunk_rows: int = READ_CHUNK_ROWS,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if not credentials or "con" not in credentials:
+            raise DatasetError("ChunkedQueryDataset needs credentials with a 'con' SQLAlchemy URL")
+        if chunk_rows < 1:
+            raise DatasetError(f"ChunkedQueryDataset chunk_rows must be >= 1, not {chunk_rows}")
+        self._sql = sql
+        self._con = credentials["con"]
+        self._engine_args = {k: v for k, v in credentials.items() if k != "con"}
+        self._dtypes = dict(dtypes or {})
+        self._chunk_rows = int(chunk_rows)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "dialect": self._con.split(":", 1)[0],
+            "sql": self._sql,
+            "dtypes": self._dtypes,
+            "chunk_rows": self._chunk_rows,
+        }
+
+    def _chunks_duckdb(self, conn) -> list[pd.DataFrame]:
+        raw = conn.connection.dbapi_connection
+        chunks = []
+        with raw.sql(self._sql).to_arrow_reader(batch_size=self._chunk_rows) as reader:
+            columns = reader.schema.names
+            for batch in reader:
+                chunks.append(_compact(batch.to_pandas(date_as_object=False), self._dtypes))
+        return chunks or [_compact(pd.DataFrame(columns=columns), self._dtypes)]
+
+    def _chunks_sql(self, conn) -> list[pd.DataFrame]:
+        streamed = conn.execution_options(stream_results=True, max_row_buffer=self._chunk_rows)
+        return [
+            _compact(chunk, self._dtypes)
+            for chunk in pd.read_sql(text(self._sql), streamed, chunksize=self._chunk_rows)
+        ]
+
+    def load(self) -> pd.DataFrame:
+        engine = create_engine(self._con, **self._engine_args)
+        try:
+            with engine.connect() as conn:
+                if engine.dialect.name == "duckdb":
+                    chunks = self._chunks_duckdb(conn)
+                else:
+                    chunks = self._chunks_sql(conn)
+        except Exception as exc:
+            warehouse.raise_if_locked(exc)
+            raise
+        finally:
+            engine.dispose()
+        logger.info(
+            "Read %d rows in %d chunk(s) of up to %d from the warehouse",
+            sum(len(chunk) for chunk in chunks),
+            len(chunks),
+            self._chunk_rows,
+        )
+        return _concat(chunks)
+
+    def save(self, data: None) -> None:
+        raise DatasetError("ChunkedQueryDataset is read-only")

@@ -2,9 +2,9 @@
 
 The schema lives in ``sql/``; the same files run on PostgreSQL and on the embedded DuckDB file.
 A batch is loaded the way the original ETL did it: pre-load cleanup of the staging tables,
-bulk load into staging (``COPY`` on PostgreSQL, a zero-copy ``INSERT ... SELECT`` from the
-frame on DuckDB), then the post-load step :func:`apply_staged` — all in ONE transaction, so a
-failure anywhere leaves the previous contents untouched.
+bulk load into staging (a ``COPY`` streamed in chunks on PostgreSQL, a zero-copy
+``INSERT ... SELECT`` from the frame on DuckDB), then the post-load step :func:`apply_staged`
+— all in ONE transaction, so a failure anywhere leaves the previous contents untouched.
 
 :func:`apply_staged` is the one place where the load semantics live (see :class:`LoadPolicy`):
 
@@ -106,18 +106,68 @@ def run_sql_files(conn: Connection, files: Iterable[str | Path]) -> None:
             conn.execute(text(statement))
 
 
-def _copy_postgres(conn: Connection, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="", date_format="%Y-%m-%d")
-    buffer.seek(0)
+#: Rows encoded per piece of a PostgreSQL ``COPY`` (:class:`CsvChunks`): about 4 MB of CSV.
+COPY_CHUNK_ROWS = 50_000
+
+
+class CsvChunks(io.TextIOBase):
+    """A read-only text file over ``frame`` as CSV, encoded ``chunk_rows`` rows at a time.
+
+    ``copy_expert`` reads it piece by piece, so the CSV text held at once is one chunk (plus a
+    read's tail), not the whole frame; the bytes are those of ``frame.to_csv`` in one go.
+    ``chunks`` counts the chunks encoded so far.
+    """
+
+    def __init__(self, frame: pd.DataFrame, chunk_rows: int = COPY_CHUNK_ROWS) -> None:
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
+        self._frame = frame
+        self._starts = iter(range(0, len(frame), chunk_rows))
+        self._chunk_rows = chunk_rows
+        self._buffer = ""
+        self._pos = 0
+        self.chunks = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _encode_next(self) -> bool:
+        start = next(self._starts, None)
+        if start is None:
+            return False
+        piece = self._frame.iloc[start : start + self._chunk_rows].to_csv(
+            index=False, header=False, na_rep="", date_format="%Y-%m-%d"
+        )
+        self._buffer = self._buffer[self._pos :] + piece
+        self._pos = 0
+        self.chunks += 1
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        whole = size is None or size < 0
+        while (whole or len(self._buffer) - self._pos < size) and self._encode_next():
+            pass
+        end = len(self._buffer) if whole else self._pos + size
+        out = self._buffer[self._pos : end]
+        self._pos += len(out)
+        return out
+
+
+def _copy_postgres(
+    conn: Connection, table: str, frame: pd.DataFrame, chunk_rows: int = COPY_CHUNK_ROWS
+) -> None:
+    source = CsvChunks(frame, chunk_rows)
     columns = ", ".join(frame.columns)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.copy_expert(
-            f"COPY {SCHEMA}.{table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '')", buffer
+            f"COPY {SCHEMA}.{table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '')",
+            source,
+            size=1 << 16,
         )
     finally:
         cursor.close()
+    logger.debug("COPY into %s.%s streamed in %d chunk(s)", SCHEMA, table, source.chunks)
 
 
 def _insert_duckdb(conn: Connection, table: str, frame: pd.DataFrame) -> None:
@@ -128,11 +178,18 @@ def _insert_duckdb(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     raw.unregister("_staging_batch")  # on failure the connection is rolled back and discarded
 
 
-def bulk_load(conn: Connection, table: str, frame: pd.DataFrame) -> None:
-    """Append ``frame`` to ``retailds.<table>`` with the dialect's bulk path."""
+def bulk_load(
+    conn: Connection, table: str, frame: pd.DataFrame, *, chunk_rows: int = COPY_CHUNK_ROWS
+) -> None:
+    """Append ``frame`` to ``retailds.<table>`` with the dialect's bulk path.
+
+    PostgreSQL: one ``COPY ... FROM STDIN`` fed ``chunk_rows`` rows of CSV at a time
+    (:class:`CsvChunks`). DuckDB: ``INSERT ... SELECT`` from the registered frame, which DuckDB
+    scans in place (no copy, no text).
+    """
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        _copy_postgres(conn, table, frame)
+        _copy_postgres(conn, table, frame, chunk_rows)
     elif dialect == "duckdb":
         _insert_duckdb(conn, table, frame)
     else:  # any other SQLAlchemy dialect: batched multi-row INSERTs
@@ -161,10 +218,13 @@ def load_batch(
     batch: Mapping[str, pd.DataFrame] | WarehouseBatch,
     schema_files: Iterable[str | Path],
     upsert_file: str | Path,
+    *,
+    copy_chunk_rows: int = COPY_CHUNK_ROWS,
 ) -> dict[str, int]:
     """Create the schema if needed, then stage and apply ``batch`` in one transaction.
 
-    A plain mapping of staging frames is loaded with the default :class:`LoadPolicy`.
+    A plain mapping of staging frames is loaded with the default :class:`LoadPolicy`;
+    ``copy_chunk_rows`` is the PostgreSQL COPY's chunk (:func:`bulk_load`).
     Returns the row counts of the warehouse relations after the commit.
     """
     if not isinstance(batch, WarehouseBatch):
@@ -178,7 +238,7 @@ def load_batch(
         lock_warehouse(conn)
         clear_staging(conn)  # pre-load cleanup: a failed earlier load left nothing
         for table, columns in STAGING_COLUMNS.items():
-            bulk_load(conn, table, tables[table][columns])
+            bulk_load(conn, table, tables[table][columns], chunk_rows=copy_chunk_rows)
             logger.info("Staged %d rows into %s.%s", len(tables[table]), SCHEMA, table)
         counts = apply_staged(conn, upsert_file, batch.policy)
     logger.info(
