@@ -48,6 +48,9 @@ def cutoffs(panel) -> list[pd.Timestamp]:
 def forecasters() -> dict:
     models = make_baselines(BaselineParams())
     models["svd_decomposition"] = decomposition.make_forecaster(DecompositionParams(svd_rank=2))
+    models["svd_recent_level"] = decomposition.make_forecaster(  # issue #11's correction on
+        DecompositionParams(svd_rank=2, recent_weeks=26)
+    )
     return models
 
 
