@@ -52,6 +52,11 @@ def _holiday_points(ax, weekly: pd.DataFrame, x: str, y: pd.Series, **kwargs) ->
         )
 
 
+def _circle_flagged(ax, x: pd.Series, y: pd.Series, size: float, label: str | None) -> None:
+    """Weeks flagged ``IsHoliday`` in the data: open red circles around their points."""
+    ax.scatter(x, y, facecolors="none", edgecolors="red", s=size, zorder=3, label=label)
+
+
 def plot_missing_covariates(missing_covariates: pd.DataFrame) -> Figure:
     """Heatmap of the share of store-weeks without a value, per covariate and period."""
     table = missing_covariates
@@ -172,15 +177,7 @@ def plot_yearly_overlay(weekly_sales: pd.DataFrame) -> Figure:
             label=str(year),
         )
     holidays = weekly.loc[weekly["is_holiday"]]
-    left.scatter(
-        holidays["iso_week"],
-        holidays["total"],
-        facecolors="none",
-        edgecolors="red",
-        s=60,
-        zorder=3,
-        label="Holiday week (flagged)",
-    )
+    _circle_flagged(left, holidays["iso_week"], holidays["total"], 60, "Holiday week (flagged)")
     left.set_xlim(0.5, 53.5)
     left.set_xticks([1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 41, 45, 49, 52])
     left.set_xlabel("ISO week of the year")
@@ -202,15 +199,8 @@ def plot_yearly_overlay(weekly_sales: pd.DataFrame) -> Figure:
             f"({int(peak['days_from_christmas'])} d), {peak['total']:.1f}M",
         )
         flagged = group.loc[group["holiday"] == "Christmas"]
-        right.scatter(
-            flagged["days_from_christmas"],
-            flagged["total"],
-            facecolors="none",
-            edgecolors="red",
-            s=90,
-            zorder=3,
-            label="Christmas holiday week (flagged)" if season == seasons[0] else None,
-        )
+        label = "Christmas holiday week (flagged)" if season == seasons[0] else None
+        _circle_flagged(right, flagged["days_from_christmas"], flagged["total"], 90, label)
     right.axvline(0, color="red", linestyle="--", linewidth=1, label="25 December")
     right.set_xlabel("Week-ending Friday, days from Christmas Day")
     right.set_ylabel("Total weekly sales (million USD)")
