@@ -32,7 +32,9 @@ BOOSTER = {
     "time_budget_seconds": 1e9,
 }
 PARAMS = {
-    "svd_decomposition": DecompositionParams(search_space={"svd_rank": [2, 0]}),
+    "svd_decomposition": DecompositionParams(
+        search_space={"svd_rank": [2, 0], "recent_weeks": [0, 26]}  # as in conf/base (issue #11)
+    ),
     "ridge": LearnerParams(
         kind="ridge", search_space={"alpha": [1.0, 10.0]}, time_budget_seconds=1e9
     ),
