@@ -37,8 +37,9 @@ series at once in numpy — no loop per series, about 0.1 s for the whole Kaggle
 
 Forecast = level at the forecast week + seasonal effect (+ the damped recent-level correction).
 Where a row has no seasonal source (series younger than a season, or unseen), the baselines'
-fallback chain (:func:`.baselines.fallback`) applies. Only the history is read, so nothing after the cutoff can
-leak in (the leakage test rewrites the future and checks the forecasts do not move).
+fallback chain (:func:`.baselines.fallback`) applies. Only the history is read, so nothing
+after the cutoff can leak in (the leakage test rewrites the future and checks the forecasts do
+not move).
 """
 
 from __future__ import annotations
