@@ -129,19 +129,26 @@ class Settings:
         return cls(**values)
 
 
-def load_settings(project_path: Path, env: str = "sagemaker") -> Settings:
-    """Read ``conf/<env>/sagemaker_pipeline.yml`` with the project's resolvers."""
+def _config_loader(project_path: Path, env: str, **kwargs: Any) -> Any:
+    """The project's configuration (``conf/base`` under ``conf/<env>``) with its resolvers."""
     from kedro.config import OmegaConfigLoader
 
     from retail_forecasting.resolvers import CUSTOM_RESOLVERS
 
-    loader = OmegaConfigLoader(
+    return OmegaConfigLoader(
         conf_source=str(project_path / "conf"),
         env=env,
         base_env="base",
         default_run_env="base",
         custom_resolvers=CUSTOM_RESOLVERS,
-        config_patterns={SETTINGS_FILE: [f"{SETTINGS_FILE}*"]},
+        **kwargs,
+    )
+
+
+def load_settings(project_path: Path, env: str = "sagemaker") -> Settings:
+    """Read ``conf/<env>/sagemaker_pipeline.yml`` with the project's resolvers."""
+    loader = _config_loader(
+        project_path, env, config_patterns={SETTINGS_FILE: [f"{SETTINGS_FILE}*"]}
     )
     values = dict(loader[SETTINGS_FILE])
     values["quality_gate"] = {
@@ -168,21 +175,10 @@ def evaluation_gate_parameters(loader: Any) -> dict[str, Any]:
 
 def catalog_relative_path(project_path: Path, env: str, dataset: str, s3_prefix: str) -> str:
     """Where ``dataset`` lives relative to ``RETAIL_S3_PREFIX`` in environment ``env``."""
-    from kedro.config import OmegaConfigLoader
-
-    from retail_forecasting.resolvers import CUSTOM_RESOLVERS
-
     previous = os.environ.get("RETAIL_S3_PREFIX")
     os.environ["RETAIL_S3_PREFIX"] = s3_prefix
     try:
-        loader = OmegaConfigLoader(
-            conf_source=str(project_path / "conf"),
-            env=env,
-            base_env="base",
-            default_run_env="base",
-            custom_resolvers=CUSTOM_RESOLVERS,
-        )
-        entry = loader["catalog"].get(dataset)
+        entry = _config_loader(project_path, env)["catalog"].get(dataset)
     finally:
         if previous is None:
             os.environ.pop("RETAIL_S3_PREFIX", None)
