@@ -518,3 +518,22 @@ def test_a_model_pickled_before_the_last_year_split_and_the_fitted_scale_still_a
         model.apply(np.zeros(2), np.ones(2), np.ones(2)),
     )
     np.testing.assert_allclose(old.row_scale(np.array([3.0])), [3.0])
+
+
+def test_the_pyfunc_path_gives_the_pipelines_quantiles(noisy_panel):
+    """IntervalModel.forecast_frame (what the registered champion calls with its History) reads
+    the same scale, floor, last-year flag and fitted-scale features as attach_scales + apply_frame
+    (what forecast_intervals does), so serving and the test window agree."""
+    params = IntervalParams(min_bucket_rows=50, scale_fit=True, by_last_year=True)
+    weeks = np.sort(noisy_panel["date"].unique())
+    calibration = backtest(noisy_panel, [pd.Timestamp(weeks[i]) for i in (80, 100, 120)], params)
+    model = calibrate_frame(calibration, "model", params, HORIZON)
+    assert model.scale_coef is not None
+    cutoff = pd.Timestamp(weeks[150])
+    test = backtest(noisy_panel, [cutoff], params)
+    pipeline = apply_frame(model, test, "model", prefix="Weekly_Sales_q")
+    history = History.from_panel(noisy_panel, cutoff)
+    pyfunc = model.forecast_frame(
+        history, test, test["model"].to_numpy(), test["step"].to_numpy(), prefix="Weekly_Sales_q"
+    )
+    pd.testing.assert_frame_equal(pyfunc.set_axis(test.index), pipeline)
