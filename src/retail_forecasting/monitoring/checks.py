@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.metrics import HOLIDAY_WEIGHT, holiday_weights
+from retail_forecasting.monitoring.store import QUANTILE_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +164,6 @@ def promised_wmae(promise: dict[str, Any], steps: pd.Series) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ scores
-
-QUANTILE_COLUMNS = ("q0_025", "q0_1", "q0_5", "q0_9", "q0_975")
 
 
 def normalise_scored(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from retail_forecasting.monitoring.checks import ALERT, MonitoringParams
+from retail_forecasting.monitoring.store import quantile_column
 
 # Figures are rendered to PNG only, never shown: no GUI backend, also headless.
 matplotlib.use("Agg")
@@ -108,6 +109,10 @@ def _png(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+#: The bands drawn around the forecast ahead: lower and upper quantile, opacity, legend label.
+BANDS = ((0.1, 0.9, 0.2, "80% band"), (0.025, 0.975, 0.1, "95% band"))
+
+
 def _series_panel(
     ax, actual: pd.Series, past: pd.DataFrame, future: pd.DataFrame, title: str
 ) -> None:
@@ -124,24 +129,16 @@ def _series_panel(
         )
     if len(future):
         ax.plot(future.index, future["forecast"], color="tab:blue", lw=1.5, label="forecast ahead")
-        if future["q0_1"].notna().any():
-            ax.fill_between(
-                future.index,
-                future["q0_1"],
-                future["q0_9"],
-                color="tab:blue",
-                alpha=0.2,
-                label="80% band",
-            )
-        if future["q0_025"].notna().any():
-            ax.fill_between(
-                future.index,
-                future["q0_025"],
-                future["q0_975"],
-                color="tab:blue",
-                alpha=0.1,
-                label="95% band",
-            )
+        for lower, upper, alpha, label in BANDS:
+            if future[quantile_column(lower)].notna().any():
+                ax.fill_between(
+                    future.index,
+                    future[quantile_column(lower)],
+                    future[quantile_column(upper)],
+                    color="tab:blue",
+                    alpha=alpha,
+                    label=label,
+                )
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
 
@@ -175,7 +172,7 @@ def planner_figures(
     past = (
         mine.sort_values("step").drop_duplicates(["store", "dept", "date"]) if len(mine) else mine
     )
-    q = ["forecast", "q0_025", "q0_1", "q0_9", "q0_975"]
+    q = ["forecast", *(quantile_column(level) for band in BANDS for level in band[:2])]
     figures: dict[str, Figure] = {}
 
     fig, ax = plt.subplots(figsize=(10, 4))
