@@ -1,10 +1,11 @@
 """Nodes of the ``modelling`` pipeline: the model zoo and the weighted ensemble.
 
-One template (:func:`.pipeline.create_model_pipeline`) is instantiated per model of
-:data:`retail_forecasting.forecasting.learners.MODELS` under its namespace: tune on one cutoff of
-the validation backtest, backtest the tuned model on the baselines' rolling origins (refit at
-every cutoff), fit it on its sample of train + validation and forecast the test window.
-The ensemble weights the learners' backtest forecasts (non-negative, summing to 1).
+One template (:func:`.pipeline.create_model_pipeline`) is instantiated per model of the zoo,
+:func:`retail_forecasting.forecasting.zoo.models` (the statistical model, then the learners),
+under its namespace: tune on one cutoff of the validation backtest, backtest the tuned model on
+the baselines' rolling origins (refit at every cutoff), fit it (a learner on its sample of train
++ validation) and forecast the test window. The ensemble weights the zoo's backtest forecasts
+(non-negative, summing to 1).
 """
 
 from __future__ import annotations
