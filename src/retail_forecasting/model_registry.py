@@ -37,6 +37,7 @@ from mlflow.exceptions import MlflowException
 
 from retail_forecasting.errors import InputError
 from retail_forecasting.forecasting.champion import ChampionForecaster
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
 
 REGISTERED_MODEL = "retail_forecasting_champion"
 PROJECT = Path(__file__).resolve().parents[2]
@@ -84,7 +85,7 @@ def signature_and_example(model: ChampionPyfunc) -> tuple[Any, pd.DataFrame]:
             ColSpec("long", "Dept"),
             ColSpec("string", "Date"),
             ColSpec("boolean", "IsHoliday"),
-            *[ColSpec("double", f"MarkDown{i}", required=False) for i in range(1, 6)],
+            *[ColSpec("double", c, required=False) for c in MARKDOWN_COLUMNS],
         ]
     )
     signature = infer_signature(example, model.predict(None, example))

@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from retail_forecasting.errors import RawDataError
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
 
 MAX_EXAMPLES = 5
 
@@ -39,7 +40,7 @@ def default_bounds() -> dict[str, Bounds]:
         "Fuel_Price": Bounds(min=0, max=50),
         "CPI": Bounds(min=0, max=10_000),
         "Unemployment": Bounds(min=0, max=100),
-        **{f"MarkDown{i}": markdown for i in range(1, 6)},
+        **{c: markdown for c in MARKDOWN_COLUMNS},
     }
 
 

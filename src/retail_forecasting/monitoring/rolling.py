@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from retail_forecasting.calendar import holiday_fridays
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.forecasting.contract import MARKDOWNS
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS, PANEL_NAMES
 from retail_forecasting.model_registry import forecaster_of
 from retail_forecasting.monitoring.store import (
     QUANTILES,
@@ -90,7 +91,7 @@ def future_rows(
             "Dept": rows["dept"].astype("int64"),
             "Date": rows["date"],
             "IsHoliday": holiday.astype(bool),
-            **{f"MarkDown{i}": rows[f"markdown{i}"].astype(float) for i in range(1, 6)},
+            **{c: rows[PANEL_NAMES[c]].astype(float) for c in MARKDOWN_COLUMNS},
         }
     )
 

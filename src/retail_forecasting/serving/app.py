@@ -44,6 +44,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
 from retail_forecasting.pipelines.inference.checks import _ranges
 from retail_forecasting.serving import forecast as fc
 from retail_forecasting.serving.holder import ModelHolder, Served
@@ -195,10 +196,10 @@ def _raw_from_request(req: ForecastRequest, served: Served) -> tuple[pd.DataFram
         }
     )
     given = False
-    for i in range(1, 6):
-        values = [getattr(r, f"markdown{i}") for r in rows]
+    for column in MARKDOWN_COLUMNS:
+        values = [getattr(r, fc.API_FIELDS[column]) for r in rows]
         if any(v is not None for v in values):
-            raw[f"MarkDown{i}"] = pd.array(values, dtype="Float64").astype(float)
+            raw[column] = pd.array(values, dtype="Float64").astype(float)
             given = True
     raw.attrs["source"] = {"path": "request"}
     return raw, given

@@ -45,7 +45,7 @@ from retail_forecasting.calendar import holiday_fridays
 from retail_forecasting.errors import RawDataError
 from retail_forecasting.forecasting.champion import ChampionForecaster
 from retail_forecasting.kaggle.checks import as_number
-from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS, PANEL_NAMES
 from retail_forecasting.pipelines.inference import checks
 
 KEY_OUTPUT = ("Store", "Dept", "Date")
@@ -56,7 +56,7 @@ API_FIELDS = {
     "Dept": "dept",
     "Date": "week",
     "IsHoliday": "is_holiday",
-    **{f"MarkDown{i}": f"markdown{i}" for i in range(1, 6)},
+    **{c: PANEL_NAMES[c] for c in MARKDOWN_COLUMNS},  # markdown1..5
 }
 
 
