@@ -373,6 +373,13 @@ def accuracy_threshold(promise: dict[str, Any], params: MonitoringParams) -> flo
     )
 
 
+def _holiday_weighted_mean(values: Any, is_holiday: pd.Series, holiday_weight: float) -> float:
+    """The mean of ``values`` (errors, or promised WMAEs) over rows weighted as in the WMAE:
+    ``holiday_weight`` on holiday weeks (a missing flag counts as not a holiday), 1 otherwise."""
+    w = holiday_weights(is_holiday.fillna(False).astype(bool), holiday_weight)
+    return float((w * values).sum() / w.sum())
+
+
 def _accuracy_checks(
     checks: Checks,
     week_rows: pd.DataFrame,
@@ -391,10 +398,10 @@ def _accuracy_checks(
             f"no stored forecast covers {week:%Y-%m-%d}: nothing to score yet",
         )
         return
-    w = holiday_weights(week_rows["is_holiday"].fillna(False).astype(bool), params.holiday_weight)
+    holiday, hw = week_rows["is_holiday"], params.holiday_weight
     err = (week_rows["forecast"] - week_rows["actual"]).abs().to_numpy()
-    wmae = float((w * err).sum() / w.sum())
-    expected = float((w * promised_wmae(promise, week_rows["step"])).sum() / w.sum())
+    wmae = _holiday_weighted_mean(err, holiday, hw)
+    expected = _holiday_weighted_mean(promised_wmae(promise, week_rows["step"]), holiday, hw)
     ratio = wmae / expected if expected > 0 else np.inf
     steps = sorted(week_rows["step"].unique())
     checks.add(
@@ -410,9 +417,9 @@ def _accuracy_checks(
     latest = week_rows[week_rows["step"] == week_rows["step"].min()]
     by_type = latest.groupby("store_type", observed=True)
     for store_type, rows in by_type:
-        wt = holiday_weights(rows["is_holiday"].fillna(False).astype(bool), params.holiday_weight)
-        value = float((wt * (rows["forecast"] - rows["actual"]).abs()).sum() / wt.sum())
-        exp = float((wt * promised_wmae(promise, rows["step"])).sum() / wt.sum())
+        err_type = (rows["forecast"] - rows["actual"]).abs()
+        value = _holiday_weighted_mean(err_type, rows["is_holiday"], hw)
+        exp = _holiday_weighted_mean(promised_wmae(promise, rows["step"]), rows["is_holiday"], hw)
         checks.add(
             "accuracy.store_type_wmae_ratio",
             f"store_type={store_type}",
