@@ -38,7 +38,9 @@ KEYS = [*ID_COLUMNS, TIME_COLUMN]
 TARGET = "weekly_sales"
 STATIC_COLUMNS = ["store_type", "store_size"]
 MARKDOWNS = [f"markdown{i}" for i in range(1, 6)]
-DYNAMIC_COLUMNS = ["is_holiday", *MARKDOWNS, "temperature", "fuel_price", "cpi", "unemployment"]
+#: the covariates only observed, not known in advance (the default ``observed`` role)
+OBSERVED = ["temperature", "fuel_price", "cpi", "unemployment"]
+DYNAMIC_COLUMNS = ["is_holiday", *MARKDOWNS, *OBSERVED]
 PANEL_COLUMNS = [*ID_COLUMNS, TIME_COLUMN, TARGET, *STATIC_COLUMNS, *DYNAMIC_COLUMNS]
 SPLITS = ("train", "validation", "test")
 
@@ -60,7 +62,7 @@ class CovariateRoles(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     known_in_advance: list[str] = ["is_holiday", *MARKDOWNS]
-    observed: list[str] = ["temperature", "fuel_price", "cpi", "unemployment"]
+    observed: list[str] = list(OBSERVED)
 
     @model_validator(mode="after")
     def _check(self) -> CovariateRoles:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from retail_forecasting.forecasting.contract import MARKDOWNS
+from retail_forecasting.forecasting.contract import MARKDOWNS, OBSERVED
 from retail_forecasting.metrics import HOLIDAY_WEIGHT, holiday_weights
 from retail_forecasting.monitoring.store import QUANTILE_COLUMNS
 
@@ -24,7 +24,6 @@ logger = logging.getLogger(__name__)
 
 WEEK = pd.Timedelta(weeks=1)
 OK, ALERT, INFO = "ok", "alert", "info"
-OBSERVED = ("temperature", "fuel_price", "cpi", "unemployment")
 
 
 class AccuracyParams(BaseModel):
