@@ -20,18 +20,12 @@ from retail_forecasting.kaggle.checks import (
     require_columns,
     required_not_null,
 )
-from retail_forecasting.kaggle.schema import FORECAST_INPUT_NAMES, MARKDOWN_COLUMNS
+from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS, to_kaggle_names
 from retail_forecasting.model_registry import forecaster_of
 from retail_forecasting.monitoring.store import registered_version, table_rows
 from retail_forecasting.pipelines.inference import checks
 
 logger = logging.getLogger(__name__)
-
-
-def _kaggle_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """Panel names (store, dept, date, ...) back to Kaggle's; the index (CSV lines) is kept."""
-    back = {v: k for k, v in FORECAST_INPUT_NAMES.items()}
-    return frame.rename(columns={c: back[c] for c in frame.columns if c in back})
 
 
 def planned_markdowns(raw_features: pd.DataFrame) -> pd.DataFrame:
@@ -70,7 +64,7 @@ def prepare_inference_input(
     """test.csv rows (Store, Dept, Date, IsHoliday), checked against stores.csv and the
     registered model (:mod:`.checks`), with the week's planned markdowns from features.csv
     (known in advance; NaN where features.csv has none) and each row's ``forecast_basis``."""
-    raw_test, raw_features = _kaggle_names(raw_test), _kaggle_names(raw_features)
+    raw_test, raw_features = to_kaggle_names(raw_test), to_kaggle_names(raw_features)
     test = checks.parse_test(raw_test)
     checks.check_stores(test, raw_test, store_ids(raw_stores))
     basis = checks.forecast_basis(test, raw_test, forecaster_of(model))
