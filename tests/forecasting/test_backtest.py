@@ -243,3 +243,22 @@ def test_score_column_rejects_empty_frame_and_missing_column():
         score_column(empty, "prediction")
     with pytest.raises(ValueError, match="missing column"):
         score_column(empty.drop(columns="prediction"), "prediction")
+
+
+def test_side_by_side_puts_backtests_together_and_refuses_different_rows():
+    from retail_forecasting.forecasting.backtest import side_by_side
+
+    keys = {
+        "store": [1, 1, 2],
+        "dept": [1, 1, 1],
+        "date": pd.to_datetime(["2012-01-06", "2012-01-13", "2012-01-06"]),
+        "cutoff": pd.to_datetime(["2011-12-30"] * 3),
+    }
+    first = pd.DataFrame({**keys, "actual": [1.0, 2.0, 3.0], "a": [1.5, 2.5, 3.5]})
+    second = pd.DataFrame({**keys, "actual": [9.0, 9.0, 9.0], "b": [0.5, 1.5, 2.5]})
+    together = side_by_side([first, second], lambda f: [c for c in f if c in ("a", "b")])
+    assert list(together.columns) == [*keys, "actual", "a", "b"]
+    assert together["actual"].tolist() == [1.0, 2.0, 3.0]  # the first frame's
+    assert together["b"].tolist() == [0.5, 1.5, 2.5]
+    with pytest.raises(ValueError, match="do not cover the same rows"):
+        side_by_side([first, second.iloc[:2]], lambda f: [c for c in f if c in ("a", "b")])

@@ -74,6 +74,7 @@ _API = {
     "rolling_cutoffs": "backtest",
     "score": "backtest",
     "score_column": "backtest",
+    "side_by_side": "backtest",
     "IntervalModel": "intervals",
     "IntervalParams": "intervals",
     "ChampionForecaster": "champion",

@@ -10,7 +10,7 @@ last validation week), so every number in the project comes from one code path.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,6 +308,32 @@ def cross_validation(
             f"cutoff {pd.Timestamp(cutoff).date()}, {len(fold)} rows, {len(forecasters)} models"
         )
     return pd.concat(folds, ignore_index=True)[[*KEY_COLUMNS, *forecasters]]
+
+
+def side_by_side(
+    backtests: Sequence[pd.DataFrame], forecast_columns: Callable[[pd.DataFrame], list[str]]
+) -> pd.DataFrame:
+    """Several forecasters' backtests in one frame: one row per series, cutoff and week.
+
+    The first frame keeps all its columns; each other frame adds its forecast columns
+    (``forecast_columns(frame)``), matched on the series, the week and the cutoff.
+
+    Raises:
+        ValueError: If the backtests do not cover the same rows.
+    """
+    keys = [*ID_COLUMNS, TIME_COLUMN, "cutoff"]
+    frame = backtests[0]
+    for other in backtests[1:]:
+        merged = frame.merge(
+            other[[*keys, *forecast_columns(other)]], on=keys, how="inner", validate="one_to_one"
+        )
+        if len(merged) != len(frame) or len(merged) != len(other):
+            raise ValueError(
+                f"the backtests do not cover the same rows ({len(frame):,} and {len(other):,}"
+                f" rows, {len(merged):,} in common)"
+            )
+        frame = merged
+    return frame
 
 
 def score(

@@ -9,23 +9,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from retail_forecasting.forecasting.backtest import KEY_COLUMNS  # noqa: E402
-from retail_forecasting.forecasting.baselines import BaselineParams  # noqa: E402
-from retail_forecasting.forecasting.decomposition import DecompositionParams  # noqa: E402
+from retail_forecasting.forecasting.backtest import KEY_COLUMNS, side_by_side
+from retail_forecasting.forecasting.baselines import BaselineParams
+from retail_forecasting.forecasting.contract import KEYS
+from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import (
-    FeatureParams,  # noqa: E402
-    origin_before,  # noqa: E402
+    FeatureParams,
+    origin_before,
 )
-from retail_forecasting.forecasting.intervals import (  # noqa: E402
+from retail_forecasting.forecasting.intervals import (
     SCALE_FEATURES,
     IntervalModel,
     IntervalParams,
@@ -39,13 +36,12 @@ from retail_forecasting.forecasting.intervals import (  # noqa: E402
     quantile_columns,
     score_intervals,
 )
-from retail_forecasting.forecasting.learners import FittedLearner  # noqa: E402
-from retail_forecasting.metrics import to_mlflow_metrics  # noqa: E402
-from retail_forecasting.pipelines.evaluation import nodes  # noqa: E402
+from retail_forecasting.forecasting.learners import FittedLearner
+from retail_forecasting.metrics import to_mlflow_metrics
+from retail_forecasting.pipelines.evaluation import nodes
 
 logger = logging.getLogger(__name__)
 
-KEYS = ["store", "dept", "date"]
 TOTAL = "total"  # the key of the aggregate (all series) interval model
 
 
@@ -56,18 +52,7 @@ def _models(frame: pd.DataFrame) -> list[str]:
 
 def merge_backtests(*backtests: pd.DataFrame) -> pd.DataFrame:
     """The baselines', the zoo's and the ensemble's backtests side by side (same rows)."""
-    frame = backtests[0]
-    for other in backtests[1:]:
-        merged = frame.merge(
-            other[[*KEYS, "cutoff", *_models(other)]],
-            on=[*KEYS, "cutoff"],
-            how="inner",
-            validate="one_to_one",
-        )
-        if len(merged) != len(frame) or len(merged) != len(other):
-            raise ValueError("the models' backtests do not cover the same rows")
-        frame = merged
-    return frame
+    return side_by_side(backtests, _models)
 
 
 def _totals(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from retail_forecasting.forecasting.backtest import (
     overall,
     rolling_cutoffs,
     score,
+    side_by_side,
 )
 from retail_forecasting.forecasting.contract import KEYS
 from retail_forecasting.forecasting.decomposition import DecompositionParams
@@ -185,19 +186,10 @@ def _model_columns(frame: pd.DataFrame) -> list[str]:
 def fit_ensemble(
     params: EnsembleParams, *backtests: pd.DataFrame
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any], dict]:
-    """Weights on the learners' backtest forecasts (non-negative, summing to 1, minimising the
+    """Weights on the zoo's backtest forecasts (non-negative, summing to 1, minimising the
     WMAE) and the ensemble's own backtest, cross-fitted: each fold is forecast with weights fit
     on the other folds, so the selection compares it fairly with the single models."""
-    frame = backtests[0]
-    for other in backtests[1:]:
-        frame = frame.merge(
-            other[[*KEYS, "cutoff", *_model_columns(other)]],
-            on=[*KEYS, "cutoff"],
-            how="inner",
-            validate="one_to_one",
-        )
-        if len(frame) != len(other):
-            raise ValueError("the learners' backtests do not cover the same rows")
+    frame = side_by_side(backtests, _model_columns)
     members = [c for b in backtests for c in _model_columns(b)]
     weights = fit_weights(frame, members, params)
     cv = frame[KEY_COLUMNS].assign(ensemble=cross_fitted_forecasts(frame, members, params))
@@ -211,13 +203,13 @@ def fit_ensemble(
 def forecast_ensemble_test_window(
     weights: dict[str, Any], *forecasts: pd.DataFrame
 ) -> pd.DataFrame:
-    """The weighted sum of the learners' test forecasts (each retrained on train + validation)."""
+    """The weighted sum of the zoo's test forecasts (each retrained on train + validation)."""
     frame = forecasts[0][KEYS]
     total = np.zeros(len(frame))
     for forecast in forecasts:
         if not forecast[KEYS].equals(frame):
             raise ValueError(
-                "the learners' test forecasts do not cover the same rows in the same order"
+                "the models' test forecasts do not cover the same rows in the same order"
             )
         for column in _model_columns(forecast):
             total += weights["weights"].get(column, 0.0) * forecast[column].to_numpy(dtype=float)
