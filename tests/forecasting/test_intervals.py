@@ -312,16 +312,21 @@ def test_each_store_type_gets_its_own_spread_and_covers_near_nominal():
     assert coverage["off"]["A"][1] > 0.85 and coverage["off"]["C"][1] < 0.70
 
 
-def test_a_model_pickled_before_the_store_type_factor_still_applies():
-    model = calibrate(
+def _one_step_model(**kwargs) -> IntervalModel:
+    """A model calibrated on 500 residuals spread over [-1, 1], one step, scale 1."""
+    return calibrate(
         np.linspace(-1, 1, 500),
         np.ones(500),
         np.ones(500, dtype=int),
         np.zeros(500, dtype=int),
         IntervalParams(step_bucket_weeks=1),
         1,
-        store_type=np.array(["A", "B"] * 250),
+        **kwargs,
     )
+
+
+def test_a_model_pickled_before_the_store_type_factor_still_applies():
+    model = _one_step_model(store_type=np.array(["A", "B"] * 250))
     old = IntervalModel.__new__(IntervalModel)
     old.__dict__.update(
         {k: v for k, v in model.__dict__.items() if k != "type_ratio"}
@@ -502,14 +507,7 @@ def test_a_fitted_scale_follows_what_the_series_scale_misses():
 
 
 def test_a_model_pickled_before_the_last_year_split_and_the_fitted_scale_still_applies():
-    model = calibrate(
-        np.linspace(-1, 1, 500),
-        np.ones(500),
-        np.ones(500, dtype=int),
-        np.zeros(500, dtype=int),
-        IntervalParams(step_bucket_weeks=1),
-        1,
-    )
+    model = _one_step_model()
     old = IntervalModel.__new__(IntervalModel)
     old.__setstate__({k: v for k, v in model.__dict__.items() if k not in ("young", "scale_coef")})
     assert old.young is None and old.scale_coef is None
