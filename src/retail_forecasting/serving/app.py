@@ -45,7 +45,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 from retail_forecasting.kaggle.schema import MARKDOWN_COLUMNS
-from retail_forecasting.pipelines.inference.checks import _ranges
+from retail_forecasting.pipelines.inference.checks import number_ranges
 from retail_forecasting.serving import forecast as fc
 from retail_forecasting.serving.holder import ModelHolder, Served
 from retail_forecasting.serving.metrics import Metrics
@@ -217,7 +217,7 @@ def _series_forecast(req: ForecastRequest, served: Served) -> pd.DataFrame:
                     "loc": ["body", "series", i, "store"],
                     "type": "unknown_store",
                     "msg": f"store {store} is unknown to the model {f.name!r} (version "
-                    f"{served.version}), which forecasts stores {_ranges(f.stores['store'])}",
+                    f"{served.version}), which forecasts stores {number_ranges(f.stores['store'])}",
                 }
             )
         if (store, dept) in seen:

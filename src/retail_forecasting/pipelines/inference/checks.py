@@ -141,8 +141,8 @@ def forecast_basis(
             unknown,
             KEYS,
             f"The model {forecaster.name!r} was built on data up to {forecaster.origin.date()} "
-            f"for stores {_ranges(known_stores)}: retrain with `kedro run` on a train.csv that "
-            f"includes these stores, or remove those rows.",
+            f"for stores {number_ranges(known_stores)}: retrain with `kedro run` on a train.csv "
+            f"that includes these stores, or remove those rows.",
         )
     weeks = forecaster.forecast_weeks()
     outside = ~rows["Date"].isin(weeks).to_numpy()
@@ -193,7 +193,7 @@ def forecast_basis(
     return basis
 
 
-def _ranges(values: pd.Series) -> str:
+def number_ranges(values: pd.Series) -> str:
     """``1-3, 5, 7-9`` for the sorted unique integers of ``values``."""
     numbers = sorted(set(int(v) for v in values))
     parts, start = [], None
