@@ -12,10 +12,17 @@ export KEDRO_DISABLE_TELEMETRY := 1
 
 .PHONY: install run test lint serve viz mlflow-ui notebook jupyter clean-data
 
-$(STAMP): pyproject.toml
+# Installs the versions of uv.lock, hash-checked, as the Dockerfile does: uv exports them (--locked
+# fails when uv.lock is out of date with pyproject.toml: run `uv lock`), pip installs them, then
+# the project itself, editable, without resolving again.
+UV_EXPORT := $(BIN)/uv export --quiet --locked --no-dev --no-emit-project
+
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --upgrade pip "uv>=0.13,<0.14"
+	$(UV_EXPORT) --extra test -o $(VENV)/requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements-test.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,7 +36,8 @@ test: $(STAMP)
 # [tool.ruff] and [tool.mypy] in pyproject.toml say what is checked
 LINT_STAMP := $(VENV)/.lint-installed
 $(LINT_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[lint]"
+	$(UV_EXPORT) --extra lint -o $(VENV)/requirements-lint.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements-lint.txt
 	touch $(LINT_STAMP)
 
 lint: $(LINT_STAMP)
@@ -45,7 +53,8 @@ serve: $(STAMP)
 # project). Run `make run` first: the notebooks read its outputs through the catalog.
 NB_STAMP := $(VENV)/.notebooks-installed
 $(NB_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[notebooks]"
+	$(UV_EXPORT) --extra notebooks -o $(VENV)/requirements-notebooks.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements-notebooks.txt
 	touch $(NB_STAMP)
 
 notebook: $(NB_STAMP)
@@ -61,7 +70,8 @@ VIZ_TYPES    ?= nodes
 VIZ_URL       = http://127.0.0.1:4141/?pid=$(VIZ_PIPELINE)&types=$(VIZ_TYPES)
 VIZ_STAMP := $(VENV)/.viz-installed
 $(VIZ_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[viz]"
+	$(UV_EXPORT) --extra viz -o $(VENV)/requirements-viz.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements-viz.txt
 	touch $(VIZ_STAMP)
 
 viz: $(VIZ_STAMP)

@@ -39,8 +39,19 @@ def test_make_notebook_installs_the_notebooks_extra_with_jupyterlab():
     names = {re.split(r"[<>=\[ ]", req, maxsplit=1)[0] for req in extras["notebooks"]}
     assert {"jupyterlab", "ipykernel", "nbconvert"} <= names
     assert "jupyterlab" not in {re.split(r"[<>=\[ ]", r, maxsplit=1)[0] for r in extras["test"]}
-    assert '-e ".[notebooks]"' in MAKEFILE and "jupyter lab --notebook-dir=notebooks" in MAKEFILE
+    assert "--extra notebooks" in MAKEFILE and "jupyter lab --notebook-dir=notebooks" in MAKEFILE
     assert re.search(r"^jupyter: notebook$", MAKEFILE, flags=re.MULTILINE)
+
+
+def test_make_installs_the_locked_versions():
+    """Every extra the Makefile installs comes from uv.lock (exported --locked, hash-checked),
+    as in the Dockerfile; only the project itself is installed from source, without its deps."""
+    assert "uv export --quiet --locked --no-dev --no-emit-project" in MAKEFILE
+    installs = re.findall(r"pip install --quiet (.+)$", MAKEFILE, flags=re.MULTILINE)
+    from_source = [i for i in installs if not i.startswith("-r ") and "uv>=" not in i]
+    assert from_source == ["--no-deps -e ."], installs
+    for extra in ("test", "lint", "notebooks", "viz"):
+        assert f"$(UV_EXPORT) --extra {extra} -o $(VENV)/requirements-{extra}.txt" in MAKEFILE
 
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
