@@ -4,9 +4,6 @@ so the expected values are known) forecasts Kaggle-shaped test.csv rows."""
 import numpy as np
 import pandas as pd
 
-from retail_forecasting.forecasting.baselines import BaselineParams
-from retail_forecasting.forecasting.champion import ChampionForecaster
-from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.model_registry import ChampionPyfunc
 from retail_forecasting.pipelines.inference import create_pipeline
 
@@ -42,18 +39,9 @@ def kaggle_test(last: pd.Timestamp) -> pd.DataFrame:
     )
 
 
-def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, horizon_weeks):
+def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, seasonal_naive_champion):
     last = feat_panel["date"].max()
-    model = ChampionPyfunc(
-        ChampionForecaster.from_panel(
-            feat_panel,
-            "seasonal_naive",
-            "baseline",
-            horizon_weeks,
-            FeatureParams(),
-            baselines=BaselineParams(),
-        )
-    )
+    model = ChampionPyfunc(seasonal_naive_champion)
     features = pd.DataFrame(
         {
             "Store": [1, 2],
@@ -102,19 +90,12 @@ def test_submission_and_tidy_forecasts(feat_panel, run_pipeline, horizon_weeks):
 
 
 def test_the_model_quantiles_reach_the_tidy_table_not_the_submission(
-    feat_panel, run_pipeline, horizon_weeks
+    feat_panel, run_pipeline, horizon_weeks, seasonal_naive_champion
 ):
     from retail_forecasting.forecasting.intervals import IntervalParams, calibrate
 
     last = feat_panel["date"].max()
-    forecaster = ChampionForecaster.from_panel(
-        feat_panel,
-        "seasonal_naive",
-        "baseline",
-        horizon_weeks,
-        FeatureParams(),
-        baselines=BaselineParams(),
-    )
+    forecaster = seasonal_naive_champion
     rng = np.random.default_rng(0)
     steps = rng.integers(1, horizon_weeks + 1, 2000)
     forecaster.intervals = calibrate(

@@ -13,9 +13,6 @@ from kedro.io import DatasetError
 
 from retail_forecasting.cli import find_input_error
 from retail_forecasting.datasets import RegisteredModelDataset
-from retail_forecasting.forecasting.baselines import BaselineParams
-from retail_forecasting.forecasting.champion import ChampionForecaster
-from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.model_registry import ChampionPyfunc, forecaster_of
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -106,15 +103,8 @@ def test_no_alias_at_all_says_promote(registry):
         RegisteredModelDataset(model_name="no_alias", alias="champion").load()
 
 
-def test_an_existing_alias_loads_the_champion(registry, feat_panel, horizon_weeks):
-    forecaster = ChampionForecaster.from_panel(
-        feat_panel,
-        "seasonal_naive",
-        "baseline",
-        horizon_weeks,
-        FeatureParams(),
-        baselines=BaselineParams(),
-    )
+def test_an_existing_alias_loads_the_champion(registry, seasonal_naive_champion, horizon_weeks):
+    forecaster = seasonal_naive_champion
     experiment = mlflow.get_experiment_by_name("registered_model").experiment_id
     with mlflow.start_run(experiment_id=experiment):
         mlflow.pyfunc.log_model(

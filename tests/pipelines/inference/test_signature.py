@@ -6,22 +6,14 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 
-from retail_forecasting.forecasting.baselines import BaselineParams
-from retail_forecasting.forecasting.champion import ChampionForecaster
-from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.model_registry import ChampionPyfunc, signature_and_example
 from retail_forecasting.pipelines.inference.nodes import forecast_test_weeks
 
 
-def test_inference_rows_pass_the_registered_signature(tmp_path, feat_panel, horizon_weeks):
-    forecaster = ChampionForecaster.from_panel(
-        feat_panel,
-        "seasonal_naive",
-        "baseline",
-        horizon_weeks,
-        FeatureParams(),
-        baselines=BaselineParams(),
-    )
+def test_inference_rows_pass_the_registered_signature(
+    tmp_path, feat_panel, seasonal_naive_champion
+):
+    forecaster = seasonal_naive_champion
     python_model = ChampionPyfunc(forecaster)
     signature, example = signature_and_example(python_model)
     while mlflow.active_run():  # a run left by an earlier session in this process
