@@ -82,16 +82,21 @@ def test_update_equals_a_model_packaged_at_the_newer_week_with_the_same_fit(
         old.forecast(future_rows(synthetic_panel, updated.origin, weeks=(39,)))
 
 
-def test_update_one_week_at_a_time_matches_one_update(synthetic_panel, split):
-    early, late = split
-    model = ChampionForecaster.from_panel(
-        early,
+def _svd_champion(panel: pd.DataFrame) -> ChampionForecaster:
+    """The statistical model (SVD rank 5) as the champion, fitted on ``panel``."""
+    return ChampionForecaster.from_panel(
+        panel,
         "svd",
         "statistical",
         HORIZON,
         FEATURES,
         {"svd_decomposition": DecompositionParams(svd_rank=5)},
     )
+
+
+def test_update_one_week_at_a_time_matches_one_update(synthetic_panel, split):
+    early, late = split
+    model = _svd_champion(early)
     stepwise = model
     for week in sorted(late["date"].unique()):
         stepwise = stepwise.update(late[late["date"] == week])
@@ -103,14 +108,7 @@ def test_update_one_week_at_a_time_matches_one_update(synthetic_panel, split):
 
 def test_update_applies_corrections_and_adds_new_stores(synthetic_panel, split):
     early, late = split
-    model = ChampionForecaster.from_panel(
-        early,
-        "svd",
-        "statistical",
-        HORIZON,
-        FEATURES,
-        {"svd_decomposition": DecompositionParams(svd_rank=5)},
-    )
+    model = _svd_champion(early)
     last = early[early["date"] == early["date"].max()].head(1).assign(weekly_sales=123.0)
     newcomer = late.head(1).assign(store=99, store_type="C", store_size=1234)
     updated = model.update(pd.concat([last, newcomer]))
