@@ -12,8 +12,9 @@ from kedro.pipeline import Pipeline
 
 #: Pipelines run on their own, never part of ``__default__``: inference and forecast need a
 #: registered model; monitoring the forecasts in the warehouse; weekly = ingestion + forecast +
-#: monitoring (the weekly cycle, docs/monitoring.md).
-ON_DEMAND = ("inference", "forecast", "monitoring", "weekly")
+#: monitoring (the weekly cycle, docs/monitoring.md); no_intervals = ``__default__`` without the
+#: prediction intervals (what they cost, issue #12).
+ON_DEMAND = ("inference", "forecast", "monitoring", "weekly", "no_intervals")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

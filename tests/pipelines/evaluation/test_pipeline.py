@@ -15,7 +15,7 @@ from retail_forecasting.forecasting.learners import MODELS, FittedLearner
 from retail_forecasting.pipelines.baselines import nodes as baselines
 from retail_forecasting.pipelines.evaluation import create_pipeline
 from retail_forecasting.pipelines.evaluation.nodes import EvaluationParams
-from retail_forecasting.pipelines.evaluation.pipeline import candidates
+from retail_forecasting.pipelines.evaluation.pipeline import INTERVAL_NODES, candidates
 
 CANDIDATES = candidates()
 
@@ -25,7 +25,10 @@ class StubModel(FittedLearner):
         return pd.Series({"lag_52": 3.0, "step": 1.0, "store": 0.5})
 
 
-def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_weeks):
+def _inputs(feat_panel, horizon_weeks):
+    """The evaluation's inputs: the real baselines' backtest and test forecasts, stand-in
+    candidates worse than the best baseline; returns (inputs, baseline summary, test forecasts,
+    the best baseline's backtest scores)."""
     params = BaselineParams()
     backtest = baselines.backtest_baselines(
         feat_panel, horizon_weeks, BacktestParams(n_windows=2, step_weeks=10), params
@@ -60,6 +63,11 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
         "params:baselines": params,
         "ensemble.mo_weights": {"weights": {m: 1 / len(MODELS) for m in MODELS}},
     }
+    return inputs, summary, test, best
+
+
+def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_weeks):
+    inputs, summary, test, best = _inputs(feat_panel, horizon_weeks)
     catalog = run_pipeline(create_pipeline(), inputs)
 
     metrics = catalog.load("rpt_metrics")
@@ -168,3 +176,51 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
         )
     with pytest.raises(ValueError, match="forecasts the 39 weeks after"):
         pyfunc.predict(None, raw.assign(Date=f"{last + pd.Timedelta(weeks=40):%Y-%m-%d}"))
+
+
+def test_without_intervals_the_same_metrics_and_a_point_only_champion(
+    feat_panel, run_pipeline, horizon_weeks
+):
+    inputs, summary, test, _ = _inputs(feat_panel, horizon_weeks)
+    pipeline = create_pipeline(with_intervals=False)
+    names = {n.name.removesuffix("_no_intervals") for n in pipeline.nodes}
+    assert names == {n.name for n in create_pipeline().nodes} - set(INTERVAL_NODES)
+    assert not any("interval" in d for d in pipeline.all_inputs() | pipeline.all_outputs())
+    point = run_pipeline(pipeline, {k: v for k, v in inputs.items() if k in pipeline.inputs()})
+    full = run_pipeline(create_pipeline(), inputs)
+
+    metrics, with_intervals = point.load("rpt_metrics"), full.load("rpt_metrics")
+    assert "intervals" not in metrics and "intervals" in with_intervals
+    assert metrics == {k: v for k, v in with_intervals.items() if k != "intervals"}
+    pd.testing.assert_frame_equal(
+        point.load("rpt_model_evaluation_report"), full.load("rpt_model_evaluation_report")
+    )
+    last = feat_panel["date"].max()
+    raw = pd.DataFrame({"Store": [1, 2], "Dept": [1, 3], "IsHoliday": ["FALSE", "FALSE"]}).assign(
+        Date=f"{last + pd.Timedelta(weeks=1):%Y-%m-%d}"
+    )
+    alone = point.load("rpt_champion_model").predict(None, raw)
+    both = full.load("rpt_champion_model").predict(None, raw)
+    assert list(alone.columns) == ["Store", "Dept", "Date", "Weekly_Sales"]
+    pd.testing.assert_frame_equal(alone, both[alone.columns])
+    assert summary["best_baseline"] == metrics["champion"] and len(test) > 0
+
+
+def test_registered_no_intervals_is_the_default_run_without_the_interval_nodes():
+    from kedro.framework.project import configure_project
+
+    from retail_forecasting.pipeline_registry import register_pipelines
+
+    configure_project("retail_forecasting")
+    pipelines = register_pipelines()
+    default, point = pipelines["__default__"], pipelines["no_intervals"]
+    names = {n.name.removesuffix("_no_intervals") for n in point.nodes}
+    assert names == {n.name for n in default.nodes} - set(INTERVAL_NODES)
+    assert not {n.name for n in point.nodes} <= {n.name for n in default.nodes}  # not a step
+    interval_data = {
+        d
+        for d in default.all_outputs()
+        if any(k in d for k in ("interval", "fan_chart", "coverage"))
+    }
+    assert interval_data and point.all_outputs() == default.all_outputs() - interval_data
+    assert point.inputs() == default.inputs() - {"params:intervals"}

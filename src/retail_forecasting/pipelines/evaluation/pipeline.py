@@ -3,7 +3,10 @@ model-comparison table, the champion's forecast and the figures.
 
 The models are the zoo's (:func:`retail_forecasting.forecasting.zoo.names`) and the ensemble;
 the feature-importance figure shows the zoo's tree models
-(:func:`retail_forecasting.forecasting.zoo.tree_models`)."""
+(:func:`retail_forecasting.forecasting.zoo.tree_models`). Without intervals
+(``create_pipeline(with_intervals=False)``, the registered pipeline ``no_intervals``) the interval
+nodes are left out: ``metrics.json`` has no ``intervals`` and the champion's pyfunc returns its
+point forecast only (issue #12's run-time comparison, docs/benchmarks.md)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -17,13 +20,27 @@ def candidates(models: tuple[str, ...] | None = None) -> tuple[str, ...]:
     return (*(zoo.names() if models is None else models), "ensemble")
 
 
-def create_pipeline(models: tuple[str, ...] | None = None, **kwargs) -> Pipeline:
+#: the nodes that exist only for the prediction intervals (issue #12)
+INTERVAL_NODES = (
+    "calibrate_intervals",
+    "forecast_intervals",
+    "evaluate_intervals",
+    "plot_fan_chart",
+    "plot_coverage_by_step",
+)
+
+
+def create_pipeline(
+    models: tuple[str, ...] | None = None, with_intervals: bool = True, **kwargs
+) -> Pipeline:
     """The evaluation of ``models`` (default: the zoo; the modelling pipeline of the same
-    models makes their outputs) and their ensemble."""
+    models makes their outputs) and their ensemble; ``with_intervals`` (default) every model's
+    prediction intervals too (:data:`INTERVAL_NODES`, the champion's in ``metrics.json`` and in
+    its pyfunc), without them the same outputs otherwise."""
     models = zoo.names() if models is None else models
     compared = candidates(models)
     trees = [m for m in zoo.tree_models() if m in models]
-    return Pipeline(
+    pipeline = Pipeline(
         [
             Node(
                 nodes.assemble_test_forecasts,
@@ -159,3 +176,33 @@ def create_pipeline(models: tuple[str, ...] | None = None, **kwargs) -> Pipeline
             ),
         ]
     )
+    if with_intervals:
+        return pipeline
+    # point forecasts only: the two nodes that read the intervals, without them
+    point = Pipeline(
+        [
+            Node(
+                nodes.evaluate_test_window,
+                ["mo_test_forecasts", "rpt_champion", "params:horizon_weeks"],
+                ["rpt_metrics", "rpt_model_evaluation_report", "rpt_test_mlflow_metrics"],
+                name="evaluate_test_window_no_intervals",
+            ),
+            Node(
+                nodes.package_champion,
+                {
+                    "rpt_champion": "rpt_champion",
+                    "feat_panel": "feat_panel",
+                    "horizon_weeks": "params:horizon_weeks",
+                    "features": "params:feature_engineering",
+                    "baselines": "params:baselines",
+                    "ensemble_weights": "ensemble.mo_weights",
+                    **{m: f"{m}.mdl_model" for m in models},
+                },
+                "rpt_champion_model",
+                name="package_champion_no_intervals",
+            ),
+        ]
+    )
+    # (named apart: a node of two registered pipelines would be two SageMaker steps' work)
+    replaced = {*INTERVAL_NODES, "evaluate_test_window", "package_champion"}
+    return Pipeline([n for n in pipeline.nodes if n.name not in replaced]) + point
