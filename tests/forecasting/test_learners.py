@@ -4,6 +4,9 @@ seeded."""
 
 from __future__ import annotations
 
+import dataclasses
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -244,3 +247,43 @@ def test_features_are_built_for_the_sampled_rows_only_and_equal_the_full_frames(
     assert 0 < len(sampled) < len(full)
     pd.testing.assert_frame_equal(sampled, subsample(full, params).reset_index(drop=True))
     assert (sampled[feature_columns(FEATURES)].dtypes != np.float64).all()  # float32 features
+
+
+def _ridge_and_rows(frames, copies: int):
+    train, scoring, _ = frames
+    model = fit_learner(train, feature_columns(FEATURES), LearnerParams(kind="ridge"))
+    repeat = -(-copies // len(scoring))
+    return model, pd.concat([scoring] * repeat, ignore_index=True).iloc[:copies]
+
+
+def test_ridge_predicts_in_chunks_with_the_forecasts_of_one_pass(frames, monkeypatch):
+    model, rows = _ridge_and_rows(frames, 5_003)
+    chunked = model.predict(rows)
+    whole = model.model.predict(rows[model.features].astype(float))  # the pipeline in one pass
+    np.testing.assert_array_equal(chunked, whole)
+    monkeypatch.setitem(
+        learners.REGISTRY,
+        "ridge",
+        dataclasses.replace(learners.REGISTRY["ridge"], predict_chunk_rows=1_000),
+    )
+    np.testing.assert_array_equal(model.predict(rows), whole)  # 6 chunks, the last one short
+
+
+def test_ridge_prediction_memory_does_not_grow_with_the_rows(frames):
+    """Ridge's one-hot + imputer + scaler transform is several times its input; predicting
+    chunk by chunk keeps the transient memory of predict at one chunk's transform, whatever the
+    number of rows (docs/scale.md: at 450 stores it took gigabytes per tuning candidate)."""
+    chunk = learners.RIDGE_PREDICT_CHUNK_ROWS
+    model, rows = _ridge_and_rows(frames, 4 * chunk)
+
+    def peak_bytes(frame: pd.DataFrame) -> int:
+        tracemalloc.start()
+        try:
+            model.predict(frame)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    one_chunk, four_chunks = peak_bytes(rows.iloc[:chunk]), peak_bytes(rows)
+    # one pass over 4 chunks' rows would need about 4x one chunk's transient memory
+    assert four_chunks < 1.5 * one_chunk, (one_chunk, four_chunks)
