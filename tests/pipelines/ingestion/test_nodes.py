@@ -202,6 +202,25 @@ def test_manifest_records_fingerprint_rows_span_and_cleaning():
     assert manifest["source"] == "mixed"  # the other two frames carry no provenance
 
 
+def test_manifest_dates_are_those_of_every_row_parsed():
+    """The manifest parses each distinct date string once; the span and the number of weeks are
+    those of parsing every row (a repeated date counts once, an unparseable one not at all)."""
+    train = raw_train()
+    dates = ["2010-02-12", "2010-02-05", "not a date", "2010-02-12"] * (len(train) // 4)
+    train["Date"] = dates
+    entry = nodes.build_input_manifest(train, raw_features(), raw_stores(), {})["inputs"]["train"]
+    every_row = pd.to_datetime(pd.Series(dates).astype("string"), errors="coerce")
+    assert (
+        (entry["date_min"], entry["date_max"], entry["weeks"])
+        == (
+            str(every_row.min().date()),
+            str(every_row.max().date()),
+            int(every_row.nunique()),
+        )
+        == ("2010-02-05", "2010-02-12", 2)
+    )
+
+
 def test_verify_warehouse_load_detects_count_mismatch():
     stores, features, sales = validated()
     counts = {
