@@ -39,6 +39,12 @@ from retail_forecasting.spark.hooks import SparkHooks  # noqa: E402
 
 HOOKS = (*HOOKS, SparkHooks())
 
+# ReleaseMemoryHook gives the memory freed by one node back to the system before the next runs
+# (glibc's malloc_trim, Arrow's pool; retail_forecasting.memory, docs/scale.md).
+from retail_forecasting.memory import ReleaseMemoryHook  # noqa: E402
+
+HOOKS = (*HOOKS, ReleaseMemoryHook())
+
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     # `kedro run` without --env uses `base` alone: the embedded default needs no credentials.
