@@ -219,17 +219,50 @@ def training_frame(
     positions (the pseudo-origins are drawn for every row first).
 
     Returns the features plus ``weekly_sales``, ``is_holiday``, ``date`` and the ids.
+    It is :func:`pseudo_origins`, then :func:`training_candidates`, then
+    :func:`training_rows` (a partitioned engine draws the origins once for the whole panel and
+    runs the other two on each department's rows).
     """
     past = panel.loc[panel[TIME_COLUMN] <= history.cutoff]
+    position, origin = training_candidates(pseudo_origins(history, past, params, horizon))
+    return training_rows(history, past, position, origin, params, horizon, select)
+
+
+def pseudo_origins(
+    history: History, past: pd.DataFrame, params: FeatureParams, horizon: int
+) -> np.ndarray:
+    """The pseudo-origin week of every row of ``past``, one row of the result per pass
+    (``steps_per_row`` passes, shape ``(steps_per_row, len(past))``): the row's week minus
+    ``h`` drawn from one generator seeded by ``params.seed`` (h in 1..horizon). Negative: the
+    origin falls before the first week, the pair is not a training row. Only the dates are read."""
     rng = np.random.default_rng(params.seed)
     weeks = history.week_index(past[TIME_COLUMN])
-    positions, origins = [], []
-    for _ in range(params.steps_per_row):
-        origin = weeks - rng.integers(1, horizon + 1, size=len(past))
-        keep = np.flatnonzero(origin >= 0)
-        positions.append(keep)
-        origins.append(origin[keep])
-    position, origin = np.concatenate(positions), np.concatenate(origins)
+    return np.array(
+        [weeks - rng.integers(1, horizon + 1, size=len(past)) for _ in range(params.steps_per_row)]
+    ).reshape(params.steps_per_row, len(past))
+
+
+def training_candidates(origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(position, origin)`` of every (row, pseudo-origin) pair that is a training row (origin
+    at or after the first week), pass by pass, each pass in row order."""
+    kept = [np.flatnonzero(origin >= 0) for origin in origins]
+    return (
+        np.concatenate(kept),
+        np.concatenate([origin[keep] for origin, keep in zip(origins, kept, strict=True)]),
+    )
+
+
+def training_rows(
+    history: History,
+    past: pd.DataFrame,
+    position: np.ndarray,
+    origin: np.ndarray,
+    params: FeatureParams,
+    horizon: int,
+    select: Callable[[pd.DataFrame], np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The training frame of the candidate pairs ``(position into past, origin)`` of
+    :func:`training_candidates` (or of those ``select`` picks; see :func:`training_frame`)."""
     if select is not None:
         keys = past[[*ID_COLUMNS, TIME_COLUMN]].iloc[position].reset_index(drop=True)
         chosen = np.asarray(select(keys), dtype=np.int64)
@@ -268,6 +301,9 @@ __all__ = [
     "feature_columns",
     "make_features",
     "training_frame",
+    "pseudo_origins",
+    "training_candidates",
+    "training_rows",
     "forecast_frame",
     "origin_before",
 ]
