@@ -7,42 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from retail_forecasting.forecasting import decomposition, partitioned
 from retail_forecasting.forecasting.backtest import cross_validation
 from retail_forecasting.forecasting.baselines import BaselineParams, make_baselines
-from retail_forecasting.forecasting.contract import PANEL_COLUMNS
 from retail_forecasting.forecasting.decomposition import DecompositionParams
 from retail_forecasting.forecasting.features import FeatureParams
 from retail_forecasting.forecasting.learners import LearnerForecaster, LearnerParams
 from retail_forecasting.spark.engine import cross_validation_by_department, runner
-from retail_forecasting.synthetic import SyntheticConfig, generate
 
-HORIZON = 39
+HORIZON = 39  # the conftest's cutoffs leave a full window of it
 RTOL = 1e-9
-
-
-@pytest.fixture(scope="module")
-def panel() -> pd.DataFrame:
-    """4 stores x 8 departments, 143 weeks, with gaps, late and stopping series (as ingestion
-    joins the Kaggle files: tests/forecasting/conftest.py)."""
-    frames = generate(SyntheticConfig(seed=11, n_stores=4, n_depts=8))
-    sales = frames["train"].rename(columns=str.lower).rename(columns={"isholiday": "is_holiday"})
-    features = frames["features"].rename(columns=str.lower).drop(columns=["isholiday"])
-    stores = frames["stores"].rename(
-        columns={"Store": "store", "Type": "store_type", "Size": "store_size"}
-    )
-    panel = sales.merge(features, on=["store", "date"], how="left").merge(stores, on="store")
-    panel["date"] = pd.to_datetime(panel["date"]).astype("datetime64[ns]")
-    panel["is_holiday"] = panel["is_holiday"].astype(bool)
-    return panel[PANEL_COLUMNS].sort_values(["store", "dept", "date"], ignore_index=True)
-
-
-@pytest.fixture(scope="module")
-def cutoffs(panel) -> list[pd.Timestamp]:
-    weeks = np.sort(panel["date"].unique())
-    return [pd.Timestamp(weeks[i]) for i in (-HORIZON - 13, -HORIZON - 7, -HORIZON - 1)]
 
 
 def forecasters() -> dict:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from retail_forecasting.forecasting import partitioned
 from retail_forecasting.forecasting.contract import TARGET, TIME_COLUMN
 from retail_forecasting.forecasting.features import (
     FeatureParams,
@@ -408,9 +409,7 @@ def sample_positions(keys: pd.DataFrame, params: LearnerParams) -> np.ndarray:
         return np.sort(
             np.random.default_rng(params.seed).choice(n, params.max_train_rows, replace=False)
         )
-    fraction = params.train_fraction
-    if params.max_train_rows is not None and fraction * n > params.max_train_rows:
-        fraction = params.max_train_rows / n
+    fraction = sample_fraction(n, params)
     if fraction >= 1:
         return np.arange(n)
     dept = keys["dept"].to_numpy()
@@ -423,6 +422,21 @@ def sample_positions(keys: pd.DataFrame, params: LearnerParams) -> np.ndarray:
             rng = np.random.default_rng([params.seed, int(value)])
             chosen.append(order[start + rng.choice(count, take, replace=False)])
     return np.sort(np.concatenate(chosen)) if chosen else np.arange(0)
+
+
+def sample_fraction(n: int, params: LearnerParams) -> float:
+    """The share of each department's ``n`` candidate rows (all departments together) a fit
+    keeps: ``train_fraction``, lowered so that at most ``max_train_rows`` rows are kept if set."""
+    fraction = float(params.train_fraction or 1.0)
+    if params.max_train_rows is not None and fraction * n > params.max_train_rows:
+        fraction = params.max_train_rows / n
+    return fraction
+
+
+def per_department_sample(params: LearnerParams) -> bool:
+    """Whether a fit's sample is drawn department by department (``train_fraction`` set), so
+    that a partitioned engine can draw it (:mod:`.partitioned`)."""
+    return params.train_fraction is not None
 
 
 def subsample(frame: pd.DataFrame, params: LearnerParams) -> pd.DataFrame:
@@ -439,10 +453,43 @@ def learner_training_frame(
     params: LearnerParams,
 ) -> pd.DataFrame:
     """The training frame of one fit: the sampled rows only, features built for them alone
-    (equal to ``subsample(training_frame(...), params)`` up to the index)."""
+    (equal to ``subsample(training_frame(...), params)`` up to the index).
+
+    With a registered learners' engine (:mod:`.partitioned`; ``kedro run --env spark``) and a
+    per-department sample, the engine builds it department by department and returns the same
+    frame."""
+    engine = partitioned.learners()
+    if engine is not None and per_department_sample(params):
+        return engine.training_frame(history, panel, features, horizon, params)
     return training_frame(
         history, panel, features, horizon, select=lambda keys: sample_positions(keys, params)
     )
+
+
+def window_scorer(
+    history: History,
+    panel: pd.DataFrame,
+    future: pd.DataFrame,
+    features: FeatureParams,
+    horizon: int,
+) -> Callable[[FittedLearner], np.ndarray]:
+    """``model -> forecasts`` of the rows ``future`` from ``history``'s cutoff (``panel``: the
+    rows the history was built from). Here: the forecast frame is built once and every model
+    predicts it. With a registered learners' engine (:mod:`.partitioned`) each call ships the
+    model to the engine, which builds the features and predicts department by department and
+    returns the same forecasts."""
+    engine = partitioned.learners()
+    if engine is not None:
+        return engine.scorer(history, panel, future, features, horizon)
+    frame = forecast_frame(history, future, features, horizon)
+    return lambda model: model.predict(frame)
+
+
+def predict_frame(model: FittedLearner, frame: pd.DataFrame) -> np.ndarray:
+    """``model.predict(frame)`` of a built forecast frame, by the registered learners' engine if
+    any (department by department), else here."""
+    engine = partitioned.learners()
+    return model.predict(frame) if engine is None else engine.predict(model, frame)
 
 
 def fit_learner(
@@ -513,7 +560,7 @@ class LearnerForecaster:
         model = fit_learner(
             train, feature_columns(self.features), self.params, self.hyperparameters, self.rounds
         )
-        return model.predict(forecast_frame(history, future, self.features, self.horizon))
+        return window_scorer(history, self.panel, future, self.features, self.horizon)(model)
 
 
 # ---------------------------------------------------------------------------- tuning
@@ -542,7 +589,7 @@ def tune(
     train = learner_training_frame(history, panel, features, horizon, params)
     window = (panel[TIME_COLUMN] > cutoff) & (panel[TIME_COLUMN] <= cutoff + horizon * WEEK)
     future = panel.loc[window]
-    scoring = forecast_frame(history, future, features, horizon)
+    scoring = window_scorer(history, panel, future, features, horizon)
     inner = train[TIME_COLUMN] > cutoff - params.inner_validation_weeks * WEEK
     early = REGISTRY[params.kind].early_stopping
     fit_rows, valid_rows = (train.loc[~inner], train.loc[inner]) if early else (train, None)
@@ -554,9 +601,7 @@ def tune(
     for candidate in grid:
         began = time.perf_counter()
         model = fit_learner(fit_rows, columns, params, candidate, valid=valid_rows)
-        error = wmae(
-            future[TARGET], model.predict(scoring), future["is_holiday"], params.holiday_weight
-        )
+        error = wmae(future[TARGET], scoring(model), future["is_holiday"], params.holiday_weight)
         results.append(
             {
                 **candidate,
@@ -616,7 +661,11 @@ __all__ = [
     "TuningTimeout",
     "fit_learner",
     "learner_training_frame",
+    "per_department_sample",
+    "predict_frame",
+    "sample_fraction",
     "sample_positions",
     "subsample",
     "tune",
+    "window_scorer",
 ]

@@ -11,22 +11,30 @@ every week — goes to a Python worker as a pandas frame, where the unchanged
 week index, seasonal lag and SVD block is the one the single-process run uses). Nothing of the
 forecasting code is rewritten for Spark.
 
+:class:`SparkLearners` does the per-department work of the global learners (their training
+samples and their scoring) the same way; their fits stay in the driver (see the section
+"the learners" below).
+
 Memory per task: one department's rows (at the synthetic default about 1/81 of the panel,
-~5,000 rows x 20 columns) plus its history matrices; the driver holds the panel it hands over
-and the forecasts it collects.
+~5,000 rows x 20 columns) plus its history matrices (and, for a learner, the features of the
+rows it samples or scores, and the model); the driver holds the panel it hands over and what it
+collects (forecasts, a learner's sample).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS
 from retail_forecasting.forecasting.contract import ID_COLUMNS, TIME_COLUMN
+from retail_forecasting.forecasting.history import WEEK, History
 
 logger = logging.getLogger(__name__)
 
@@ -175,3 +183,293 @@ def runner(spark: Any) -> Callable[..., pd.DataFrame]:
         )
 
     return run
+
+
+# ---------------------------------------------------------------------------- the learners
+#
+# A learner is one global model, fit in the driver on rows of every department. Around that fit
+# the work is per department, and :class:`SparkLearners` runs it with ``applyInPandas``:
+#
+# - the training sample: the pseudo-origins are drawn in the driver for the whole panel (one
+#   generator over every row, as in the single-process run; only the dates are read) and travel
+#   with the rows as columns; each department draws its sample with the same seeded
+#   per-department generator (``sample_positions``, the fraction fixed from the whole panel's
+#   count) and builds the features of its sampled rows only; the driver collects the sample;
+# - the scoring: the fitted model travels pickled in the UDF's closure (PySpark broadcasts a large
+#   closure); each department builds the features of its rows to forecast and predicts them; the
+#   driver collects the forecasts.
+#
+# Each department's history is its own series (every feature of a row reads its own series)
+# with the whole panel's per-store observed covariates (a store's covariate at a week comes from
+# any department's row of that store and week), shipped from the driver's history.
+
+
+def _spark_type(dtype: Any) -> str:
+    """Spark SQL type of a pandas column dtype (what comes back is cast to the dtype again)."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "timestamp"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "bigint"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float" if np.dtype(dtype) == np.float32 else "double"
+    return "string"
+
+
+def _ddl(dtypes: Mapping[str, Any]) -> str:
+    return ", ".join(f"`{column}` {_spark_type(dtype)}" for column, dtype in dtypes.items())
+
+
+def _empty_like(dtypes: Mapping[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in dtypes.items()})
+
+
+def department_history(
+    past: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    start: pd.Timestamp,
+    stores: pd.Index,
+    covariates: Mapping[str, np.ndarray],
+) -> History:
+    """The :class:`History` of one department's rows dated at or before ``cutoff`` (its series'
+    matrices are those of the whole panel's history), with the whole panel's ``stores`` and
+    observed ``covariates``. A department without such rows gets a history whose one series,
+    (-1, -1), matches no row: its rows are unseen series, as in the whole panel's history (one
+    placeholder, not none: the features index the per-series arrays even for unseen rows)."""
+    if past.empty:
+        n_weeks = (pd.Timestamp(cutoff) - pd.Timestamp(start)) // WEEK + 1
+        placeholder = np.array([-1], dtype=np.int64)
+        return History(
+            cutoff=pd.Timestamp(cutoff),
+            start=pd.Timestamp(start),
+            series=pd.MultiIndex.from_arrays([placeholder, placeholder], names=ID_COLUMNS),
+            first_week=np.array([n_weeks], dtype=np.int64),
+            y=np.full((1, n_weeks), np.nan),
+            stores=stores,
+            covariates=dict(covariates),
+            _cum=np.zeros((1, n_weeks + 1)),
+            _cnt=np.zeros((1, n_weeks + 1)),
+        )
+    own = History.from_panel(past, cutoff, start=start)
+    return dataclasses.replace(own, stores=stores, covariates=dict(covariates))
+
+
+def department_sample(
+    history: History,
+    features: Any,
+    horizon: int,
+    params: Any,
+    passes: int,
+    dtypes: Mapping[str, Any],
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The function each Spark task runs on one department's rows dated at or before the
+    cutoff (columns ``_row``: position in the panel's rows, ``_origin<k>``: pseudo-origin of
+    pass k): the department's part of the training sample, with ``_pass`` and ``_row`` to put
+    it in the single-process order. ``params.train_fraction`` is the whole panel's fraction."""
+    from retail_forecasting.forecasting.features import training_candidates, training_rows
+    from retail_forecasting.forecasting.learners import sample_positions
+
+    cutoff, start = history.cutoff, history.start
+    stores, covariates = history.stores, history.covariates
+    origin_columns = [f"_origin{k}" for k in range(passes)]
+    out_dtypes = {**dtypes, "_pass": "int64", "_row": "int64"}
+
+    def run(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.sort_values("_row", ignore_index=True)
+        origins = rows[origin_columns].to_numpy(dtype=np.int64).T
+        past = rows.drop(columns=origin_columns)
+        position, origin = training_candidates(origins)
+        chosen = sample_positions(past[[*ID_COLUMNS, TIME_COLUMN]].iloc[position], params)
+        if not len(chosen):
+            return _empty_like(out_dtypes)
+        history = department_history(past, cutoff, start, stores, covariates)
+        frame = training_rows(
+            history, past, position, origin, features, horizon, select=lambda keys: chosen
+        )
+        passes_of = np.repeat(np.arange(len(origins)), [(o >= 0).sum() for o in origins])
+        frame["_pass"] = passes_of[chosen]
+        frame["_row"] = past["_row"].to_numpy()[position[chosen]]
+        return frame
+
+    return run
+
+
+def department_scores(
+    model: Any, history: History, features: Any, horizon: int
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The function each Spark task runs on one department's rows (``_pos`` -1: a history row,
+    else the row's position among the rows to forecast): the model's forecasts of its rows to
+    forecast from the cutoff, features built here."""
+    from retail_forecasting.forecasting.features import forecast_frame
+
+    cutoff, start = history.cutoff, history.start
+    stores, covariates = history.stores, history.covariates
+
+    def run(rows: pd.DataFrame) -> pd.DataFrame:
+        ahead = rows["_pos"].to_numpy() >= 0
+        future = rows.loc[ahead].sort_values("_pos", ignore_index=True)
+        if future.empty:
+            return pd.DataFrame({"_pos": pd.Series(dtype="int64"), "forecast": []})
+        history = department_history(rows.loc[~ahead], cutoff, start, stores, covariates)
+        frame = forecast_frame(history, future, features, horizon)
+        return pd.DataFrame(
+            {"_pos": future["_pos"].to_numpy(), "forecast": np.asarray(model.predict(frame))}
+        )
+
+    return run
+
+
+def department_predictions(model: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The function each Spark task runs on one department's rows of a built forecast frame:
+    the model's forecast of each (``_pos``: the row's position in the frame)."""
+
+    def run(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.sort_values("_pos", ignore_index=True)
+        return pd.DataFrame(
+            {"_pos": rows["_pos"].to_numpy(), "forecast": np.asarray(model.predict(rows))}
+        )
+
+    return run
+
+
+class SparkLearners:
+    """The learners' per-department work on Spark
+    (:class:`retail_forecasting.forecasting.partitioned.LearnerEngine`): their training sample
+    and their scoring, one department per ``applyInPandas`` call; the fit stays in the driver.
+    Each method returns what the single-process code returns, row for row."""
+
+    SCORES = "`_pos` bigint, `forecast` double"
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+
+    def _frame(self, rows: pd.DataFrame) -> Any:
+        """The rows as a Spark DataFrame (the panel's ``split`` is not needed)."""
+        return self.spark.createDataFrame(rows.drop(columns=["split"], errors="ignore"))
+
+    def training_frame(
+        self, history: History, panel: pd.DataFrame, features: Any, horizon: int, params: Any
+    ) -> pd.DataFrame:
+        """:func:`~retail_forecasting.forecasting.learners.learner_training_frame`, each
+        department's sample drawn and featurised by Spark; only the sample is collected."""
+        from retail_forecasting.forecasting.features import (
+            pseudo_origins,
+            training_candidates,
+            training_rows,
+        )
+        from retail_forecasting.forecasting.learners import sample_fraction, sample_positions
+
+        began = time.perf_counter()
+        past = panel.loc[panel[TIME_COLUMN] <= history.cutoff]
+        origins = pseudo_origins(history, past, features, horizon)
+        position, origin = training_candidates(origins)
+        if not len(position):  # nothing to draw: the single-process (empty) frame
+            return training_rows(
+                history, past, position, origin, features, horizon,
+                select=lambda keys: sample_positions(keys, params),
+            )  # fmt: skip
+        # each department keeps this share of its candidates (the cap applies to the total)
+        fraction = sample_fraction(len(position), params)
+        by_department = params.model_copy(
+            update={"train_fraction": fraction, "max_train_rows": None}
+        )
+        # the frame's columns and types, from one row built here
+        dtypes = training_rows(
+            history, past, position[:1], origin[:1], features, horizon
+        ).dtypes.to_dict()
+        rows = past.assign(
+            _row=np.arange(len(past), dtype=np.int64),
+            **{f"_origin{k}": values for k, values in enumerate(origins)},
+        )
+        sample = (
+            self._frame(rows)
+            .groupBy("dept")
+            .applyInPandas(
+                department_sample(history, features, horizon, by_department, len(origins), dtypes),
+                f"{_ddl(dtypes)}, `_pass` bigint, `_row` bigint",
+            )
+            .toPandas()
+        )
+        sample = sample.sort_values(["_pass", "_row"], ignore_index=True)
+        out = sample[list(dtypes)].astype(dtypes)
+        logger.info(
+            "Spark sample by department: %d of %d candidate rows at cutoff %s in %.1f s",
+            len(out),
+            len(position),
+            history.cutoff.date(),
+            time.perf_counter() - began,
+        )
+        return out
+
+    def scorer(
+        self,
+        history: History,
+        panel: pd.DataFrame,
+        future: pd.DataFrame,
+        features: Any,
+        horizon: int,
+    ) -> Callable[[Any], np.ndarray]:
+        """``model -> forecasts of future``, each call one Spark job (the rows are handed to
+        Spark once per scorer): the model is shipped, each department builds its features and
+        predicts; only the forecasts are collected."""
+        from retail_forecasting.forecasting.features import forecast_frame
+
+        past = panel.loc[panel[TIME_COLUMN] <= history.cutoff]
+        rows = pd.concat(
+            [
+                past.assign(_pos=np.int64(-1)),
+                future.assign(_pos=np.arange(len(future), dtype=np.int64)),
+            ],
+            ignore_index=True,
+        )
+        frame = self._frame(rows)
+        del rows
+        # the forecasts' dtype (a booster may predict float32), from one row predicted here
+        probe = forecast_frame(history, future.iloc[:1], features, horizon)
+
+        def score(model: Any) -> np.ndarray:
+            began = time.perf_counter()
+            result = (
+                frame.groupBy("dept")
+                .applyInPandas(department_scores(model, history, features, horizon), self.SCORES)
+                .toPandas()
+            )
+            out = _placed(result, len(future), np.asarray(model.predict(probe)).dtype)
+            logger.info(
+                "Spark scoring by department: %d forecasts from %s in %.1f s",
+                len(out),
+                history.cutoff.date(),
+                time.perf_counter() - began,
+            )
+            return out
+
+        return score
+
+    def predict(self, model: Any, frame: pd.DataFrame) -> np.ndarray:
+        """``model.predict(frame)``, the frame's departments predicted by Spark."""
+        began = time.perf_counter()
+        rows = frame.assign(_pos=np.arange(len(frame), dtype=np.int64))
+        result = (
+            self._frame(rows)
+            .groupBy("dept")
+            .applyInPandas(department_predictions(model), self.SCORES)
+            .toPandas()
+        )
+        out = _placed(result, len(frame), np.asarray(model.predict(frame.iloc[:1])).dtype)
+        logger.info(
+            "Spark prediction by department: %d forecasts in %.1f s",
+            len(out),
+            time.perf_counter() - began,
+        )
+        return out
+
+
+def _placed(result: pd.DataFrame, n: int, dtype: Any) -> np.ndarray:
+    """The collected ``(_pos, forecast)`` rows as one forecast per position ``0..n-1``."""
+    position = result["_pos"].to_numpy(dtype=np.int64)
+    if len(position) != n or len(np.unique(position)) != n:
+        raise ValueError(f"Spark returned {len(position)} forecasts for {n} rows")
+    out = np.empty(n, dtype=dtype)
+    out[position] = result["forecast"].to_numpy()
+    return out

@@ -4,7 +4,9 @@
 ``spark`` config pattern of ``settings.py``; only ``conf/spark/spark.yml`` has any), builds the
 session from them before any node runs, and registers
 :func:`retail_forecasting.spark.engine.cross_validation_by_department` as the runner of the
-per-department backtests (:mod:`retail_forecasting.forecasting.partitioned`). Environments
+per-department backtests and :class:`retail_forecasting.spark.engine.SparkLearners` as the
+learners' engine (their training sample and scoring by department;
+:mod:`retail_forecasting.forecasting.partitioned`). Environments
 without Spark settings (``base``, ``local``, ``sagemaker``) are left alone: PySpark is not even
 imported there.
 """
@@ -61,10 +63,12 @@ def make_session(settings: dict[str, str], app_name: str) -> Any:
 
 
 class SparkHooks:
-    """Session from ``spark.yml``; per-department backtests on it for the run."""
+    """Session from ``spark.yml``; per-department backtests and the learners' per-department
+    work on it for the run."""
 
     def __init__(self) -> None:
         self._previous: Any = None
+        self._previous_learners: Any = None
         self._active = False
 
     @hook_impl
@@ -73,12 +77,14 @@ class SparkHooks:
         if not settings:
             return
         session = make_session(settings, context.project_path.name)
-        from retail_forecasting.spark.engine import runner
+        from retail_forecasting.spark.engine import SparkLearners, runner
 
         self._previous = partitioned.use(runner(session))
+        self._previous_learners = partitioned.use_learners(SparkLearners(session))
         self._active = True
         logger.info(
-            "Spark %s (master %s): per-department backtests run on Spark",
+            "Spark %s (master %s): per-department backtests, and the learners' samples and "
+            "scoring, run on Spark",
             session.version,
             session.sparkContext.master,
         )
@@ -86,6 +92,7 @@ class SparkHooks:
     def _restore(self) -> None:
         if self._active:
             partitioned.use(self._previous)
+            partitioned.use_learners(self._previous_learners)
             self._active = False
 
     @hook_impl

@@ -42,6 +42,7 @@ from retail_forecasting.forecasting.learners import (
     LearnerParams,
     fit_learner,
     learner_training_frame,
+    predict_frame,
     tune,
 )
 from retail_forecasting.progress import Progress
@@ -124,9 +125,10 @@ def train_model(
 
 
 def forecast_test_window(mdl_model: FittedLearner, mi_forecast_frame: pd.DataFrame) -> pd.DataFrame:
-    """The final model's forecast of every test row: store, dept, date, <model>."""
+    """The final model's forecast of every test row: store, dept, date, <model> (department by
+    department on the learners' engine, if one is registered: ``kedro run --env spark``)."""
     frame = mi_forecast_frame[KEYS].reset_index(drop=True)
-    frame[mdl_model.kind] = mdl_model.predict(mi_forecast_frame)
+    frame[mdl_model.kind] = predict_frame(mdl_model, mi_forecast_frame)
     return frame
 
 
