@@ -34,7 +34,8 @@ from retail_forecasting.node_progress import NodeProgressHook  # noqa: E402
 HOOKS = (*HOOKS, NodeProgressHook())
 
 # SparkHooks makes the SparkSession of `kedro run --env spark` from conf/spark/spark.yml and runs
-# the per-department backtests on it (retail_forecasting.spark); without spark*.yml it does nothing.
+# the per-department backtests, and the learners' samples and scoring, on it
+# (retail_forecasting.spark); without spark*.yml it does nothing.
 from retail_forecasting.spark.hooks import SparkHooks  # noqa: E402
 
 HOOKS = (*HOOKS, SparkHooks())

@@ -8,6 +8,9 @@ BLAS may sum in another order for a batch of another size (a few ULP)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,6 +36,7 @@ from retail_forecasting.forecasting.learners import (
     tune,
 )
 from retail_forecasting.spark.engine import SparkLearners, department_history
+from retail_forecasting.spark.hooks import SparkHooks
 
 HORIZON = 39
 RTOL = 1e-9
@@ -224,3 +228,20 @@ def test_a_department_needs_the_whole_panels_covariates(panel, cutoffs):
         pd.concat(shipped).loc[expected.index], expected, check_exact=True
     )
     assert not pd.concat(alone).loc[expected.index].equals(expected)
+
+
+def test_the_spark_hook_registers_the_learners_engine_for_the_run_only(spark):
+    hooks = SparkHooks()
+    context = SimpleNamespace(
+        config_loader={"spark": {"spark.master": "local[2]"}}, project_path=Path("project")
+    )
+    before = partitioned.runner(), partitioned.learners()
+    hooks.after_context_created(context)
+    try:
+        assert isinstance(partitioned.learners(), SparkLearners)
+        assert partitioned.runner() is not None
+    finally:
+        hooks.after_pipeline_run()
+    assert (partitioned.runner(), partitioned.learners()) == before
+    SparkHooks().after_context_created(SimpleNamespace(config_loader={}, project_path=Path("p")))
+    assert partitioned.learners() is None  # no Spark settings: nothing registered
