@@ -245,3 +245,21 @@ def test_the_spark_hook_registers_the_learners_engine_for_the_run_only(spark):
     assert (partitioned.runner(), partitioned.learners()) == before
     SparkHooks().after_context_created(SimpleNamespace(config_loader={}, project_path=Path("p")))
     assert partitioned.learners() is None  # no Spark settings: nothing registered
+
+
+def test_the_panel_is_handed_to_spark_once_per_panel_object(spark, panel, cutoffs):
+    engine = SparkLearners(spark)
+    first = engine.panel_frame(panel)
+    assert engine.panel_frame(panel) is first  # a node's calls share it
+    other = panel.copy()
+    assert engine.panel_frame(other) is not first  # another panel: handed over again
+    assert engine.panel_frame(other).count() == len(panel)
+
+
+def test_the_scorer_refuses_rows_that_are_not_the_panels(spark, panel, cutoffs):
+    cutoff = cutoffs[-1]
+    history = history_at(panel, cutoff)
+    window = panel[panel["date"] > cutoff]
+    shifted = window.assign(date=window["date"] + pd.Timedelta(weeks=1))
+    with pytest.raises(ValueError, match="not rows of the panel"):
+        SparkLearners(spark).scorer(history, panel, shifted, FEATURES, HORIZON)

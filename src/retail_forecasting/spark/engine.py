@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -260,26 +261,25 @@ def department_sample(
     features: Any,
     horizon: int,
     params: Any,
-    passes: int,
+    origins: np.ndarray,
     dtypes: Mapping[str, Any],
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The function each Spark task runs on one department's rows dated at or before the
-    cutoff (columns ``_row``: position in the panel's rows, ``_origin<k>``: pseudo-origin of
-    pass k): the department's part of the training sample, with ``_pass`` and ``_row`` to put
-    it in the single-process order. ``params.train_fraction`` is the whole panel's fraction."""
+    """The function each Spark task runs on one department's panel rows (``_row``: position in
+    the panel): its part of the training sample at ``history``'s cutoff, with ``_pass`` and
+    ``_row`` to put it in the single-process order. ``origins[k, row]`` is the pseudo-origin of
+    pass k of each panel row dated at or before the cutoff (drawn in the driver);
+    ``params.train_fraction`` is the whole panel's fraction."""
     from retail_forecasting.forecasting.features import training_candidates, training_rows
     from retail_forecasting.forecasting.learners import sample_positions
 
     cutoff, start = history.cutoff, history.start
     stores, covariates = history.stores, history.covariates
-    origin_columns = [f"_origin{k}" for k in range(passes)]
     out_dtypes = {**dtypes, "_pass": "int64", "_row": "int64"}
 
     def run(rows: pd.DataFrame) -> pd.DataFrame:
-        rows = rows.sort_values("_row", ignore_index=True)
-        origins = rows[origin_columns].to_numpy(dtype=np.int64).T
-        past = rows.drop(columns=origin_columns)
-        position, origin = training_candidates(origins)
+        past = rows.loc[rows[TIME_COLUMN] <= cutoff].sort_values("_row", ignore_index=True)
+        mine = origins[:, past["_row"].to_numpy()]
+        position, origin = training_candidates(mine)
         chosen = sample_positions(past[[*ID_COLUMNS, TIME_COLUMN]].iloc[position], params)
         if not len(chosen):
             return _empty_like(out_dtypes)
@@ -287,8 +287,8 @@ def department_sample(
         frame = training_rows(
             history, past, position, origin, features, horizon, select=lambda keys: chosen
         )
-        passes_of = np.repeat(np.arange(len(origins)), [(o >= 0).sum() for o in origins])
-        frame["_pass"] = passes_of[chosen]
+        passes = np.repeat(np.arange(len(mine)), [(o >= 0).sum() for o in mine])
+        frame["_pass"] = passes[chosen]
         frame["_row"] = past["_row"].to_numpy()[position[chosen]]
         return frame
 
@@ -296,17 +296,20 @@ def department_sample(
 
 
 def department_scores(
-    model: Any, history: History, features: Any, horizon: int
+    model: Any, history: History, features: Any, horizon: int, slots: np.ndarray
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The function each Spark task runs on one department's rows (``_pos`` -1: a history row,
-    else the row's position among the rows to forecast): the model's forecasts of its rows to
-    forecast from the cutoff, features built here."""
+    """The function each Spark task runs on one department's panel rows (``_row``: position in
+    the panel): the model's forecasts of its rows to forecast from the cutoff, features built
+    here. ``slots[row]`` is -1 for a history row (dated at or before the cutoff), the row's
+    position among the rows to forecast, or -2 for a row of neither."""
     from retail_forecasting.forecasting.features import forecast_frame
 
     cutoff, start = history.cutoff, history.start
     stores, covariates = history.stores, history.covariates
 
     def run(rows: pd.DataFrame) -> pd.DataFrame:
+        slot = slots[rows["_row"].to_numpy()]
+        rows = rows.loc[slot >= -1].assign(_pos=slot[slot >= -1])
         ahead = rows["_pos"].to_numpy() >= 0
         future = rows.loc[ahead].sort_values("_pos", ignore_index=True)
         if future.empty:
@@ -337,16 +340,46 @@ class SparkLearners:
     """The learners' per-department work on Spark
     (:class:`retail_forecasting.forecasting.partitioned.LearnerEngine`): their training sample
     and their scoring, one department per ``applyInPandas`` call; the fit stays in the driver.
-    Each method returns what the single-process code returns, row for row."""
+    Each method returns what the single-process code returns, row for row.
+
+    The panel is handed to Spark once per panel object — a node's calls (a tuning's sample and
+    candidates, a backtest's cutoffs) share it — partitioned by department and cached; what a
+    call needs besides (the pseudo-origins, which rows to forecast) travels as an array indexed
+    by panel row in the UDF's closure. The previous panel's cached frame is released when
+    another panel comes."""
 
     SCORES = "`_pos` bigint, `forecast` double"
 
     def __init__(self, spark: Any) -> None:
         self.spark = spark
+        self._panel: tuple[weakref.ref, Any] | None = None  # (the panel, its Spark frame)
 
     def _frame(self, rows: pd.DataFrame) -> Any:
         """The rows as a Spark DataFrame (the panel's ``split`` is not needed)."""
         return self.spark.createDataFrame(rows.drop(columns=["split"], errors="ignore"))
+
+    def panel_frame(self, panel: pd.DataFrame) -> Any:
+        """``panel`` (plus ``_row``, each row's position) as a Spark DataFrame partitioned by
+        department and cached; made once for the same panel object."""
+        if self._panel is not None:
+            owner, frame = self._panel
+            if owner() is panel:
+                return frame
+            frame.unpersist()
+            self._panel = None
+        began = time.perf_counter()
+        frame = (
+            self._frame(panel.assign(_row=np.arange(len(panel), dtype=np.int64)))
+            .repartition("dept")
+            .persist()
+        )
+        self._panel = (weakref.ref(panel), frame)
+        logger.info(
+            "Panel handed to Spark for the learners: %d rows in %.1f s",
+            len(panel),
+            time.perf_counter() - began,
+        )
+        return frame
 
     def training_frame(
         self, history: History, panel: pd.DataFrame, features: Any, horizon: int, params: Any
@@ -361,7 +394,8 @@ class SparkLearners:
         from retail_forecasting.forecasting.learners import sample_fraction, sample_positions
 
         began = time.perf_counter()
-        past = panel.loc[panel[TIME_COLUMN] <= history.cutoff]
+        in_past = (panel[TIME_COLUMN] <= history.cutoff).to_numpy()
+        past = panel.loc[in_past]
         origins = pseudo_origins(history, past, features, horizon)
         position, origin = training_candidates(origins)
         if not len(position):  # nothing to draw: the single-process (empty) frame
@@ -378,15 +412,14 @@ class SparkLearners:
         dtypes = training_rows(
             history, past, position[:1], origin[:1], features, horizon
         ).dtypes.to_dict()
-        rows = past.assign(
-            _row=np.arange(len(past), dtype=np.int64),
-            **{f"_origin{k}": values for k, values in enumerate(origins)},
-        )
+        # the pseudo-origins by panel row (-1 after the cutoff; those rows are not read)
+        by_row = np.full((len(origins), len(panel)), -1, dtype=np.int32)
+        by_row[:, in_past] = origins
         sample = (
-            self._frame(rows)
+            self.panel_frame(panel)
             .groupBy("dept")
             .applyInPandas(
-                department_sample(history, features, horizon, by_department, len(origins), dtypes),
+                department_sample(history, features, horizon, by_department, by_row, dtypes),
                 f"{_ddl(dtypes)}, `_pass` bigint, `_row` bigint",
             )
             .toPandas()
@@ -410,29 +443,25 @@ class SparkLearners:
         features: Any,
         horizon: int,
     ) -> Callable[[Any], np.ndarray]:
-        """``model -> forecasts of future``, each call one Spark job (the rows are handed to
-        Spark once per scorer): the model is shipped, each department builds its features and
-        predicts; only the forecasts are collected."""
+        """``model -> forecasts of future`` (rows of ``panel``), each call one Spark job: the
+        model is shipped, each department builds its features and predicts; only the forecasts
+        are collected."""
         from retail_forecasting.forecasting.features import forecast_frame
 
-        past = panel.loc[panel[TIME_COLUMN] <= history.cutoff]
-        rows = pd.concat(
-            [
-                past.assign(_pos=np.int64(-1)),
-                future.assign(_pos=np.arange(len(future), dtype=np.int64)),
-            ],
-            ignore_index=True,
-        )
-        frame = self._frame(rows)
-        del rows
+        slots = np.full(len(panel), -2, dtype=np.int32)
+        slots[(panel[TIME_COLUMN] <= history.cutoff).to_numpy()] = -1
+        slots[_positions(panel, future)] = np.arange(len(future), dtype=np.int32)
         # the forecasts' dtype (a booster may predict float32), from one row predicted here
         probe = forecast_frame(history, future.iloc[:1], features, horizon)
 
         def score(model: Any) -> np.ndarray:
             began = time.perf_counter()
             result = (
-                frame.groupBy("dept")
-                .applyInPandas(department_scores(model, history, features, horizon), self.SCORES)
+                self.panel_frame(panel)
+                .groupBy("dept")
+                .applyInPandas(
+                    department_scores(model, history, features, horizon, slots), self.SCORES
+                )
                 .toPandas()
             )
             out = _placed(result, len(future), np.asarray(model.predict(probe)).dtype)
@@ -463,6 +492,24 @@ class SparkLearners:
             time.perf_counter() - began,
         )
         return out
+
+
+def _positions(panel: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """The position in ``panel`` of each of ``rows`` (rows of the panel, found by index label;
+    their series and week checked)."""
+    if not panel.index.is_unique:
+        raise ValueError("the panel's index must be unique to find the rows to forecast in it")
+    position = panel.index.get_indexer(rows.index)
+    found = position >= 0
+    keys = [*ID_COLUMNS, TIME_COLUMN]
+    if not found.all() or not all(
+        np.array_equal(panel[c].to_numpy()[position], rows[c].to_numpy()) for c in keys
+    ):
+        raise ValueError(
+            f"{int((~found).sum())} of the {len(rows)} rows to forecast are not rows of the "
+            "panel the learner's history was built from (or differ from them)"
+        )
+    return position
 
 
 def _placed(result: pd.DataFrame, n: int, dtype: Any) -> np.ndarray:
