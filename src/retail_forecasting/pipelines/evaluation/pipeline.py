@@ -30,6 +30,21 @@ INTERVAL_NODES = (
 )
 
 
+def champion_inputs(models: tuple[str, ...], interval_models: str | None = None) -> dict[str, str]:
+    """What packaging the champion reads, with its interval model or without (``None``)."""
+    with_intervals = {} if interval_models is None else {"interval_models": interval_models}
+    return {
+        "rpt_champion": "rpt_champion",
+        **with_intervals,
+        "feat_panel": "feat_panel",
+        "horizon_weeks": "params:horizon_weeks",
+        "features": "params:feature_engineering",
+        "baselines": "params:baselines",
+        "ensemble_weights": "ensemble.mo_weights",
+        **{m: f"{m}.mdl_model" for m in models},
+    }
+
+
 def create_pipeline(
     models: tuple[str, ...] | None = None, with_intervals: bool = True, **kwargs
 ) -> Pipeline:
@@ -161,16 +176,7 @@ def create_pipeline(
             Node(
                 # nodes.package_champion + the champion's interval model
                 intervals.package_champion,
-                {
-                    "rpt_champion": "rpt_champion",
-                    "interval_models": "mdl_interval_models",
-                    "feat_panel": "feat_panel",
-                    "horizon_weeks": "params:horizon_weeks",
-                    "features": "params:feature_engineering",
-                    "baselines": "params:baselines",
-                    "ensemble_weights": "ensemble.mo_weights",
-                    **{m: f"{m}.mdl_model" for m in models},
-                },
+                champion_inputs(models, interval_models="mdl_interval_models"),
                 "rpt_champion_model",
                 name="package_champion",
             ),
@@ -189,15 +195,7 @@ def create_pipeline(
             ),
             Node(
                 nodes.package_champion,
-                {
-                    "rpt_champion": "rpt_champion",
-                    "feat_panel": "feat_panel",
-                    "horizon_weeks": "params:horizon_weeks",
-                    "features": "params:feature_engineering",
-                    "baselines": "params:baselines",
-                    "ensemble_weights": "ensemble.mo_weights",
-                    **{m: f"{m}.mdl_model" for m in models},
-                },
+                champion_inputs(models),
                 "rpt_champion_model",
                 name="package_champion_no_intervals",
             ),
