@@ -263,3 +263,21 @@ def test_the_scorer_refuses_rows_that_are_not_the_panels(spark, panel, cutoffs):
     shifted = window.assign(date=window["date"] + pd.Timedelta(weeks=1))
     with pytest.raises(ValueError, match="not rows of the panel"):
         SparkLearners(spark).scorer(history, panel, shifted, FEATURES, HORIZON)
+
+
+def test_the_cached_panel_is_released_after_each_node(spark, panel):
+    hooks = SparkHooks()
+    context = SimpleNamespace(
+        config_loader={"spark": {"spark.master": "local[2]"}}, project_path=Path("project")
+    )
+    hooks.after_context_created(context)
+    try:
+        engine = partitioned.learners()
+        frame = engine.panel_frame(panel)
+        frame.count()
+        assert frame.storageLevel.useMemory or frame.storageLevel.useDisk  # cached
+        hooks.after_node_run()
+        assert not (frame.storageLevel.useMemory or frame.storageLevel.useDisk)  # released
+        assert engine.panel_frame(panel) is not frame  # the next node hands its panel again
+    finally:
+        hooks.after_pipeline_run()

@@ -346,7 +346,9 @@ class SparkLearners:
     candidates, a backtest's cutoffs) share it — partitioned by department and cached; what a
     call needs besides (the pseudo-origins, which rows to forecast) travels as an array indexed
     by panel row in the UDF's closure. The previous panel's cached frame is released when
-    another panel comes."""
+    another panel comes, and after every node (:meth:`release`, called by
+    :class:`retail_forecasting.spark.hooks.SparkHooks`): the nodes after the learners' (the
+    evaluation, on the driver) need the memory more than a cache no one reads."""
 
     SCORES = "`_pos` bigint, `forecast` double"
 
@@ -380,6 +382,12 @@ class SparkLearners:
             time.perf_counter() - began,
         )
         return frame
+
+    def release(self) -> None:
+        """Unpersist the cached panel, if any (the next call hands its panel again)."""
+        if self._panel is not None:
+            self._panel[1].unpersist()
+            self._panel = None
 
     def training_frame(
         self, history: History, panel: pd.DataFrame, features: Any, horizon: int, params: Any

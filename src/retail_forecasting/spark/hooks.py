@@ -69,6 +69,7 @@ class SparkHooks:
     def __init__(self) -> None:
         self._previous: Any = None
         self._previous_learners: Any = None
+        self._learners: Any = None
         self._active = False
 
     @hook_impl
@@ -80,7 +81,8 @@ class SparkHooks:
         from retail_forecasting.spark.engine import SparkLearners, runner
 
         self._previous = partitioned.use(runner(session))
-        self._previous_learners = partitioned.use_learners(SparkLearners(session))
+        self._learners = SparkLearners(session)
+        self._previous_learners = partitioned.use_learners(self._learners)
         self._active = True
         logger.info(
             "Spark %s (master %s): per-department backtests, and the learners' samples and "
@@ -91,9 +93,17 @@ class SparkHooks:
 
     def _restore(self) -> None:
         if self._active:
+            self._learners.release()
             partitioned.use(self._previous)
             partitioned.use_learners(self._previous_learners)
+            self._learners = None
             self._active = False
+
+    @hook_impl
+    def after_node_run(self) -> None:
+        """A node's cached panel is released when the node ends (the next node hands its own)."""
+        if self._active:
+            self._learners.release()
 
     @hook_impl
     def after_pipeline_run(self) -> None:
