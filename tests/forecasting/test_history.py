@@ -54,3 +54,15 @@ def test_history_needs_rows_before_the_cutoff():
     panel = hand_panel({(1, 1): {5: 1}})
     with pytest.raises(ValueError, match="no history"):
         History.from_panel(panel, week(2))
+
+
+def test_a_history_without_series_sees_every_row_as_unseen():
+    stores = pd.Index([1, 2], name="store")
+    temperature = np.arange(8.0).reshape(2, 4)
+    history = History.without_series(
+        pd.Timestamp("2010-02-26"), pd.Timestamp("2010-02-05"), stores, {"temperature": temperature}
+    )
+    assert history.origin_week == 3
+    assert history.series.get_indexer(pd.MultiIndex.from_tuples([(1, 1)])).tolist() == [-1]
+    assert np.isnan(history.y).all() and history.first_week.tolist() == [4]
+    assert history.covariates["temperature"] is temperature and history.stores is stores

@@ -98,6 +98,33 @@ class History:
             _cnt=np.concatenate([zeros, np.cumsum(known, axis=1)], axis=1),
         )
 
+    @classmethod
+    def without_series(
+        cls,
+        cutoff: pd.Timestamp,
+        start: pd.Timestamp,
+        stores: pd.Index,
+        covariates: dict[str, np.ndarray],
+    ) -> History:
+        """A history with no known series up to ``cutoff``, on the week grid from ``start``: its
+        one placeholder series, (-1, -1), matches no row, so every row read against it is an
+        unseen series (one placeholder, not none: the features index the per-series arrays even
+        for unseen rows). ``stores`` and ``covariates`` are kept as given."""
+        cutoff, start = pd.Timestamp(cutoff), pd.Timestamp(start)
+        n_weeks = (cutoff - start) // WEEK + 1
+        placeholder = np.array([-1], dtype=np.int64)
+        return cls(
+            cutoff=cutoff,
+            start=start,
+            series=pd.MultiIndex.from_arrays([placeholder, placeholder], names=ID_COLUMNS),
+            first_week=np.array([n_weeks], dtype=np.int64),
+            y=np.full((1, n_weeks), np.nan),
+            stores=stores,
+            covariates=dict(covariates),
+            _cum=np.zeros((1, n_weeks + 1)),
+            _cnt=np.zeros((1, n_weeks + 1)),
+        )
+
     # ------------------------------------------------------------------ indexing
 
     def week_index(self, dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from retail_forecasting.forecasting.backtest import KEY_COLUMNS
 from retail_forecasting.forecasting.contract import ID_COLUMNS, TIME_COLUMN
-from retail_forecasting.forecasting.history import WEEK, History
+from retail_forecasting.forecasting.history import History
 
 logger = logging.getLogger(__name__)
 
@@ -235,23 +235,10 @@ def department_history(
 ) -> History:
     """The :class:`History` of one department's rows dated at or before ``cutoff`` (its series'
     matrices are those of the whole panel's history), with the whole panel's ``stores`` and
-    observed ``covariates``. A department without such rows gets a history whose one series,
-    (-1, -1), matches no row: its rows are unseen series, as in the whole panel's history (one
-    placeholder, not none: the features index the per-series arrays even for unseen rows)."""
+    observed ``covariates``. A department without such rows gets
+    :meth:`History.without_series`: its rows are unseen series, as in the whole panel's history."""
     if past.empty:
-        n_weeks = (pd.Timestamp(cutoff) - pd.Timestamp(start)) // WEEK + 1
-        placeholder = np.array([-1], dtype=np.int64)
-        return History(
-            cutoff=pd.Timestamp(cutoff),
-            start=pd.Timestamp(start),
-            series=pd.MultiIndex.from_arrays([placeholder, placeholder], names=ID_COLUMNS),
-            first_week=np.array([n_weeks], dtype=np.int64),
-            y=np.full((1, n_weeks), np.nan),
-            stores=stores,
-            covariates=dict(covariates),
-            _cum=np.zeros((1, n_weeks + 1)),
-            _cnt=np.zeros((1, n_weeks + 1)),
-        )
+        return History.without_series(cutoff, start, stores, dict(covariates))
     own = History.from_panel(past, cutoff, start=start)
     return dataclasses.replace(own, stores=stores, covariates=dict(covariates))
 
