@@ -15,7 +15,7 @@ from retail_forecasting.forecasting.learners import MODELS, FittedLearner
 from retail_forecasting.pipelines.baselines import nodes as baselines
 from retail_forecasting.pipelines.evaluation import create_pipeline
 from retail_forecasting.pipelines.evaluation.nodes import EvaluationParams
-from retail_forecasting.pipelines.evaluation.pipeline import INTERVAL_NODES, candidates
+from retail_forecasting.pipelines.evaluation.pipeline import INTERVAL_TAG, candidates
 
 CANDIDATES = candidates()
 
@@ -184,7 +184,7 @@ def test_without_intervals_the_same_metrics_and_a_point_only_champion(
     inputs, summary, test, _ = _inputs(feat_panel, horizon_weeks)
     pipeline = create_pipeline(with_intervals=False)
     names = {n.name.removesuffix("_no_intervals") for n in pipeline.nodes}
-    assert names == {n.name for n in create_pipeline().nodes} - set(INTERVAL_NODES)
+    assert names == {n.name for n in create_pipeline().nodes if INTERVAL_TAG not in n.tags}
     assert not any("interval" in d for d in pipeline.all_inputs() | pipeline.all_outputs())
     point = run_pipeline(pipeline, {k: v for k, v in inputs.items() if k in pipeline.inputs()})
     full = run_pipeline(create_pipeline(), inputs)
@@ -215,7 +215,7 @@ def test_registered_no_intervals_is_the_default_run_without_the_interval_nodes()
     pipelines = register_pipelines()
     default, point = pipelines["__default__"], pipelines["no_intervals"]
     names = {n.name.removesuffix("_no_intervals") for n in point.nodes}
-    assert names == {n.name for n in default.nodes} - set(INTERVAL_NODES)
+    assert names == {n.name for n in default.nodes if INTERVAL_TAG not in n.tags}
     assert not {n.name for n in point.nodes} <= {n.name for n in default.nodes}  # not a step
     interval_data = {
         d

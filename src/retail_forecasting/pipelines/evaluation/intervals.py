@@ -51,7 +51,8 @@ def _models(frame: pd.DataFrame) -> list[str]:
 
 
 def merge_backtests(*backtests: pd.DataFrame) -> pd.DataFrame:
-    """The baselines', the zoo's and the ensemble's backtests side by side (same rows)."""
+    """Backtests side by side (the same rows, in the first one's order): the first keeps all
+    its columns, each other adds its forecast columns."""
     return side_by_side(backtests, _models)
 
 
@@ -71,25 +72,9 @@ def _totals(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     return totals.assign(floor=-np.inf, store_type="all")
 
 
-def calibrate_intervals(
-    feat_panel: pd.DataFrame, horizon_weeks: int, params: IntervalParams, *backtests: pd.DataFrame
-) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
-    """Calibrate every model's intervals on its backtest (train + validation only).
-
-    Returns the interval models (JSON: per model, the scaled quantiles per holiday group and
-    step bucket; ``total`` per model: the aggregate-sales intervals of the fan chart), the
-    cross-fitted backtest scores per model and segment (each fold's intervals calibrated on the
-    other folds), and their summary ``{model: {"80": {...}, "95": {...}, "pinball": ...,
-    "last_fold": {...}}}`` (``last_fold``: nested validation, the last fold's intervals
-    calibrated on the earlier folds only; absent with one fold).
-    """
-    history = feat_panel[feat_panel["split"] != "test"]
-    frame = attach_scales(history, merge_backtests(*backtests), params)
-    models = _models(frame)
-    fitted: dict[str, Any] = {"params": params.model_dump(mode="json"), "models": {}, TOTAL: {}}
-    tables, summary = [], {}
-    totals = _totals(frame, models)
-    total_params = params.model_copy(
+def _total_params(params: IntervalParams, horizon_weeks: int) -> IntervalParams:
+    """The aggregate (total sales) model's parameters: one bucket over every step, no groups."""
+    return params.model_copy(
         update={
             "by_holiday": False,
             "peak_season": None,
@@ -101,27 +86,84 @@ def calibrate_intervals(
             "scale_fit": False,
         }
     )
+
+
+def interval_calibration_rows(
+    feat_panel: pd.DataFrame, params: IntervalParams, reference: pd.DataFrame
+) -> pd.DataFrame:
+    """The rows every model is calibrated on: the keys of the ``reference`` backtest (the
+    baselines'; every backtest covers the same rows), in its order, with each row's ``scale``,
+    ``floor``, ``last_year`` and scale features at its cutoff (:func:`attach_scales`, from the
+    train + validation history only). Shared by the per-backtest calibrations, so the scales are
+    read once and no calibration holds more than one backtest's forecasts."""
+    history = feat_panel[feat_panel["split"] != "test"]
+    keys = reference.drop(columns=_models(reference)).reset_index(drop=True)
+    return attach_scales(history, keys, params)
+
+
+def calibrate_backtest_intervals(
+    rows: pd.DataFrame, horizon_weeks: int, params: IntervalParams, backtest: pd.DataFrame
+) -> dict[str, Any]:
+    """Calibrate the intervals of the models of one backtest (its forecast columns) on
+    ``rows`` (:func:`interval_calibration_rows`), each model on its own.
+
+    Returns ``{"rows": n, "models": {model: IntervalModel JSON}, "total": {model: the
+    aggregate model's JSON}, "summary": {model: cross-fitted scores}, "table": scores per
+    segment}`` for :func:`calibrate_intervals`. The backtest's forecasts are matched to
+    ``rows`` on the series, week and cutoff (a ``ValueError`` if it covers other rows)."""
+    models = _models(backtest)
+    matched = merge_backtests(rows[[*KEYS, "cutoff"]], backtest)
+    frame = rows.assign(**{m: matched[m].to_numpy() for m in models})
+    del matched
+    totals = _totals(frame, models)
+    total_params = _total_params(params, horizon_weeks)
+    out: dict[str, Any] = {"rows": len(frame), "models": {}, "total": {}, "summary": {}}
+    tables = []
     for model in models:
-        fitted["models"][model] = calibrate_frame(frame, model, params, horizon_weeks).as_dict()
-        fitted[TOTAL][model] = calibrate_frame(totals, model, total_params, horizon_weeks).as_dict()
+        out["models"][model] = calibrate_frame(frame, model, params, horizon_weeks).as_dict()
+        out["total"][model] = calibrate_frame(totals, model, total_params, horizon_weeks).as_dict()
         values = cross_fitted(frame, model, params, horizon_weeks)
-        summary[model], table = score_intervals(
-            frame, values.to_numpy(), params.quantiles, params.levels
-        )
+        summary, table = score_intervals(frame, values.to_numpy(), params.quantiles, params.levels)
         last = last_fold_fitted(frame, model, params, horizon_weeks)
         if last is not None:
-            summary[model]["last_fold"] = score_intervals(
+            summary["last_fold"] = score_intervals(
                 frame.loc[last.index], last.to_numpy(), params.quantiles, params.levels, ()
             )[0]
+        out["summary"][model] = summary
         tables.append(table.assign(model=model, stage="backtest"))
+    out["table"] = pd.concat(tables, ignore_index=True)
+    return out
+
+
+def calibrate_intervals(
+    params: IntervalParams, *calibrations: dict[str, Any]
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    """Every model's intervals, from the per-backtest :func:`calibrate_backtest_intervals`
+    (in the order given: the models keep that order in every output).
+
+    Returns the interval models (JSON: per model, the scaled quantiles per holiday group and
+    step bucket; ``total`` per model: the aggregate-sales intervals of the fan chart), the
+    cross-fitted backtest scores per model and segment (each fold's intervals calibrated on the
+    other folds), and their summary ``{model: {"80": {...}, "95": {...}, "pinball": ...,
+    "last_fold": {...}}}`` (``last_fold``: nested validation, the last fold's intervals
+    calibrated on the earlier folds only; absent with one fold).
+    """
+    fitted: dict[str, Any] = {"params": params.model_dump(mode="json"), "models": {}, TOTAL: {}}
+    summary: dict[str, Any] = {}
+    for part in calibrations:
+        if twice := sorted(set(part["models"]) & set(fitted["models"])):
+            raise ValueError(f"models calibrated twice (in two backtests): {', '.join(twice)}")
+        fitted["models"] |= part["models"]
+        fitted[TOTAL] |= part["total"]
+        summary |= part["summary"]
     first = params.levels[0]
     logger.info(
         "Intervals calibrated on %d backtest rows; cross-fitted backtest coverage at %s %%: %s",
-        len(frame),
+        calibrations[0]["rows"],
         level_name(first),
         {m: round(s[level_name(first)]["coverage"], 3) for m, s in summary.items()},
     )
-    return fitted, pd.concat(tables, ignore_index=True), summary
+    return fitted, pd.concat([p["table"] for p in calibrations], ignore_index=True), summary
 
 
 def interval_model(fitted: dict[str, Any], model: str, kind: str = "models") -> IntervalModel:

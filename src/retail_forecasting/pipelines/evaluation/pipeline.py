@@ -20,14 +20,53 @@ def candidates(models: tuple[str, ...] | None = None) -> tuple[str, ...]:
     return (*(zoo.names() if models is None else models), "ensemble")
 
 
-#: the nodes that exist only for the prediction intervals (issue #12)
-INTERVAL_NODES = (
-    "calibrate_intervals",
-    "forecast_intervals",
-    "evaluate_intervals",
-    "plot_fan_chart",
-    "plot_coverage_by_step",
-)
+#: the tag of the nodes that exist only for the prediction intervals (issue #12): the
+#: calibration rows, one calibration per backtest, their combination, the test-window quantiles,
+#: their scores and the two figures (``kedro run --tags intervals`` runs them on a run's data)
+INTERVAL_TAG = "intervals"
+
+
+def interval_calibration(backtests: dict[str, str]) -> list[Node]:
+    """The interval calibration, one node per backtest (``{name: dataset}``, in order): the
+    shared rows and scales (``mo_interval_calibration_rows``), ``calibrate_intervals_<name>``
+    (that backtest's models only, so no node holds every backtest at once; docs/scale.md), and
+    ``calibrate_intervals`` combining them into the interval models and backtest scores."""
+    parts = {name: f"mo_interval_calibration_{name}" for name in backtests}
+    return [
+        Node(
+            intervals.interval_calibration_rows,
+            ["feat_panel", "params:intervals", next(iter(backtests.values()))],
+            "mo_interval_calibration_rows",
+            name="interval_calibration_rows",
+            tags=[INTERVAL_TAG],
+        ),
+        *(
+            Node(
+                intervals.calibrate_backtest_intervals,
+                [
+                    "mo_interval_calibration_rows",
+                    "params:horizon_weeks",
+                    "params:intervals",
+                    backtest,
+                ],
+                parts[name],
+                name=f"calibrate_intervals_{name}",
+                tags=[INTERVAL_TAG],
+            )
+            for name, backtest in backtests.items()
+        ),
+        Node(
+            intervals.calibrate_intervals,
+            ["params:intervals", *parts.values()],
+            [
+                "mdl_interval_models",
+                "rpt_interval_backtest_scores",
+                "rpt_interval_backtest_summary",
+            ],
+            name="calibrate_intervals",
+            tags=[INTERVAL_TAG],
+        ),
+    ]
 
 
 def champion_inputs(models: tuple[str, ...], interval_models: str | None = None) -> dict[str, str]:
@@ -50,8 +89,8 @@ def create_pipeline(
 ) -> Pipeline:
     """The evaluation of ``models`` (default: the zoo; the modelling pipeline of the same
     models makes their outputs) and their ensemble; ``with_intervals`` (default) every model's
-    prediction intervals too (:data:`INTERVAL_NODES`, the champion's in ``metrics.json`` and in
-    its pyfunc), without them the same outputs otherwise."""
+    prediction intervals too (the nodes tagged :data:`INTERVAL_TAG`, the champion's in
+    ``metrics.json`` and in its pyfunc), without them the same outputs otherwise."""
     models = zoo.names() if models is None else models
     compared = candidates(models)
     trees = [m for m in zoo.tree_models() if m in models]
@@ -70,27 +109,18 @@ def create_pipeline(
                 name="select_champion",
             ),
             # prediction intervals (issue #12): calibrated on every model's backtest
-            Node(
-                intervals.calibrate_intervals,
-                [
-                    "feat_panel",
-                    "params:horizon_weeks",
-                    "params:intervals",
-                    "mo_baseline_backtest",
-                    *(f"{m}.mo_backtest" for m in compared),
-                ],
-                [
-                    "mdl_interval_models",
-                    "rpt_interval_backtest_scores",
-                    "rpt_interval_backtest_summary",
-                ],
-                name="calibrate_intervals",
+            *interval_calibration(
+                {
+                    "baselines": "mo_baseline_backtest",
+                    **{m: f"{m}.mo_backtest" for m in compared},
+                }
             ),
             Node(
                 intervals.forecast_intervals,
                 ["mo_test_forecasts", "feat_panel", "mdl_interval_models", "params:intervals"],
                 "mo_test_intervals",
                 name="forecast_intervals",
+                tags=[INTERVAL_TAG],
             ),
             Node(
                 intervals.evaluate_intervals,
@@ -103,6 +133,7 @@ def create_pipeline(
                 ],
                 ["rpt_intervals", "rpt_interval_evaluation_report", "rpt_interval_mlflow_metrics"],
                 name="evaluate_intervals",
+                tags=[INTERVAL_TAG],
             ),
             Node(
                 # nodes.evaluate_test_window + the champion's intervals
@@ -124,12 +155,14 @@ def create_pipeline(
                 ],
                 "rpt_fan_chart_figure",
                 name="plot_fan_chart",
+                tags=[INTERVAL_TAG],
             ),
             Node(
                 intervals.plot_coverage_by_step,
                 ["rpt_interval_evaluation_report", "rpt_champion", "params:intervals"],
                 "rpt_coverage_by_step_figure",
                 name="plot_coverage_by_step",
+                tags=[INTERVAL_TAG],
             ),
             Node(
                 nodes.compare_models,
@@ -202,5 +235,6 @@ def create_pipeline(
         ]
     )
     # (named apart: a node of two registered pipelines would be two SageMaker steps' work)
-    replaced = {*INTERVAL_NODES, "evaluate_test_window", "package_champion"}
-    return Pipeline([n for n in pipeline.nodes if n.name not in replaced]) + point
+    replaced = {"evaluate_test_window", "package_champion"}
+    kept = [n for n in pipeline.nodes if INTERVAL_TAG not in n.tags and n.name not in replaced]
+    return Pipeline(kept) + point

@@ -1,8 +1,8 @@
 """``no_intervals``: the default run without the prediction intervals (issue #12).
 
 ``kedro run --pipeline no_intervals`` runs every pipeline of ``__default__`` as it is, except
-that the evaluation leaves out its interval nodes
-(:data:`retail_forecasting.pipelines.evaluation.pipeline.INTERVAL_NODES`): the same point
+that the evaluation leaves out its interval nodes (tagged
+:data:`retail_forecasting.pipelines.evaluation.pipeline.INTERVAL_TAG`): the same point
 forecasts, backtests, champion, ``metrics.json`` without ``intervals`` and a champion pyfunc
 without quantile columns. It exists to measure what the intervals add to a run's time (the
 issue's "at most 15 % more", docs/benchmarks.md); it is not part of ``__default__``.
