@@ -249,11 +249,12 @@ def test_the_spark_hook_registers_the_learners_engine_for_the_run_only(spark):
 
 def test_the_panel_is_handed_to_spark_once_per_panel_object(spark, panel, cutoffs):
     engine = SparkLearners(spark)
-    first = engine.panel_frame(panel)
-    assert engine.panel_frame(panel) is first  # a node's calls share it
+    first, local = engine.panel_frame(panel)
+    assert local is None  # no registered panel: `_row` is the position in `panel`
+    assert engine.panel_frame(panel)[0] is first  # a node's calls share it
     other = panel.copy()
-    assert engine.panel_frame(other) is not first  # another panel: handed over again
-    assert engine.panel_frame(other).count() == len(panel)
+    assert engine.panel_frame(other)[0] is not first  # another panel: handed over again
+    assert engine.panel_frame(other)[0].count() == len(panel)
 
 
 def test_the_scorer_refuses_rows_that_are_not_the_panels(spark, panel, cutoffs):
@@ -273,11 +274,11 @@ def test_the_cached_panel_is_released_after_each_node(spark, panel):
     hooks.after_context_created(context)
     try:
         engine = partitioned.learners()
-        frame = engine.panel_frame(panel)
+        frame, _ = engine.panel_frame(panel)
         frame.count()
         assert frame.storageLevel.useMemory or frame.storageLevel.useDisk  # cached
         hooks.after_node_run()
         assert not (frame.storageLevel.useMemory or frame.storageLevel.useDisk)  # released
-        assert engine.panel_frame(panel) is not frame  # the next node hands its panel again
+        assert engine.panel_frame(panel)[0] is not frame  # the next node hands its panel again
     finally:
         hooks.after_pipeline_run()

@@ -15,10 +15,16 @@ forecasting code is rewritten for Spark.
 samples and their scoring) the same way; their fits stay in the driver (see the section
 "the learners" below).
 
+Both work on the panel's Spark frame from :class:`SparkPanels`: on ``kedro run --env spark``
+the panel read by Spark from storage (``feat_panel@spark``, kedro-datasets' Spark dataset of
+the file the nodes' pandas ``feat_panel`` is read from), else the pandas panel handed over from
+the driver (see the section "the panel's frame" below).
+
 Memory per task: one department's rows (at the synthetic default about 1/81 of the panel,
 ~5,000 rows x 20 columns) plus its history matrices (and, for a learner, the features of the
-rows it samples or scores, and the model); the driver holds the panel it hands over and what it
-collects (forecasts, a learner's sample).
+rows it samples or scores, and the model); the driver holds the pandas panel the node gets
+(and a panel it hands over, when it does) and what it collects (forecasts, a learner's
+sample).
 """
 
 from __future__ import annotations
@@ -44,6 +50,284 @@ KEYS = [*ID_COLUMNS, TIME_COLUMN]
 
 class NoDepartmentHistory(ValueError):
     """A department has rows to forecast after a cutoff but none at or before it."""
+
+
+# ---------------------------------------------------------------------------- the panel's frame
+#
+# Every Spark call of a node works on the panel's rows partitioned by department, each row with
+# ``_row``, its position in the panel the node handed over (what the closure arrays of a call —
+# pseudo-origins, rows to forecast — are indexed by). Where that frame comes from:
+#
+# - the registered panel (``kedro run --env spark``: ``SparkHooks.before_node_run`` registers
+#   the node's pandas ``feat_panel`` with the catalog's ``feat_panel@spark``, kedro-datasets'
+#   Spark dataset of the same parquet file): Spark reads the file, and ``_row`` is derived from
+#   the keys — the pandas panel is sorted by (store, dept, date) with unique keys (checked), so
+#   a row's position is its series' first position plus the rank of its date in the series.
+#   Each department's task checks its rows against the pandas panel (each series' row count,
+#   and the date at every derived position), and the driver the total; on any difference the
+#   frame is not used (a warning, and the rows are handed over as below). A call on rows of
+#   the registered panel (``history = feat_panel[split != "test"]``: its index labels are panel
+#   positions, checked against every column) uses the same frame, each task keeping the call's
+#   rows (``local``: position in the call's panel by ``_row``, -1 for rows not in it);
+# - any other frame (no registered panel, or rows that are not its rows): handed over from the
+#   driver (``createDataFrame``, logged), ``_row`` its own positions.
+#
+# The frame is cached for the node (a tuning's sample and candidates, a backtest's cutoffs
+# share it) and released when the node ends (:meth:`SparkPanels.release`).
+
+
+def own_rows(rows: pd.DataFrame, local: np.ndarray | None) -> pd.DataFrame:
+    """A task's rows of a panel frame that are rows of the call's panel, ``_row`` their position
+    in it (``local``: :meth:`SparkPanels.frame`'s map; None: ``_row`` already is)."""
+    if local is None:
+        return rows
+    position = local[rows["_row"].to_numpy()]
+    kept = position >= 0
+    return rows.loc[kept].assign(_row=position[kept].astype(np.int64))
+
+
+def _nanoseconds(dates: pd.Series) -> np.ndarray:
+    """Dates as int64 nanoseconds (parquet's nanosecond timestamps reach Spark as longs:
+    ``spark.sql.legacy.parquet.nanosAsLong``; a timestamp column is converted)."""
+    if pd.api.types.is_datetime64_any_dtype(dates):
+        return dates.astype("datetime64[ns]").to_numpy().view(np.int64)
+    return dates.to_numpy(dtype=np.int64)
+
+
+def located_rows(series: pd.DataFrame, dates: np.ndarray) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The function each Spark task runs on one department's rows read from storage: each row
+    with ``_row``, its position in the pandas panel (``series``: store, dept, start, count of
+    each series of that panel, sorted by store, dept, date; ``dates``: the panel's dates in
+    nanoseconds), or -1 where the row does not match the panel; dates as timestamps."""
+
+    def run(rows: pd.DataFrame) -> pd.DataFrame:
+        ns = _nanoseconds(rows[TIME_COLUMN])
+        rows = rows.assign(**{TIME_COLUMN: ns}).sort_values(
+            [*ID_COLUMNS, TIME_COLUMN], kind="stable", ignore_index=True
+        )
+        ns = rows[TIME_COLUMN].to_numpy()
+        found = rows[ID_COLUMNS].merge(series, on=ID_COLUMNS, how="left", validate="many_to_one")
+        groups = rows.groupby(ID_COLUMNS, sort=False)[TIME_COLUMN]
+        size = groups.transform("size").to_numpy()
+        count = found["count"].to_numpy(dtype=float)  # NaN: a series the panel does not have
+        ok = size == count
+        position = np.where(
+            ok, found["start"].fillna(0).to_numpy(dtype=np.int64) + groups.cumcount().to_numpy(), 0
+        )
+        ok &= dates[position] == ns
+        return rows.assign(
+            **{
+                TIME_COLUMN: pd.to_datetime(ns, unit="ns"),
+                "_row": np.where(ok, position, -1).astype(np.int64),
+            }
+        )
+
+    return run
+
+
+def _series_starts(panel: pd.DataFrame) -> pd.DataFrame | None:
+    """Store, dept, first position and row count of each series of ``panel``, if its rows are
+    sorted by (store, dept, date) with unique keys (else None)."""
+    keys = [panel[c].to_numpy() for c in (*ID_COLUMNS, TIME_COLUMN)]
+    if not len(panel) or any(k.dtype == object for k in keys):
+        return None
+    store, dept, date = keys
+    later = (store[1:] > store[:-1]) | (
+        (store[1:] == store[:-1])
+        & ((dept[1:] > dept[:-1]) | ((dept[1:] == dept[:-1]) & (date[1:] > date[:-1])))
+    )
+    if not later.all():
+        return None
+    first = np.flatnonzero(np.r_[True, (store[1:] != store[:-1]) | (dept[1:] != dept[:-1])])
+    return pd.DataFrame(
+        {
+            "store": store[first],
+            "dept": dept[first],
+            "start": first.astype(np.int64),
+            "count": np.diff(np.r_[first, len(panel)]).astype(np.int64),
+        }
+    )
+
+
+def _rows_of(source: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray | None:
+    """The position in ``source`` of each of ``rows``, if they are rows of it (index labels that
+    are positions of ``source``'s 0..n-1 index, every column equal), else None."""
+    index = source.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        return None
+    if list(rows.columns) != list(source.columns) or not rows.index.is_unique:
+        return None
+    if not pd.api.types.is_integer_dtype(rows.index.dtype):
+        return None
+    position = rows.index.to_numpy(dtype=np.int64)
+    if len(position) and (position.min() < 0 or position.max() >= len(source)):
+        return None
+    for column in source.columns:
+        mine = rows[column].reset_index(drop=True)
+        if not source[column].take(position).reset_index(drop=True).equals(mine):
+            return None
+    return position
+
+
+ALL = object()  # SparkPanels._local: every row of the registered panel, in its order
+
+
+@dataclasses.dataclass
+class _Registered:
+    """A node's panel and the loader of the same rows read by Spark."""
+
+    panel: weakref.ref
+    load: Callable[[], Any]
+    name: str
+    frame: Any = None  # read, checked and cached on first use
+    unusable: bool = False  # the read did not hold the panel's rows
+    # the last frame asked for and the map to its rows (None: not rows of the panel)
+    rows: tuple[weakref.ref, np.ndarray | None] | None = None
+
+
+class SparkPanels:
+    """The Spark frames of the panels a node's Spark calls work on (see the comment above):
+    the registered panel read by Spark from storage, or a panel handed over from the driver;
+    cached for the node, released by :meth:`release`."""
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+        self._registered: _Registered | None = None
+        self._handed: tuple[weakref.ref, Any] | None = None  # (the panel, its frame)
+
+    def register(self, panel: pd.DataFrame, load: Callable[[], Any], name: str) -> None:
+        """``load()`` gives the Spark DataFrame of the storage ``panel`` was read from (a
+        catalog dataset's ``load``; called when a call first needs it)."""
+        self.release()
+        self._registered = _Registered(weakref.ref(panel), load, name)
+
+    def frame(self, panel: pd.DataFrame) -> tuple[Any, np.ndarray | None]:
+        """``panel``'s rows as a Spark frame partitioned by department, with ``_row``; and
+        ``local``, the map from the frame's ``_row`` to the position in ``panel`` (-1: not a
+        row of it), or None when ``_row`` is the position in ``panel``."""
+        registered = self._registered
+        source = registered.panel() if registered is not None else None
+        if registered is not None and source is not None and not registered.unusable:
+            local = self._local(registered, source, panel)
+            if local is not None:
+                if registered.frame is None:
+                    registered.frame = self._read(registered, source)
+                    registered.unusable = registered.frame is None
+                if registered.frame is not None:
+                    return registered.frame, (None if local is ALL else local)
+        if self._handed is None or self._handed[0]() is not panel:
+            if self._handed is not None:
+                self._handed[1].unpersist()
+            self._handed = (weakref.ref(panel), self._hand_over(panel))
+        return self._handed[1], None
+
+    @staticmethod
+    def _local(registered: _Registered, source: pd.DataFrame, panel: pd.DataFrame) -> Any:
+        """:data:`ALL` when ``panel`` is the registered panel; for rows of it, the map from
+        the registered panel's positions to theirs in ``panel`` (-1: not in it); None (logged)
+        when they are not its rows."""
+        if panel is source:
+            return ALL
+        if registered.rows is not None and registered.rows[0]() is panel:
+            return registered.rows[1]
+        position = _rows_of(source, panel)
+        local = None
+        if position is None:
+            logger.info(
+                "A frame of %d rows that are not rows of the registered %s is handed to Spark "
+                "from the driver",
+                len(panel),
+                registered.name,
+            )
+        else:
+            local = np.full(len(source), -1, dtype=np.int32)
+            local[position] = np.arange(len(position), dtype=np.int32)
+        registered.rows = (weakref.ref(panel), local)
+        return local
+
+    def _hand_over(self, panel: pd.DataFrame) -> Any:
+        """``panel`` handed over from the driver (``createDataFrame``), ``_row`` its positions."""
+        began = time.perf_counter()
+        rows = panel.drop(columns=["split"], errors="ignore").assign(
+            _row=np.arange(len(panel), dtype=np.int64)
+        )
+        frame = self.spark.createDataFrame(rows).repartition("dept").persist()
+        logger.info(
+            "Panel handed to Spark from the driver: %d rows in %.1f s",
+            len(panel),
+            time.perf_counter() - began,
+        )
+        return frame
+
+    def _read(self, registered: _Registered, source: pd.DataFrame) -> Any:
+        """The registered panel's frame read by Spark, ``_row`` derived and checked, cached;
+        None (a warning) when it cannot be used."""
+        from pyspark.sql import functions as F
+
+        name = registered.name
+        began = time.perf_counter()
+        series = _series_starts(source)
+        if series is None:
+            logger.warning(
+                "%s is not sorted by (store, dept, date) with unique keys: its rows are handed "
+                "to Spark from the driver instead of read from %s@spark",
+                name,
+                name,
+            )
+            return None
+        columns = [c for c in source.columns if c != "split"]
+        try:
+            read = registered.load()
+        except Exception as error:
+            if "TIMESTAMP(NANOS" not in str(error):
+                raise
+            raise ValueError(
+                f"Spark cannot read {name}@spark's nanosecond dates: set "
+                "spark.sql.legacy.parquet.nanosAsLong: true (conf/spark/spark.yml)"
+            ) from error
+        missing = [c for c in columns if c not in read.columns]
+        if missing:
+            raise ValueError(f"{name}@spark lacks the column(s) {missing} of {name}")
+        dtypes = {**source[columns].dtypes.to_dict(), "_row": np.dtype(np.int64)}
+        frame = (
+            read.select(*columns)
+            .groupBy("dept")
+            .applyInPandas(located_rows(series, _nanoseconds(source[TIME_COLUMN])), _ddl(dtypes))
+            .repartition("dept")
+            .persist()
+        )
+        rows, unmatched = frame.agg(
+            F.count(F.lit(1)), F.sum((F.col("_row") < 0).cast("long"))
+        ).first()
+        if rows != len(source) or unmatched:
+            frame.unpersist()
+            logger.warning(
+                "%s@spark does not hold %s's rows (%d rows read, %d of them not found in the "
+                "%d rows of the node's panel): the rows are handed to Spark from the driver",
+                name,
+                name,
+                rows,
+                unmatched or 0,
+                len(source),
+            )
+            return None
+        logger.info(
+            "%s read by Spark from %s@spark: %d rows, each row's position checked, in %.1f s",
+            name,
+            name,
+            rows,
+            time.perf_counter() - began,
+        )
+        return frame
+
+    def release(self) -> None:
+        """Unpersist the cached frames and forget the registered panel (the node has ended)."""
+        if self._registered is not None and self._registered.frame is not None:
+            self._registered.frame.unpersist()
+        if self._handed is not None:
+            self._handed[1].unpersist()
+        self._registered = None
+        self._handed = None
 
 
 def _schema(forecasters: Sequence[str]) -> str:
@@ -87,12 +371,15 @@ def department_backtest(
     cutoffs: Sequence[pd.Timestamp],
     observed: Sequence[str],
     start: pd.Timestamp,
+    local: np.ndarray | None = None,
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The function each Spark task runs on one department's rows: the single-process
+    """The function each Spark task runs on one department's rows of a panel frame
+    (:meth:`SparkPanels.frame`; ``local``: its map to the call's panel): the single-process
     ``cross_validation`` on the cutoffs whose window holds rows of that department."""
     from retail_forecasting.forecasting.backtest import cross_validation
 
     def run(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = own_rows(rows, local).drop(columns=["_row"])
         rows = rows.sort_values(KEYS, ignore_index=True)
         dates = rows[TIME_COLUMN]
         kept = []
@@ -122,24 +409,37 @@ def cross_validation_by_department(
     cutoffs: Sequence[pd.Timestamp],
     observed: Sequence[str] = (),
     spark: Any = None,
+    panels: SparkPanels | None = None,
 ) -> pd.DataFrame:
     """:func:`~.backtest.cross_validation` of per-department forecasters, run by Spark with one
-    ``applyInPandas`` call per department; same rows, same order, same columns."""
+    ``applyInPandas`` call per department; same rows, same order, same columns. The panel's
+    Spark frame comes from ``panels`` (the run's: the catalog's Spark dataset when ``panel``
+    is, or is rows of, the registered panel); without it the panel is handed over for this
+    call."""
     from pyspark.sql import SparkSession
 
-    spark = spark or SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+    own = panels is None
+    if panels is None:
+        spark = spark or SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        panels = SparkPanels(spark)
     began = time.perf_counter()
     names = list(forecasters)
     start = panel[TIME_COLUMN].min()
-    frame = spark.createDataFrame(panel.drop(columns=["split"], errors="ignore"))
-    result = (
-        frame.groupBy("dept")
-        .applyInPandas(
-            department_backtest(forecasters, horizon, list(cutoffs), list(observed), start),
-            _schema(names),
+    try:
+        frame, local = panels.frame(panel)
+        result = (
+            frame.groupBy("dept")
+            .applyInPandas(
+                department_backtest(
+                    forecasters, horizon, list(cutoffs), list(observed), start, local
+                ),
+                _schema(names),
+            )
+            .toPandas()
         )
-        .toPandas()
-    )
+    finally:
+        if own:
+            panels.release()
     # the single-process order: fold by fold, each fold in the panel's row order
     result["date"] = result["date"].astype(panel[TIME_COLUMN].dtype)
     result["cutoff"] = result["cutoff"].astype(panel[TIME_COLUMN].dtype)
@@ -175,12 +475,13 @@ def cross_validation_by_department(
     return out
 
 
-def runner(spark: Any) -> Callable[..., pd.DataFrame]:
-    """The runner :mod:`retail_forecasting.forecasting.partitioned` calls, bound to ``spark``."""
+def runner(spark: Any, panels: SparkPanels | None = None) -> Callable[..., pd.DataFrame]:
+    """The runner :mod:`retail_forecasting.forecasting.partitioned` calls, bound to ``spark``
+    (and the run's ``panels``, if given)."""
 
     def run(panel, forecasters, horizon, cutoffs, observed=()):
         return cross_validation_by_department(
-            panel, forecasters, horizon, cutoffs, observed, spark=spark
+            panel, forecasters, horizon, cutoffs, observed, spark=spark, panels=panels
         )
 
     return run
@@ -250,11 +551,13 @@ def department_sample(
     params: Any,
     origins: np.ndarray,
     dtypes: Mapping[str, Any],
+    local: np.ndarray | None = None,
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The function each Spark task runs on one department's panel rows (``_row``: position in
-    the panel): its part of the training sample at ``history``'s cutoff, with ``_pass`` and
-    ``_row`` to put it in the single-process order. ``origins[k, row]`` is the pseudo-origin of
-    pass k of each panel row dated at or before the cutoff (drawn in the driver);
+    """The function each Spark task runs on one department's rows of a panel frame
+    (:meth:`SparkPanels.frame`; ``local``: its map to the call's panel, whose positions
+    ``_row`` then is): its part of the training sample at ``history``'s cutoff, with ``_pass``
+    and ``_row`` to put it in the single-process order. ``origins[k, row]`` is the pseudo-origin
+    of pass k of each panel row dated at or before the cutoff (drawn in the driver);
     ``params.train_fraction`` is the whole panel's fraction."""
     from retail_forecasting.forecasting.features import training_candidates, training_rows
     from retail_forecasting.forecasting.learners import sample_positions
@@ -264,6 +567,7 @@ def department_sample(
     out_dtypes = {**dtypes, "_pass": "int64", "_row": "int64"}
 
     def run(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = own_rows(rows, local)
         past = rows.loc[rows[TIME_COLUMN] <= cutoff].sort_values("_row", ignore_index=True)
         mine = origins[:, past["_row"].to_numpy()]
         position, origin = training_candidates(mine)
@@ -283,18 +587,25 @@ def department_sample(
 
 
 def department_scores(
-    model: Any, history: History, features: Any, horizon: int, slots: np.ndarray
+    model: Any,
+    history: History,
+    features: Any,
+    horizon: int,
+    slots: np.ndarray,
+    local: np.ndarray | None = None,
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The function each Spark task runs on one department's panel rows (``_row``: position in
-    the panel): the model's forecasts of its rows to forecast from the cutoff, features built
-    here. ``slots[row]`` is -1 for a history row (dated at or before the cutoff), the row's
-    position among the rows to forecast, or -2 for a row of neither."""
+    """The function each Spark task runs on one department's rows of a panel frame
+    (:meth:`SparkPanels.frame`; ``local``: its map to the call's panel, whose positions
+    ``_row`` then is): the model's forecasts of its rows to forecast from the cutoff, features
+    built here. ``slots[row]`` is -1 for a history row (dated at or before the cutoff), the
+    row's position among the rows to forecast, or -2 for a row of neither."""
     from retail_forecasting.forecasting.features import forecast_frame
 
     cutoff, start = history.cutoff, history.start
     stores, covariates = history.stores, history.covariates
 
     def run(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = own_rows(rows, local)
         slot = slots[rows["_row"].to_numpy()]
         rows = rows.loc[slot >= -1].assign(_pos=slot[slot >= -1])
         ahead = rows["_pos"].to_numpy() >= 0
@@ -329,52 +640,28 @@ class SparkLearners:
     and their scoring, one department per ``applyInPandas`` call; the fit stays in the driver.
     Each method returns what the single-process code returns, row for row.
 
-    The panel is handed to Spark once per panel object — a node's calls (a tuning's sample and
-    candidates, a backtest's cutoffs) share it — partitioned by department and cached; what a
-    call needs besides (the pseudo-origins, which rows to forecast) travels as an array indexed
-    by panel row in the UDF's closure. The previous panel's cached frame is released when
-    another panel comes, and after every node (:meth:`release`, called by
-    :class:`retail_forecasting.spark.hooks.SparkHooks`): the nodes after the learners' (the
-    evaluation, on the driver) need the memory more than a cache no one reads."""
+    The panel's Spark frame comes from ``panels`` (:class:`SparkPanels`: the catalog's Spark
+    dataset for the registered panel and its rows, else handed over from the driver), once per
+    node — a node's calls (a tuning's sample and candidates, a backtest's cutoffs) share it;
+    what a call needs besides (the pseudo-origins, which rows to forecast) travels as an array
+    indexed by panel row in the UDF's closure. The frame is released after every node
+    (:meth:`release`, called by :class:`retail_forecasting.spark.hooks.SparkHooks`): the nodes
+    after the learners' (the evaluation, on the driver) need the memory more than a cache no
+    one reads."""
 
     SCORES = "`_pos` bigint, `forecast` double"
 
-    def __init__(self, spark: Any) -> None:
+    def __init__(self, spark: Any, panels: SparkPanels | None = None) -> None:
         self.spark = spark
-        self._panel: tuple[weakref.ref, Any] | None = None  # (the panel, its Spark frame)
+        self.panels = panels if panels is not None else SparkPanels(spark)
 
-    def _frame(self, rows: pd.DataFrame) -> Any:
-        """The rows as a Spark DataFrame (the panel's ``split`` is not needed)."""
-        return self.spark.createDataFrame(rows.drop(columns=["split"], errors="ignore"))
-
-    def panel_frame(self, panel: pd.DataFrame) -> Any:
-        """``panel`` (plus ``_row``, each row's position) as a Spark DataFrame partitioned by
-        department and cached; made once for the same panel object."""
-        if self._panel is not None:
-            owner, frame = self._panel
-            if owner() is panel:
-                return frame
-            frame.unpersist()
-            self._panel = None
-        began = time.perf_counter()
-        frame = (
-            self._frame(panel.assign(_row=np.arange(len(panel), dtype=np.int64)))
-            .repartition("dept")
-            .persist()
-        )
-        self._panel = (weakref.ref(panel), frame)
-        logger.info(
-            "Panel handed to Spark for the learners: %d rows in %.1f s",
-            len(panel),
-            time.perf_counter() - began,
-        )
-        return frame
+    def panel_frame(self, panel: pd.DataFrame) -> tuple[Any, np.ndarray | None]:
+        """``panel``'s Spark frame and its map to ``panel`` (:meth:`SparkPanels.frame`)."""
+        return self.panels.frame(panel)
 
     def release(self) -> None:
-        """Unpersist the cached panel, if any (the next call hands its panel again)."""
-        if self._panel is not None:
-            self._panel[1].unpersist()
-            self._panel = None
+        """Release the node's panel frame (the next node gets its own)."""
+        self.panels.release()
 
     def training_frame(
         self, history: History, panel: pd.DataFrame, features: Any, horizon: int, params: Any
@@ -410,11 +697,11 @@ class SparkLearners:
         # the pseudo-origins by panel row (-1 after the cutoff; those rows are not read)
         by_row = np.full((len(origins), len(panel)), -1, dtype=np.int32)
         by_row[:, in_past] = origins
+        frame, local = self.panel_frame(panel)
         sample = (
-            self.panel_frame(panel)
-            .groupBy("dept")
+            frame.groupBy("dept")
             .applyInPandas(
-                department_sample(history, features, horizon, by_department, by_row, dtypes),
+                department_sample(history, features, horizon, by_department, by_row, dtypes, local),
                 f"{_ddl(dtypes)}, `_pass` bigint, `_row` bigint",
             )
             .toPandas()
@@ -451,11 +738,12 @@ class SparkLearners:
 
         def score(model: Any) -> np.ndarray:
             began = time.perf_counter()
+            frame, local = self.panel_frame(panel)
             result = (
-                self.panel_frame(panel)
-                .groupBy("dept")
+                frame.groupBy("dept")
                 .applyInPandas(
-                    department_scores(model, history, features, horizon, slots), self.SCORES
+                    department_scores(model, history, features, horizon, slots, local),
+                    self.SCORES,
                 )
                 .toPandas()
             )
@@ -473,9 +761,11 @@ class SparkLearners:
     def predict(self, model: Any, frame: pd.DataFrame) -> np.ndarray:
         """``model.predict(frame)``, the frame's departments predicted by Spark."""
         began = time.perf_counter()
-        rows = frame.assign(_pos=np.arange(len(frame), dtype=np.int64))
+        rows = frame.drop(columns=["split"], errors="ignore").assign(
+            _pos=np.arange(len(frame), dtype=np.int64)
+        )
         result = (
-            self._frame(rows)
+            self.spark.createDataFrame(rows)
             .groupBy("dept")
             .applyInPandas(department_predictions(model), self.SCORES)
             .toPandas()

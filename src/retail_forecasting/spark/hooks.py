@@ -9,6 +9,14 @@ learners' engine (their training sample and scoring by department;
 :mod:`retail_forecasting.forecasting.partitioned`). Environments
 without Spark settings (``base``, ``local``, ``sagemaker``) are left alone: PySpark is not even
 imported there.
+
+Before each node, a node input ``X`` with a catalog entry ``X@spark`` (``conf/spark/catalog.yml``:
+``feat_panel@spark``, kedro-datasets' Spark dataset of ``feat_panel``'s parquet file, Kedro's
+transcoding notation for the same file read as another type) is registered with the engines as
+the Spark frame of the pandas object the node receives
+(:class:`retail_forecasting.spark.engine.SparkPanels`): their calls on that panel, or on rows of
+it, read it with Spark from storage instead of handing it over from the driver. The node itself
+still gets the pandas frame (node signatures are those of every environment).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from functools import partial
 from typing import Any
 
 from kedro.config import MissingConfigException
@@ -24,6 +33,10 @@ from kedro.framework.hooks import hook_impl
 from retail_forecasting.forecasting import partitioned
 
 logger = logging.getLogger(__name__)
+
+# the suffix of the catalog entry that reads a node input's file with Spark (Kedro's
+# transcoding notation: the same file as another type)
+SPARK_TWIN = "@spark"
 
 
 def spark_settings(config_loader: Any) -> dict[str, str]:
@@ -78,10 +91,11 @@ class SparkHooks:
         if not settings:
             return
         session = make_session(settings, context.project_path.name)
-        from retail_forecasting.spark.engine import SparkLearners, runner
+        from retail_forecasting.spark.engine import SparkLearners, SparkPanels, runner
 
-        self._previous = partitioned.use(runner(session))
-        self._learners = SparkLearners(session)
+        panels = SparkPanels(session)
+        self._previous = partitioned.use(runner(session, panels))
+        self._learners = SparkLearners(session, panels)
         self._previous_learners = partitioned.use_learners(self._learners)
         self._active = True
         logger.info(
@@ -98,6 +112,19 @@ class SparkHooks:
             partitioned.use_learners(self._previous_learners)
             self._learners = None
             self._active = False
+
+    @hook_impl
+    def before_node_run(self, catalog: Any, inputs: dict[str, Any]) -> None:
+        """The node's input with a ``<name>@spark`` catalog entry is registered as the panel
+        whose Spark frame that dataset loads (read only if a Spark call of the node needs it)."""
+        if not self._active:
+            return
+        for name, data in inputs.items():
+            twin = f"{name}{SPARK_TWIN}"
+            if name.startswith("params:") or twin not in catalog:
+                continue
+            self._learners.panels.register(data, partial(catalog.load, twin), name)
+            return
 
     @hook_impl
     def after_node_run(self) -> None:
