@@ -225,6 +225,8 @@ def test_the_hook_registers_a_node_input_with_a_spark_twin_in_the_catalog(spark,
                 "filepath": stored,
             },
             "feat_panel@spark": {"type": "spark.SparkDatasetV2", "filepath": stored},
+            "{model}.mo_backtest": {"type": "pandas.ParquetDataset", "filepath": "{model}.pq"},
+            "{anything}": {"type": "pandas.ParquetDataset", "filepath": "{anything}.pq"},
         }
     )
     hooks = SparkHooks()
@@ -245,8 +247,11 @@ def test_the_hook_registers_a_node_input_with_a_spark_twin_in_the_catalog(spark,
         # after the node: nothing registered, the next frame is handed over
         panels.frame(feat_panel)
         assert counting.handed == [len(feat_panel)]
-        # a node without such an input registers nothing
-        hooks.before_node_run(catalog=catalog, inputs={"mi_forecast_frame": feat_panel})
+        # a node without such an input registers nothing, nor does a name a pattern matches
+        hooks.before_node_run(
+            catalog=catalog,
+            inputs={"mi_forecast_frame": feat_panel, "ridge.mo_backtest": feat_panel, "d": {}},
+        )
         panels.frame(feat_panel.copy())
         assert len(counting.handed) == 2
     finally:

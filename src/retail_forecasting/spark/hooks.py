@@ -27,6 +27,7 @@ import sys
 from functools import partial
 from typing import Any
 
+import pandas as pd
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
@@ -119,9 +120,11 @@ class SparkHooks:
         whose Spark frame that dataset loads (read only if a Spark call of the node needs it)."""
         if not self._active:
             return
+        # declared entries only: `in catalog` also matches dataset factory patterns
+        declared = set(catalog.keys())
         for name, data in inputs.items():
             twin = f"{name}{SPARK_TWIN}"
-            if name.startswith("params:") or twin not in catalog:
+            if twin not in declared or not isinstance(data, pd.DataFrame):
                 continue
             self._learners.panels.register(data, partial(catalog.load, twin), name)
             return
