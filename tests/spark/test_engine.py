@@ -81,3 +81,31 @@ def test_the_registered_runner_takes_per_department_work_only(spark, panel, cuto
     finally:
         partitioned.use(previous)
     pd.testing.assert_frame_equal(via_spark, cross_validation(panel, models, HORIZON, cutoffs[-1:]))
+
+
+def test_pysparks_pandas_version_warning_is_silenced_and_no_other(spark):
+    """PySpark 4 warns about pandas 3 at each use of its pandas bridge, in every worker: the
+    session (make_session, as the conftest's) silences that message only, in the workers and in
+    the driver; another FutureWarning still shows."""
+    import warnings
+
+    from retail_forecasting.spark.hooks import PANDAS_VERSION_WARNING, make_session
+
+    messages = (f"{PANDAS_VERSION_WARNING} >= 3.0.0.", "another FutureWarning")
+
+    def shown() -> list[str]:
+        with warnings.catch_warnings(record=True) as seen:
+            for message in messages:
+                warnings.warn(message, FutureWarning, stacklevel=1)
+        return [str(w.message) for w in seen]
+
+    def run(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"shown": [" | ".join(shown())]})
+
+    frame = spark.createDataFrame(pd.DataFrame({"g": [1]}))
+    in_worker = frame.groupBy("g").applyInPandas(run, "shown string").toPandas()
+    assert in_worker["shown"].tolist() == ["another FutureWarning"]
+
+    # pytest restores the warning filters around each test: set them again, as a run does once
+    assert make_session({}, "retail-forecasting-tests") is spark
+    assert shown() == ["another FutureWarning"]
