@@ -12,16 +12,20 @@ from retail_forecasting.forecasting.backtest import cross_validation
 from retail_forecasting.forecasting.contract import PANEL_COLUMNS
 from retail_forecasting.forecasting.history import History
 from retail_forecasting.forecasting.intervals import (
+    CalibrationRows,
     IntervalModel,
     IntervalParams,
     apply_frame,
+    apply_rows,
     attach_scales,
     calibrate,
     calibrate_frame,
     change_features,
     cross_fitted,
+    cross_fitted_rows,
     interval_score,
     last_fold_fitted,
+    last_fold_mask,
     last_year_known,
     pinball,
     quantile_columns,
@@ -153,6 +157,28 @@ def test_the_last_fold_is_calibrated_on_the_earlier_folds_only(noisy_panel):
     assert last_fold_fitted(frame.loc[last], "model", params, HORIZON) is None
 
 
+def test_the_last_folds_cross_fitted_intervals_are_its_nested_ones(noisy_panel):
+    """The pipeline scores the nested validation on the cross-fitted intervals of the last fold
+    (every other fold is an earlier one) instead of calibrating them a second time."""
+    params = IntervalParams(min_bucket_rows=50, scale_fit=True)
+    weeks = np.sort(noisy_panel["date"].unique())
+    frame = backtest(noisy_panel, [pd.Timestamp(weeks[i]) for i in (80, 100, 120)], params)
+    rows = CalibrationRows.from_frame(frame, params)
+    values = cross_fitted_rows(rows, frame["model"].to_numpy(), HORIZON)
+    last = last_fold_mask(rows)
+    np.testing.assert_array_equal(last, (frame["cutoff"] == frame["cutoff"].max()).to_numpy())
+    np.testing.assert_array_equal(
+        values[last], last_fold_fitted(frame, "model", params, HORIZON).to_numpy()
+    )
+    np.testing.assert_array_equal(values, cross_fitted(frame, "model", params, HORIZON).to_numpy())
+    assert last_fold_mask(rows.take(last)) is None
+    # rows read with other calibration groups than the model's are refused, not misapplied
+    model = calibrate_frame(frame, "model", params, HORIZON)
+    other = CalibrationRows.from_frame(frame, params.model_copy(update={"peak_season": None}))
+    with pytest.raises(ValueError, match="calibration groups"):
+        apply_rows(model, other, frame["model"].to_numpy())
+
+
 def test_quantiles_never_cross_and_respect_the_floor():
     params = IntervalParams(monotone=False, by_holiday=False)
     rng = np.random.default_rng(0)
@@ -262,6 +288,37 @@ def test_scores_are_the_textbook_formulas():
         1 / 3
     )
     assert set(table["segment"]) == {"overall", "step", "is_holiday", "store_type"}
+
+
+def test_each_segments_scores_are_those_of_its_rows_alone():
+    """score_intervals groups each segment's rows in one pass: every value's figures are
+    exactly those of scoring its rows on their own, in order of appearance."""
+    rng = np.random.default_rng(3)
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "actual": rng.normal(0, 10, n),
+            "is_holiday": rng.random(n) < 0.1,
+            "step": rng.integers(1, 9, n),
+            "store_type": rng.choice(["A", "B", "C"], n),
+        }
+    )
+    quantiles, levels = (0.025, 0.1, 0.5, 0.9, 0.975), (80, 95)
+    values = np.sort(rng.normal(0, 10, (n, 5)), axis=1)
+    _, table = score_intervals(frame, values, quantiles, levels)
+    for segment in ("step", "is_holiday", "store_type"):
+        rows = table[table["segment"] == segment]
+        keys = frame[segment].to_numpy()
+        assert list(dict.fromkeys(rows["segment_value"])) == [str(v) for v in pd.unique(keys)]
+        for value in pd.unique(keys):
+            mask = keys == value
+            alone, _ = score_intervals(frame[mask], values[mask], quantiles, levels, ())
+            mine = rows[rows["segment_value"] == str(value)].set_index("level")
+            assert mine.loc["80", "n"] == mask.sum()
+            for level in ("80", "95"):
+                for key in ("coverage", "width", "interval_score", "interval_score_weighted"):
+                    assert mine.loc[level, key] == alone[level][key]
+            assert mine.loc["pinball", "interval_score"] == alone["pinball"]
 
 
 def test_each_store_type_gets_its_own_spread_and_covers_near_nominal():

@@ -490,7 +490,7 @@ class IntervalModel:
 
     def ratios(self, store_type) -> np.ndarray:
         """(n rows, n quantiles) store-type factors: 1 for a type without its own."""
-        types = np.asarray(store_type).astype(str)
+        types = _as_str(store_type)
         out = np.ones((len(types), len(self.quantiles)))
         for name, ratio in self.type_ratio.items():
             out[types == name] = ratio
@@ -638,13 +638,17 @@ def _calibrate(
     table = np.full((n_groups, n_buckets, len(quantiles)), np.nan)
     counts = np.zeros((n_groups, n_buckets))
     pooled_all = np.quantile(z, quantiles)
+    # the rows of each bucket and of each (bucket, group) cell, gathered by one sort instead of a
+    # mask per cell (a quantile does not depend on the order of its rows)
+    by_bucket = _cells(bucket, n_buckets)
+    by_cell = _cells(bucket * n_groups + group, n_buckets * n_groups)
     for b in range(n_buckets):
-        in_bucket = bucket == b
-        pooled = np.quantile(z[in_bucket], quantiles) if in_bucket.any() else pooled_all
+        in_bucket = by_bucket[b]
+        pooled = np.quantile(z[in_bucket], quantiles) if len(in_bucket) else pooled_all
         for g in range(n_groups):
-            rows = in_bucket & (group == g)
-            counts[g, b] = rows.sum()
-            if rows.sum() >= params.min_bucket_rows:
+            rows = by_cell[b * n_groups + g]
+            counts[g, b] = len(rows)
+            if len(rows) >= params.min_bucket_rows:
                 table[g, b] = np.quantile(z[rows], quantiles)
             elif g > 0 and ratios[g] is not None:
                 # few rows of this group in this bucket: the group's rows of every step, their
@@ -661,12 +665,31 @@ def _calibrate(
                     )
     type_ratio = {}
     if params.by_store_type and store_type is not None:
-        types = np.asarray(store_type).astype(str)
-        for name in sorted(set(types)):
+        types = _as_str(store_type)
+        for name in np.unique(types):
             mine = types == name
             if mine.sum() >= params.min_bucket_rows and (~mine).any():
-                type_ratio[name] = _ratio(np.quantile(z[mine], quantiles), pooled_all, quantiles)
+                type_ratio[str(name)] = _ratio(
+                    np.quantile(z[mine], quantiles), pooled_all, quantiles
+                )
     return IntervalModel(quantiles, params.step_bucket_weeks, table, counts, params, type_ratio)
+
+
+def _as_str(values: Any) -> np.ndarray:
+    """``values`` as a numpy string array (converted once: comparing strings is fast, turning
+    Python objects into them is not)."""
+    values = np.asarray(values)
+    return values if values.dtype.kind == "U" else values.astype(str)
+
+
+def _cells(cell: np.ndarray, n_cells: int) -> list[np.ndarray]:
+    """The positions of the rows of each cell ``0 .. n_cells - 1`` (``cell``: each row's), in
+    row order."""
+    # a stable sort of 16-bit keys is a radix sort
+    small = np.int16 if n_cells < np.iinfo(np.int16).max else np.int64
+    order = np.argsort(cell.astype(small), kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(n_cells)]
 
 
 def _group_ratio(
@@ -688,6 +711,159 @@ def _ratio(mine: np.ndarray, other: np.ndarray, quantiles: Sequence[float]) -> n
     return np.where(np.asarray(quantiles) == 0.5, 1.0, ratio)
 
 
+@dataclass(frozen=True)
+class CalibrationRows:
+    """The rows of a backtest frame (or of forecasts) as arrays, read once: what calibrating,
+    applying and scoring intervals need of them (:meth:`from_frame`). Nothing here depends on a
+    model, so one instance serves every model of a backtest and every fold of its cross-fitting
+    (:func:`calibrate_rows`, :func:`apply_rows`, :func:`cross_fitted_rows`,
+    :func:`last_fold_rows`): the calibration groups and the fitted scale's regressors are built
+    once, not once per model and fold."""
+
+    params: IntervalParams
+    index: pd.Index  # the frame's
+    actual: np.ndarray | None
+    scale: np.ndarray
+    floor: np.ndarray | None
+    step: np.ndarray
+    group: np.ndarray  # row_groups with ``params``
+    cutoff: np.ndarray | None
+    store_type: np.ndarray | None
+    last_year: np.ndarray | None
+    features: dict[str, np.ndarray] | None
+    regressors: np.ndarray | None  # scale_regressors of the rows (with ``features``)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, params: IntervalParams) -> CalibrationRows:
+        """The rows of ``frame``: ``scale``, ``step``, ``date`` and ``is_holiday`` columns
+        (:func:`attach_scales`), and ``actual``, ``floor``, ``cutoff``, ``store_type``,
+        ``last_year`` and the :data:`SCALE_FEATURES` if any."""
+
+        def column(name: str, dtype: Any = None) -> np.ndarray | None:
+            return frame[name].to_numpy(dtype=dtype) if name in frame else None
+
+        scale = frame["scale"].to_numpy(dtype=float)
+        last_year = column("last_year")
+        features = _features(frame)
+        return cls(
+            params=params,
+            index=frame.index,
+            actual=column("actual", float),
+            scale=scale,
+            floor=column("floor", float),
+            step=frame["step"].to_numpy(),
+            group=row_groups(frame["date"], frame["is_holiday"], params),
+            cutoff=column("cutoff"),
+            store_type=None if "store_type" not in frame else _as_str(frame["store_type"]),
+            last_year=last_year,
+            features=features,
+            regressors=None
+            if features is None
+            else scale_regressors(scale, last_year, features, params.min_scale),
+        )
+
+    def __len__(self) -> int:
+        return len(self.scale)
+
+    def take(self, rows: np.ndarray) -> CalibrationRows:
+        """These rows at ``rows`` (a boolean mask or positions), in that order."""
+
+        def pick(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[rows]
+
+        return CalibrationRows(
+            params=self.params,
+            index=self.index[rows],
+            actual=pick(self.actual),
+            scale=self.scale[rows],
+            floor=pick(self.floor),
+            step=self.step[rows],
+            group=self.group[rows],
+            cutoff=pick(self.cutoff),
+            store_type=pick(self.store_type),
+            last_year=pick(self.last_year),
+            features=None
+            if self.features is None
+            else {name: values[rows] for name, values in self.features.items()},
+            regressors=pick(self.regressors),
+        )
+
+    def row_scale(self, coef: np.ndarray | None) -> np.ndarray:
+        """Each row's scale: the series' (no ``coef``) or the fitted one
+        (exp(regressors @ ``coef``), at least ``min_scale``)."""
+        if coef is None:
+            return self.scale
+        if self.regressors is None:
+            raise ValueError(
+                "this interval model's scale is fitted (scale_fit): the rows need "
+                f"{', '.join(SCALE_FEATURES)} (attach_scales / change_features)"
+            )
+        with _quiet():
+            return np.maximum(
+                np.exp(self.regressors @ np.asarray(coef, dtype=float)), self.params.min_scale
+            )
+
+
+def calibrate_rows(
+    rows: CalibrationRows, forecast: np.ndarray, horizon: int | None = None
+) -> IntervalModel:
+    """:func:`calibrate` of ``rows`` (with ``actual``) forecast ``forecast``, with the rows'
+    parameters. With ``scale_fit`` the rows' scale is first fitted on these rows
+    (:func:`fit_scale`)."""
+    params = rows.params
+    if rows.actual is None:
+        raise ValueError("calibration needs the rows' actual values")
+    residual = rows.actual - np.asarray(forecast, dtype=float)
+    scale = rows.scale
+    coef = None
+    if params.scale_fit:
+        if rows.regressors is None:
+            raise ValueError(
+                f"scale_fit needs the columns {', '.join(SCALE_FEATURES)} (attach_scales with "
+                "scale_fit)"
+            )
+        coef = fit_scale(residual, rows.regressors)
+        scale = rows.row_scale(coef)
+    fitted = calibrate(
+        residual,
+        scale,
+        rows.step,
+        rows.group,
+        params,
+        horizon,
+        rows.store_type,
+        rows.last_year,
+    )
+    fitted.scale_coef = coef
+    return fitted
+
+
+def apply_rows(
+    interval_model: IntervalModel, rows: CalibrationRows, forecast: np.ndarray
+) -> np.ndarray:
+    """(n rows, n quantiles) quantile forecasts of ``rows`` forecast ``forecast``
+    (:meth:`IntervalModel.apply`; the model's parameters must group weeks as the rows' do)."""
+    mine, theirs = interval_model.params, rows.params
+    if (mine.by_holiday, mine.peak_season, mine.min_scale) != (
+        theirs.by_holiday,
+        theirs.peak_season,
+        theirs.min_scale,
+    ):
+        raise ValueError(
+            "the rows were read with other calibration groups or min_scale than the interval "
+            "model's: CalibrationRows.from_frame(frame, interval_model.params)"
+        )
+    return interval_model.apply(
+        np.asarray(forecast, dtype=float),
+        rows.row_scale(interval_model.scale_coef),
+        rows.step,
+        rows.group,
+        rows.floor,
+        rows.store_type,
+        rows.last_year,
+    )
+
+
 def calibrate_frame(
     frame: pd.DataFrame, model: str, params: IntervalParams, horizon: int | None = None
 ) -> IntervalModel:
@@ -695,31 +871,14 @@ def calibrate_frame(
     ``date`` and ``is_holiday`` columns (:func:`attach_scales`), and ``store_type`` and
     ``last_year`` if any. With ``scale_fit`` (and the :data:`SCALE_FEATURES` columns) the
     rows' scale is first fitted on these rows (:func:`fit_scale`)."""
-    residual = frame["actual"].to_numpy(dtype=float) - frame[model].to_numpy(dtype=float)
-    scale = frame["scale"].to_numpy(dtype=float)
-    last_year = frame["last_year"].to_numpy() if "last_year" in frame else None
-    coef = None
-    if params.scale_fit:
-        features = _features(frame)
-        if features is None:
-            raise ValueError(
-                f"scale_fit needs the columns {', '.join(SCALE_FEATURES)} (attach_scales with "
-                "scale_fit)"
-            )
-        coef = fit_scale(residual, scale_regressors(scale, last_year, features, params.min_scale))
-        scale = fitted_scale(coef, scale, last_year, features, params.min_scale)
-    fitted = calibrate(
-        residual,
-        scale,
-        frame["step"].to_numpy(),
-        row_groups(frame["date"], frame["is_holiday"], params),
-        params,
-        horizon,
-        frame["store_type"].to_numpy() if "store_type" in frame else None,
-        last_year,
+    if params.scale_fit and _features(frame) is None:
+        raise ValueError(
+            f"scale_fit needs the columns {', '.join(SCALE_FEATURES)} (attach_scales with "
+            "scale_fit)"
+        )
+    return calibrate_rows(
+        CalibrationRows.from_frame(frame, params), frame[model].to_numpy(dtype=float), horizon
     )
-    fitted.scale_coef = coef
-    return fitted
 
 
 def _features(frame: pd.DataFrame) -> dict[str, np.ndarray] | None:
@@ -734,19 +893,27 @@ def apply_frame(
     """Quantile columns for the rows of ``frame`` (``<model>``, ``scale``, ``floor``, ``step``,
     ``date``, ``is_holiday``, and ``store_type``, ``last_year`` and the
     :data:`SCALE_FEATURES` if any), in its order and index."""
-    last_year = frame["last_year"].to_numpy() if "last_year" in frame else None
-    out = interval_model.frame(
-        frame[model].to_numpy(dtype=float),
-        interval_model.row_scale(frame["scale"].to_numpy(dtype=float), last_year, _features(frame)),
-        frame["step"].to_numpy(),
-        frame["date"],
-        frame["is_holiday"].to_numpy(),
-        frame["floor"].to_numpy(dtype=float),
-        prefix,
-        frame["store_type"].to_numpy() if "store_type" in frame else None,
-        last_year,
+    rows = CalibrationRows.from_frame(frame, interval_model.params)
+    return pd.DataFrame(
+        apply_rows(interval_model, rows, frame[model].to_numpy(dtype=float)),
+        columns=quantile_columns(interval_model.quantiles, prefix),
+        index=frame.index,
     )
-    out.index = frame.index
+
+
+def cross_fitted_rows(
+    rows: CalibrationRows, forecast: np.ndarray, horizon: int | None = None
+) -> np.ndarray:
+    """:func:`cross_fitted` of ``rows`` (with ``cutoff``) forecast ``forecast``, as an
+    (n rows, n quantiles) array in the rows' order."""
+    forecast = np.asarray(forecast, dtype=float)
+    cutoffs = pd.unique(rows.cutoff)
+    out = np.empty((len(rows), len(rows.params.quantiles)))
+    for cutoff in cutoffs:
+        fold = rows.cutoff == cutoff
+        train = ~fold if len(cutoffs) > 1 else np.ones(len(rows), dtype=bool)
+        fitted = calibrate_rows(rows.take(train), forecast[train], horizon)
+        out[fold] = apply_rows(fitted, rows.take(fold), forecast[fold])
     return out
 
 
@@ -755,15 +922,36 @@ def cross_fitted(
 ) -> pd.DataFrame:
     """The backtest's own quantile forecasts, out of sample: the rows of each fold (cutoff) get
     intervals calibrated on the *other* folds' residuals only (with one fold, in-sample)."""
-    cutoffs = frame["cutoff"].unique()
-    parts = []
-    for cutoff in cutoffs:
-        fold = frame["cutoff"] == cutoff
-        train = frame.loc[~fold] if len(cutoffs) > 1 else frame
-        parts.append(
-            apply_frame(calibrate_frame(train, model, params, horizon), frame.loc[fold], model)
-        )
-    return pd.concat(parts).loc[frame.index]
+    return pd.DataFrame(
+        cross_fitted_rows(
+            CalibrationRows.from_frame(frame, params), frame[model].to_numpy(dtype=float), horizon
+        ),
+        columns=quantile_columns(params.quantiles),
+        index=frame.index,
+    )
+
+
+def last_fold_mask(rows: CalibrationRows) -> np.ndarray | None:
+    """The rows of the last fold (the latest cutoff); None with one fold. Its rows'
+    :func:`cross_fitted_rows` are its :func:`last_fold_rows` (calibrated on every other fold,
+    i.e. on the earlier ones)."""
+    cutoffs = np.sort(pd.unique(rows.cutoff))
+    if len(cutoffs) < 2:
+        return None
+    return rows.cutoff == cutoffs[-1]
+
+
+def last_fold_rows(
+    rows: CalibrationRows, forecast: np.ndarray, horizon: int | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`last_fold_fitted` of ``rows`` forecast ``forecast``: the last fold's mask and
+    its (n, n quantiles) quantile forecasts; None with one fold."""
+    last = last_fold_mask(rows)
+    if last is None:
+        return None
+    forecast = np.asarray(forecast, dtype=float)
+    fitted = calibrate_rows(rows.take(~last), forecast[~last], horizon)
+    return last, apply_rows(fitted, rows.take(last), forecast[last])
 
 
 def last_fold_fitted(
@@ -772,12 +960,13 @@ def last_fold_fitted(
     """Nested validation: the quantile forecasts of the backtest's last fold (the latest
     cutoff, the one most like a forecast origin) calibrated on the earlier folds only; None with
     one fold."""
-    cutoffs = np.sort(frame["cutoff"].unique())
-    if len(cutoffs) < 2:
+    fitted = last_fold_rows(
+        CalibrationRows.from_frame(frame, params), frame[model].to_numpy(dtype=float), horizon
+    )
+    if fitted is None:
         return None
-    last = (frame["cutoff"] == cutoffs[-1]).to_numpy()
-    fitted = calibrate_frame(frame.loc[~last], model, params, horizon)
-    return apply_frame(fitted, frame.loc[last], model)
+    last, values = fitted
+    return pd.DataFrame(values, columns=quantile_columns(params.quantiles), index=frame.index[last])
 
 
 # ----------------------------------------------------------------------------- scores
@@ -799,34 +988,75 @@ def pinball(actual: np.ndarray, forecast: np.ndarray, q: float) -> np.ndarray:
     return np.maximum(q * diff, (q - 1.0) * diff)
 
 
-def _summary(
-    actual: np.ndarray,
-    values: np.ndarray,
-    quantiles: Sequence[float],
-    levels: Sequence[float],
-    weight: np.ndarray,
-) -> dict[str, Any]:
-    columns = {q: i for i, q in enumerate(quantiles)}
-    out: dict[str, Any] = {}
-    for level in levels:
-        low, high = level_bounds(level)
-        lower, upper = values[:, columns[low]], values[:, columns[high]]
-        score = interval_score(actual, lower, upper, level)
-        inside = (actual >= lower) & (actual <= upper)
-        out[level_name(level)] = {
-            "coverage": float(inside.mean()),
-            "width": float((upper - lower).mean()),
-            "interval_score": float(score.mean()),
-            "interval_score_weighted": float((weight * score).sum() / weight.sum()),
-            "below": float((actual < lower).mean()),
-            "above": float((actual > upper).mean()),
-        }
-    losses = np.column_stack([pinball(actual, values[:, columns[q]], q) for q in quantiles])
-    out["pinball"] = float(losses.mean())
-    out["pinball_weighted"] = float(
-        (weight[:, None] * losses).sum() / (weight.sum() * len(quantiles))
-    )
-    return out
+@dataclass
+class _RowScores:
+    """Per row: each level's coverage flags, width and interval score (plain and holiday
+    weighted), each quantile's pinball loss (plain and weighted) and the weight, computed once
+    and averaged over any block of rows (:meth:`summary`)."""
+
+    levels: dict[str, dict[str, np.ndarray]]
+    losses: np.ndarray  # (n, n quantiles)
+    weighted_losses: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        actual: np.ndarray,
+        values: np.ndarray,
+        quantiles: Sequence[float],
+        levels: Sequence[float],
+        weight: np.ndarray,
+    ) -> _RowScores:
+        columns = {q: i for i, q in enumerate(quantiles)}
+        per_level = {}
+        for level in levels:
+            low, high = level_bounds(level)
+            lower, upper = values[:, columns[low]], values[:, columns[high]]
+            score = interval_score(actual, lower, upper, level)
+            per_level[level_name(level)] = {
+                "inside": (actual >= lower) & (actual <= upper),
+                "width": upper - lower,
+                "score": score,
+                "weighted": weight * score,
+                "below": actual < lower,
+                "above": actual > upper,
+            }
+        losses = np.column_stack([pinball(actual, values[:, columns[q]], q) for q in quantiles])
+        return cls(per_level, losses, weight[:, None] * losses, weight)
+
+    def take(self, order: np.ndarray) -> _RowScores:
+        """The rows at ``order`` (positions)."""
+        return _RowScores(
+            {
+                name: {k: v[order] for k, v in arrays.items()}
+                for name, arrays in self.levels.items()
+            },
+            self.losses[order],
+            self.weighted_losses[order],
+            self.weight[order],
+        )
+
+    def summary(self, rows: slice = slice(None)) -> dict[str, Any]:
+        """The scores of the rows ``rows``: means in row order, so a block gives what its rows
+        alone give."""
+        weight = self.weight[rows]
+        out: dict[str, Any] = {}
+        for name, arrays in self.levels.items():
+            out[name] = {
+                "coverage": float(arrays["inside"][rows].mean()),
+                "width": float(arrays["width"][rows].mean()),
+                "interval_score": float(arrays["score"][rows].mean()),
+                "interval_score_weighted": float(arrays["weighted"][rows].sum() / weight.sum()),
+                "below": float(arrays["below"][rows].mean()),
+                "above": float(arrays["above"][rows].mean()),
+            }
+        losses = self.losses[rows]
+        out["pinball"] = float(losses.mean())
+        out["pinball_weighted"] = float(
+            self.weighted_losses[rows].sum() / (weight.sum() * losses.shape[1])
+        )
+        return out
 
 
 def score_intervals(
@@ -849,7 +1079,8 @@ def score_intervals(
     values = np.asarray(values, dtype=float)
     actual = frame["actual"].to_numpy(dtype=float)
     weight = holiday_weights(frame["is_holiday"], holiday_weight)
-    totals = _summary(actual, values, quantiles, levels, weight)
+    scores = _RowScores.of(actual, values, quantiles, levels, weight)
+    totals = scores.summary()
     rows = []
 
     def add(segment: str, value: Any, summary: dict[str, Any], n: int) -> None:
@@ -881,15 +1112,18 @@ def score_intervals(
 
     add("overall", "all", totals, len(actual))
     for segment in segments:
-        keys = frame[segment].to_numpy()
-        for value in pd.unique(keys):
-            mask = keys == value
-            add(
-                segment,
-                value,
-                _summary(actual[mask], values[mask], quantiles, levels, weight[mask]),
-                int(mask.sum()),
-            )
+        # the rows grouped by the segment's value (in order of appearance), each group's rows in
+        # their order: one gather per segment instead of a mask and a copy per value
+        codes, values_of = pd.factorize(frame[segment].to_numpy(), use_na_sentinel=False)
+        cell = _cells(codes, len(values_of))
+        if not cell:
+            continue
+        grouped = scores.take(np.concatenate(cell))
+        start = 0
+        for value, members in zip(values_of, cell, strict=True):
+            block = slice(start, start + len(members))
+            start += len(members)
+            add(segment, value, grouped.summary(block), len(members))
     table = pd.DataFrame(rows)
     return totals, table
 

@@ -24,13 +24,14 @@ from retail_forecasting.forecasting.features import (
 )
 from retail_forecasting.forecasting.intervals import (
     SCALE_FEATURES,
+    CalibrationRows,
     IntervalModel,
     IntervalParams,
     apply_frame,
     attach_scales,
-    calibrate_frame,
-    cross_fitted,
-    last_fold_fitted,
+    calibrate_rows,
+    cross_fitted_rows,
+    last_fold_mask,
     level_bounds,
     level_name,
     quantile_columns,
@@ -119,15 +120,23 @@ def calibrate_backtest_intervals(
     total_params = _total_params(params, horizon_weeks)
     out: dict[str, Any] = {"rows": len(frame), "models": {}, "total": {}, "summary": {}}
     tables = []
+    # the rows' arrays, calibration groups and scale regressors, read once for every model
+    read = CalibrationRows.from_frame(frame, params)
+    read_totals = CalibrationRows.from_frame(totals, total_params)
     for model in models:
-        out["models"][model] = calibrate_frame(frame, model, params, horizon_weeks).as_dict()
-        out["total"][model] = calibrate_frame(totals, model, total_params, horizon_weeks).as_dict()
-        values = cross_fitted(frame, model, params, horizon_weeks)
-        summary, table = score_intervals(frame, values.to_numpy(), params.quantiles, params.levels)
-        last = last_fold_fitted(frame, model, params, horizon_weeks)
+        forecast = frame[model].to_numpy(dtype=float)
+        out["models"][model] = calibrate_rows(read, forecast, horizon_weeks).as_dict()
+        out["total"][model] = calibrate_rows(
+            read_totals, totals[model].to_numpy(dtype=float), horizon_weeks
+        ).as_dict()
+        values = cross_fitted_rows(read, forecast, horizon_weeks)
+        summary, table = score_intervals(frame, values, params.quantiles, params.levels)
+        last = last_fold_mask(read)
         if last is not None:
+            # the nested validation: the last fold calibrated on the earlier folds only, which
+            # is what its cross-fitted intervals are (last_fold_rows, not computed twice)
             summary["last_fold"] = score_intervals(
-                frame.loc[last.index], last.to_numpy(), params.quantiles, params.levels, ()
+                frame.loc[last], values[last], params.quantiles, params.levels, ()
             )[0]
         out["summary"][model] = summary
         tables.append(table.assign(model=model, stage="backtest"))
