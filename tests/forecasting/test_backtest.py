@@ -262,3 +262,10 @@ def test_side_by_side_puts_backtests_together_and_refuses_different_rows():
     assert together["b"].tolist() == [0.5, 1.5, 2.5]
     with pytest.raises(ValueError, match="do not cover the same rows"):
         side_by_side([first, second.iloc[:2]], lambda f: [c for c in f if c in ("a", "b")])
+    # rows in another order are matched on their keys, not their positions; in the same order
+    # (taken without a merge) the result is the merge's
+    shuffled = second.iloc[[2, 0, 1]]
+    again = side_by_side([first, shuffled], lambda f: [c for c in f if c in ("a", "b")])
+    pd.testing.assert_frame_equal(again, together)
+    merged = first.merge(second[[*keys, "b"]], on=list(keys), validate="one_to_one")
+    pd.testing.assert_frame_equal(together, merged)

@@ -43,6 +43,7 @@ import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -788,6 +789,19 @@ class CalibrationRows:
             regressors=pick(self.regressors),
         )
 
+    @cached_property
+    def folds(self) -> list[tuple[np.ndarray, CalibrationRows, CalibrationRows]]:
+        """Per fold (cutoff, in order of appearance): its mask, the rows it is calibrated on
+        (every other fold's; with one fold, its own) and its rows. Gathered once, for every
+        model (:func:`cross_fitted_rows`)."""
+        cutoffs = pd.unique(self.cutoff)
+        out = []
+        for cutoff in cutoffs:
+            fold = self.cutoff == cutoff
+            train = ~fold if len(cutoffs) > 1 else np.ones(len(self), dtype=bool)
+            out.append((fold, self.take(train), self.take(fold)))
+        return out
+
     def row_scale(self, coef: np.ndarray | None) -> np.ndarray:
         """Each row's scale: the series' (no ``coef``) or the fitted one
         (exp(regressors @ ``coef``), at least ``min_scale``)."""
@@ -907,13 +921,11 @@ def cross_fitted_rows(
     """:func:`cross_fitted` of ``rows`` (with ``cutoff``) forecast ``forecast``, as an
     (n rows, n quantiles) array in the rows' order."""
     forecast = np.asarray(forecast, dtype=float)
-    cutoffs = pd.unique(rows.cutoff)
     out = np.empty((len(rows), len(rows.params.quantiles)))
-    for cutoff in cutoffs:
-        fold = rows.cutoff == cutoff
-        train = ~fold if len(cutoffs) > 1 else np.ones(len(rows), dtype=bool)
-        fitted = calibrate_rows(rows.take(train), forecast[train], horizon)
-        out[fold] = apply_rows(fitted, rows.take(fold), forecast[fold])
+    several = len(rows.folds) > 1
+    for fold, train, own in rows.folds:
+        fitted = calibrate_rows(train, forecast[~fold] if several else forecast, horizon)
+        out[fold] = apply_rows(fitted, own, forecast[fold])
     return out
 
 
