@@ -174,6 +174,7 @@ def _is_persisted(dataset: Any) -> bool:
         "MemoryDataset",
         "SharedMemoryDataset",
         "MlflowMetricsHistoryDataset",
+        "MlflowMetricsBatchDataset",
         "MlflowMetricDataset",
         "MlflowMetricHistoryDataset",
     )

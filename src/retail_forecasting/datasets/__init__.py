@@ -10,6 +10,8 @@
   alias does not.
 - :class:`ChampionModelDataset` logs the champion like kedro-mlflow's
   ``MlflowModelTrackingDataset``, with a signature, an input example and the package's code.
+- :class:`MlflowMetricsBatchDataset` logs metrics like kedro-mlflow's
+  ``MlflowMetricsHistoryDataset``, in a few ``log_batch`` requests instead of one per metric.
 """
 
 from typing import Any
@@ -17,7 +19,13 @@ from typing import Any
 from retail_forecasting.datasets.kaggle_raw import KaggleRawDataset
 from retail_forecasting.warehouse.dataset import WarehouseDataset
 
-__all__ = ["ChampionModelDataset", "KaggleRawDataset", "RegisteredModelDataset", "WarehouseDataset"]
+__all__ = [
+    "ChampionModelDataset",
+    "KaggleRawDataset",
+    "MlflowMetricsBatchDataset",
+    "RegisteredModelDataset",
+    "WarehouseDataset",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -31,4 +39,8 @@ def __getattr__(name: str) -> Any:
         from retail_forecasting.datasets.champion_model import ChampionModelDataset
 
         return ChampionModelDataset
+    if name == "MlflowMetricsBatchDataset":
+        from retail_forecasting.datasets.mlflow_metrics import MlflowMetricsBatchDataset
+
+        return MlflowMetricsBatchDataset
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
