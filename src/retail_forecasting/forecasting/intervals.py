@@ -719,7 +719,9 @@ class CalibrationRows:
     model, so one instance serves every model of a backtest and every fold of its cross-fitting
     (:func:`calibrate_rows`, :func:`apply_rows`, :func:`cross_fitted_rows`,
     :func:`last_fold_rows`): the calibration groups and the fitted scale's regressors are built
-    once, not once per model and fold."""
+    once, not once per model and fold. A fold's rows are taken (:meth:`take`) when a model needs
+    them, not kept: at 10x one backtest's rows are ~400 MB, a copy per fold for every model
+    would triple that."""
 
     params: IntervalParams
     index: pd.Index  # the frame's
@@ -790,17 +792,9 @@ class CalibrationRows:
         )
 
     @cached_property
-    def folds(self) -> list[tuple[np.ndarray, CalibrationRows, CalibrationRows]]:
-        """Per fold (cutoff, in order of appearance): its mask, the rows it is calibrated on
-        (every other fold's; with one fold, its own) and its rows. Gathered once, for every
-        model (:func:`cross_fitted_rows`)."""
-        cutoffs = pd.unique(self.cutoff)
-        out = []
-        for cutoff in cutoffs:
-            fold = self.cutoff == cutoff
-            train = ~fold if len(cutoffs) > 1 else np.ones(len(self), dtype=bool)
-            out.append((fold, self.take(train), self.take(fold)))
-        return out
+    def folds(self) -> list[np.ndarray]:
+        """Each fold's rows (a mask per cutoff, in order of appearance; computed once)."""
+        return [self.cutoff == cutoff for cutoff in pd.unique(self.cutoff)]
 
     def row_scale(self, coef: np.ndarray | None) -> np.ndarray:
         """Each row's scale: the series' (no ``coef``) or the fitted one
@@ -923,9 +917,15 @@ def cross_fitted_rows(
     forecast = np.asarray(forecast, dtype=float)
     out = np.empty((len(rows), len(rows.params.quantiles)))
     several = len(rows.folds) > 1
-    for fold, train, own in rows.folds:
-        fitted = calibrate_rows(train, forecast[~fold] if several else forecast, horizon)
-        out[fold] = apply_rows(fitted, own, forecast[fold])
+    for fold in rows.folds:
+        # with one fold, in-sample; the rows taken here, one fold's at a time (held for every
+        # model at once they cost more memory than their gathering costs time)
+        fitted = (
+            calibrate_rows(rows.take(~fold), forecast[~fold], horizon)
+            if several
+            else calibrate_rows(rows, forecast, horizon)
+        )
+        out[fold] = apply_rows(fitted, rows.take(fold), forecast[fold])
     return out
 
 
@@ -1000,75 +1000,34 @@ def pinball(actual: np.ndarray, forecast: np.ndarray, q: float) -> np.ndarray:
     return np.maximum(q * diff, (q - 1.0) * diff)
 
 
-@dataclass
-class _RowScores:
-    """Per row: each level's coverage flags, width and interval score (plain and holiday
-    weighted), each quantile's pinball loss (plain and weighted) and the weight, computed once
-    and averaged over any block of rows (:meth:`summary`)."""
-
-    levels: dict[str, dict[str, np.ndarray]]
-    losses: np.ndarray  # (n, n quantiles)
-    weighted_losses: np.ndarray
-    weight: np.ndarray
-
-    @classmethod
-    def of(
-        cls,
-        actual: np.ndarray,
-        values: np.ndarray,
-        quantiles: Sequence[float],
-        levels: Sequence[float],
-        weight: np.ndarray,
-    ) -> _RowScores:
-        columns = {q: i for i, q in enumerate(quantiles)}
-        per_level = {}
-        for level in levels:
-            low, high = level_bounds(level)
-            lower, upper = values[:, columns[low]], values[:, columns[high]]
-            score = interval_score(actual, lower, upper, level)
-            per_level[level_name(level)] = {
-                "inside": (actual >= lower) & (actual <= upper),
-                "width": upper - lower,
-                "score": score,
-                "weighted": weight * score,
-                "below": actual < lower,
-                "above": actual > upper,
-            }
-        losses = np.column_stack([pinball(actual, values[:, columns[q]], q) for q in quantiles])
-        return cls(per_level, losses, weight[:, None] * losses, weight)
-
-    def take(self, order: np.ndarray) -> _RowScores:
-        """The rows at ``order`` (positions)."""
-        return _RowScores(
-            {
-                name: {k: v[order] for k, v in arrays.items()}
-                for name, arrays in self.levels.items()
-            },
-            self.losses[order],
-            self.weighted_losses[order],
-            self.weight[order],
-        )
-
-    def summary(self, rows: slice = slice(None)) -> dict[str, Any]:
-        """The scores of the rows ``rows``: means in row order, so a block gives what its rows
-        alone give."""
-        weight = self.weight[rows]
-        out: dict[str, Any] = {}
-        for name, arrays in self.levels.items():
-            out[name] = {
-                "coverage": float(arrays["inside"][rows].mean()),
-                "width": float(arrays["width"][rows].mean()),
-                "interval_score": float(arrays["score"][rows].mean()),
-                "interval_score_weighted": float(arrays["weighted"][rows].sum() / weight.sum()),
-                "below": float(arrays["below"][rows].mean()),
-                "above": float(arrays["above"][rows].mean()),
-            }
-        losses = self.losses[rows]
-        out["pinball"] = float(losses.mean())
-        out["pinball_weighted"] = float(
-            self.weighted_losses[rows].sum() / (weight.sum() * losses.shape[1])
-        )
-        return out
+def _summary(
+    actual: np.ndarray,
+    values: np.ndarray,
+    quantiles: Sequence[float],
+    levels: Sequence[float],
+    weight: np.ndarray,
+) -> dict[str, Any]:
+    columns = {q: i for i, q in enumerate(quantiles)}
+    out: dict[str, Any] = {}
+    for level in levels:
+        low, high = level_bounds(level)
+        lower, upper = values[:, columns[low]], values[:, columns[high]]
+        score = interval_score(actual, lower, upper, level)
+        inside = (actual >= lower) & (actual <= upper)
+        out[level_name(level)] = {
+            "coverage": float(inside.mean()),
+            "width": float((upper - lower).mean()),
+            "interval_score": float(score.mean()),
+            "interval_score_weighted": float((weight * score).sum() / weight.sum()),
+            "below": float((actual < lower).mean()),
+            "above": float((actual > upper).mean()),
+        }
+    losses = np.column_stack([pinball(actual, values[:, columns[q]], q) for q in quantiles])
+    out["pinball"] = float(losses.mean())
+    out["pinball_weighted"] = float(
+        (weight[:, None] * losses).sum() / (weight.sum() * len(quantiles))
+    )
+    return out
 
 
 def score_intervals(
@@ -1091,8 +1050,7 @@ def score_intervals(
     values = np.asarray(values, dtype=float)
     actual = frame["actual"].to_numpy(dtype=float)
     weight = holiday_weights(frame["is_holiday"], holiday_weight)
-    scores = _RowScores.of(actual, values, quantiles, levels, weight)
-    totals = scores.summary()
+    totals = _summary(actual, values, quantiles, levels, weight)
     rows = []
 
     def add(segment: str, value: Any, summary: dict[str, Any], n: int) -> None:
@@ -1124,18 +1082,17 @@ def score_intervals(
 
     add("overall", "all", totals, len(actual))
     for segment in segments:
-        # the rows grouped by the segment's value (in order of appearance), each group's rows in
-        # their order: one gather per segment instead of a mask and a copy per value
+        # each value's rows (in order of appearance of the values, each value's rows in their
+        # order) by one sort of integer codes: no mask over every row per value, and comparing
+        # the values themselves (the store types' strings) cost a second per backtest
         codes, values_of = pd.factorize(frame[segment].to_numpy(), use_na_sentinel=False)
-        cell = _cells(codes, len(values_of))
-        if not cell:
-            continue
-        grouped = scores.take(np.concatenate(cell))
-        start = 0
-        for value, members in zip(values_of, cell, strict=True):
-            block = slice(start, start + len(members))
-            start += len(members)
-            add(segment, value, grouped.summary(block), len(members))
+        for value, members in zip(values_of, _cells(codes, len(values_of)), strict=True):
+            add(
+                segment,
+                value,
+                _summary(actual[members], values[members], quantiles, levels, weight[members]),
+                len(members),
+            )
     table = pd.DataFrame(rows)
     return totals, table
 
