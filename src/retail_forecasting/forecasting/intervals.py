@@ -334,9 +334,21 @@ def fitted_scale(
     floor: float,
 ) -> np.ndarray:
     """exp(:func:`scale_regressors` @ ``coef``), at least ``floor``."""
-    regressors = scale_regressors(scale, last_year, features, floor)
+    return scale_from_regressors(scale_regressors(scale, last_year, features, floor), coef, floor)
+
+
+def scale_from_regressors(regressors: np.ndarray, coef: np.ndarray, floor: float) -> np.ndarray:
+    """exp(``regressors`` @ ``coef``), at least ``floor``: the fitted scale of rows whose
+    :func:`scale_regressors` are already built."""
     with _quiet():
         return np.maximum(np.exp(regressors @ np.asarray(coef, dtype=float)), floor)
+
+
+# what a row set lacks for a fitted scale, said where it is found missing
+NEEDS_SCALE_FEATURES = (
+    f"the rows need {', '.join(SCALE_FEATURES)} for a fitted scale (scale_fit): attach_scales "
+    "with scale_fit, or change_features"
+)
 
 
 def attach_scales(panel: pd.DataFrame, frame: pd.DataFrame, params: IntervalParams) -> pd.DataFrame:
@@ -401,10 +413,7 @@ class IntervalModel:
         if self.scale_coef is None:
             return scale
         if features is None:
-            raise ValueError(
-                "this interval model's scale is fitted (scale_fit): the rows need "
-                f"{', '.join(SCALE_FEATURES)} (attach_scales / change_features)"
-            )
+            raise ValueError(NEEDS_SCALE_FEATURES)
         return fitted_scale(self.scale_coef, scale, last_year, features, self.params.min_scale)
 
     def forecast_frame(
@@ -802,14 +811,8 @@ class CalibrationRows:
         if coef is None:
             return self.scale
         if self.regressors is None:
-            raise ValueError(
-                "this interval model's scale is fitted (scale_fit): the rows need "
-                f"{', '.join(SCALE_FEATURES)} (attach_scales / change_features)"
-            )
-        with _quiet():
-            return np.maximum(
-                np.exp(self.regressors @ np.asarray(coef, dtype=float)), self.params.min_scale
-            )
+            raise ValueError(NEEDS_SCALE_FEATURES)
+        return scale_from_regressors(self.regressors, coef, self.params.min_scale)
 
 
 def calibrate_rows(
@@ -826,10 +829,7 @@ def calibrate_rows(
     coef = None
     if params.scale_fit:
         if rows.regressors is None:
-            raise ValueError(
-                f"scale_fit needs the columns {', '.join(SCALE_FEATURES)} (attach_scales with "
-                "scale_fit)"
-            )
+            raise ValueError(NEEDS_SCALE_FEATURES)
         coef = fit_scale(residual, rows.regressors)
         scale = rows.row_scale(coef)
     fitted = calibrate(
@@ -879,11 +879,6 @@ def calibrate_frame(
     ``date`` and ``is_holiday`` columns (:func:`attach_scales`), and ``store_type`` and
     ``last_year`` if any. With ``scale_fit`` (and the :data:`SCALE_FEATURES` columns) the
     rows' scale is first fitted on these rows (:func:`fit_scale`)."""
-    if params.scale_fit and _features(frame) is None:
-        raise ValueError(
-            f"scale_fit needs the columns {', '.join(SCALE_FEATURES)} (attach_scales with "
-            "scale_fit)"
-        )
     return calibrate_rows(
         CalibrationRows.from_frame(frame, params), frame[model].to_numpy(dtype=float), horizon
     )
