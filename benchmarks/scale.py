@@ -51,21 +51,24 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def run(workdir: Path, command: list[str], log: Path) -> dict[str, float]:
-    """Run ``command`` in ``workdir``; wall and CPU seconds, peak RSS (MiB) of the largest
-    process."""
+def run(
+    workdir: Path, command: list[str], log: Path, ok: tuple[int, ...] = (0,)
+) -> dict[str, float]:
+    """Run ``command`` in ``workdir``; its exit code (one of ``ok``, else this exits), wall and
+    CPU seconds, peak RSS (MiB) of the largest process."""
     with log.open("wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+    if code not in ok:
         sys.stderr.write(log.read_text(errors="replace")[-6000:])
         raise SystemExit(f"command failed ({code}): {' '.join(command)} (log: {log})")
     # wait4's rusage covers the child and the descendants it waited for; ru_maxrss is the
     # largest of their peaks (KiB on Linux), not their sum
     return {
+        "exit": code,
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_mib": usage.ru_maxrss / 1024,

@@ -289,3 +289,102 @@ def test_the_rolling_accuracy_figure_plots_scores_read_back_from_csv(promise, tm
     assert list(observed.get_ydata()) == pytest.approx(
         result.scores[result.scores["segment"] == "week"]["wmae"].tolist()
     )
+
+
+def banded_history(shares80: list[float], shares95: list[float] | None = None) -> pd.DataFrame:
+    """Stored forecasts with bands for the last ``len(shares80)`` weeks of WEEKS, 60 a week (6
+    series x steps 1..10): in week i the first ``round(shares80[i] * 60)`` actuals are inside
+    the 80 % band and the first ``round(shares95[i] * 60)`` inside the 95 % band."""
+    shares95 = shares95 or [0.95] * len(shares80)
+    parts = []
+    for week, s80, s95 in zip(WEEKS[-len(shares80) :], shares80, shares95, strict=True):
+        rows = pd.DataFrame(
+            [
+                {"store": s, "dept": d, "step": step}
+                for step in range(1, 11)
+                for s in STORES
+                for d in DEPTS
+            ]
+        )
+        actual = 1000.0 * rows["store"] + 100 * rows["dept"]
+        i = np.arange(len(rows))
+        in80, in95 = i < round(s80 * len(rows)), i < round(s95 * len(rows))
+        parts.append(
+            rows.assign(
+                model_name="m",
+                model_version="7",
+                run_id="r",
+                origin=week - pd.to_timedelta(rows["step"] * 7, unit="D"),
+                store_type="A",
+                date=week,
+                forecast=actual,
+                q0_025=np.where(in95, actual - 2, actual + 3),
+                q0_1=np.where(in80, actual - 1, actual + 1),
+                q0_5=actual,
+                q0_9=np.where(in80, actual + 1, actual + 2),
+                q0_975=np.where(in95, actual + 2, actual + 4),
+                forecast_basis="model",
+                actual=actual,
+                is_holiday=False,
+                created_at=pd.Timestamp("2026-12-01"),
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def coverage_row(result, level: int):
+    return result.checks.set_index(["check_name", "scope"]).loc[
+        (f"accuracy.coverage_to_date_{level}", "all")
+    ]
+
+
+def test_coverage_to_date_pools_the_last_weeks_with_weeks_as_clusters():
+    rows = banded_history([0.5, 0.6, 1.0, 0.8])  # 30, 36, 60, 48 of 60 inside the 80 % band
+    table = checks.coverage_to_date(checks.score_sums(rows), "7", weeks=3)
+    got = table.loc[80]
+    assert got["weeks"] == 3 and got["rows"] == 180  # the oldest week is left out
+    assert got["coverage"] == pytest.approx(144 / 180)
+    # CR1: sqrt(sum_k (in_k - n_k p)^2 * k / (k - 1)) / N
+    resid = np.array([36, 60, 48]) - 60 * 0.8
+    assert got["se"] == pytest.approx(np.sqrt((resid**2).sum() * 3 / 2) / 180)
+    assert table.loc[95, "coverage"] == pytest.approx(57 / 60)
+    assert checks.coverage_to_date(checks.score_sums(rows), "8", weeks=3).empty
+
+
+def test_coverage_to_date_alerts_on_bands_too_wide_or_too_narrow_only_once_judged(promise):
+    frame, params = sales(), MonitoringParams()
+    weeks = params.coverage.min_weeks
+
+    def run(shares80, shares95=None, params=params):
+        rows = banded_history(shares80, shares95)
+        return checks.evaluate(rows, frame, store_features(), promise, params)
+
+    calibrated = run([0.8] * weeks)
+    s = statuses(calibrated)
+    assert s["accuracy.coverage_to_date_80[all]"] == s["accuracy.coverage_to_date_95[all]"] == "ok"
+    assert s["accuracy.coverage_80[all]"] == "ok"
+    wide = run([0.9] * weeks)  # 10 points over, every week alike: standard error 0
+    row = coverage_row(wide, 80)
+    assert row["status"] == "alert" and row["threshold"] == pytest.approx(0.03)
+    assert "wider than" in row["message"] and "retrain" in row["message"]
+    narrow = run([0.8] * weeks, [0.85] * weeks)
+    assert coverage_row(narrow, 95)["status"] == "alert"
+    assert "too narrow" in coverage_row(narrow, 95)["message"]
+    assert coverage_row(narrow, 80)["status"] == "ok"
+    # 5 points over, but weeks that scatter widely: within z standard errors
+    scattered = run([0.7, 1.0] * (weeks // 2) + [0.85] * (weeks % 2))
+    row = coverage_row(scattered, 80)
+    assert row["value"] > 0.83 and row["threshold"] > 0.1 and row["status"] == "ok"
+    # too few weeks to judge: information, not an alert
+    early = run([0.9] * (weeks - 1))
+    assert coverage_row(early, 80)["status"] == "info" and early.alerts.empty
+    # a stricter setting judges the same weeks
+    strict = MonitoringParams(coverage={"min_weeks": weeks - 1})
+    assert coverage_row(run([0.9] * (weeks - 1), params=strict), 80)["status"] == "alert"
+
+
+def test_no_band_no_coverage_check(promise):
+    result = checks.evaluate(
+        scored(sales()), sales(), store_features(), promise, MonitoringParams()
+    )
+    assert not result.checks["check_name"].str.startswith("accuracy.coverage").any()

@@ -32,8 +32,24 @@ class AccuracyParams(BaseModel):
     min_ratio: float = Field(1.5, gt=1)
     #: ... or by this multiple of the worst week-to-promise ratio of the backtest, if larger
     backtest_margin: float = Field(1.2, gt=0)
-    #: nominal coverage of the q0.1..q0.9 band; alert when the observed one is further than this
-    coverage_tolerance: float = Field(0.2, gt=0, le=1)
+
+
+class CoverageParams(BaseModel):
+    """The bands' coverage, once the model returns quantiles (80 %: q0.1..q0.9, 95 %:
+    q0.025..q0.975)."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: the newest week's 80 % coverage (every stored forecast of that week) further than this
+    #: from 80 %: one week's forecasts share its shocks, so only a gross miss shows there
+    week_tolerance: float = Field(0.2, gt=0, le=1)
+    #: the coverage of every forecast scored in the last ``weeks`` weeks, per level: alert when
+    #: it is further from nominal than ``tolerance`` or ``z`` standard errors (weeks as
+    #: clusters: the week-to-week spread of the coverage), whichever is larger ...
+    tolerance: float = Field(0.03, gt=0, le=1)
+    z: float = Field(3.0, gt=0)
+    weeks: int = Field(13, ge=2)
+    #: ... once that many weeks are scored (before: information only)
+    min_weeks: int = Field(8, ge=2)
 
 
 class TotalParams(BaseModel):
@@ -75,6 +91,7 @@ class MonitoringParams(BaseModel):
 
     holiday_weight: float = HOLIDAY_WEIGHT
     accuracy: AccuracyParams = AccuracyParams()
+    coverage: CoverageParams = CoverageParams()
     total: TotalParams = TotalParams()
     drift: DriftParams = DriftParams()
     report_weeks: int = Field(
@@ -428,21 +445,102 @@ def _accuracy_checks(
             f"type {store_type} stores, step {int(rows['step'].iloc[0])}: WMAE {value:,.1f} "
             f"vs {exp:,.1f} promised (information)",
         )
-    if week_rows["q0_1"].notna().any():
-        band = week_rows.dropna(subset=["q0_1", "q0_9"])
-        coverage = float(
-            ((band["actual"] >= band["q0_1"]) & (band["actual"] <= band["q0_9"])).mean()
+
+
+#: The bands the monitoring scores: nominal level (%) -> (lower, upper) quantile column.
+BANDS = {80: ("q0_1", "q0_9"), 95: ("q0_025", "q0_975")}
+
+
+def _week_coverage_check(
+    checks: Checks, week_rows: pd.DataFrame, params: MonitoringParams, week: pd.Timestamp
+) -> None:
+    """The newest week's 80 % coverage, over every stored forecast of that week."""
+    if week_rows.empty or not week_rows["q0_1"].notna().any():
+        return
+    band = week_rows.dropna(subset=["q0_1", "q0_9"])
+    coverage = float(((band["actual"] >= band["q0_1"]) & (band["actual"] <= band["q0_9"])).mean())
+    tol = params.coverage.week_tolerance
+    checks.add(
+        "accuracy.coverage_80",
+        "all",
+        coverage,
+        0.8 - tol,
+        abs(coverage - 0.8) > tol,
+        f"{coverage:.0%} of the actuals of {week:%Y-%m-%d} inside the q0.1..q0.9 band "
+        f"(nominal 80%, alert outside {0.8 - tol:.0%}..{min(0.8 + tol, 1):.0%})",
+    )
+
+
+def coverage_to_date(sums: pd.DataFrame, version: str, weeks: int) -> pd.DataFrame:
+    """The coverage of every forecast of model ``version`` scored in its last ``weeks`` weeks
+    with actuals, per band (index: the nominal level): ``coverage`` (pooled over the rows),
+    ``rows``, ``weeks`` and ``se``, the standard error of the pooled coverage with the weeks as
+    clusters (CR1: a week's forecasts share that week's shocks, so its rows are not independent
+    draws). From :func:`score_sums` rows (or the warehouse's, same columns)."""
+    columns = ["coverage", "rows", "weeks", "se"]
+    week = sums[(sums["segment"] == "week") & (sums["model_version"].astype(str) == str(version))]
+    out = {}
+    for level in BANDS:
+        n, inside = f"n{level}", f"in{level}"
+        per_week = (
+            week.assign(**{c: pd.to_numeric(week[c]).astype(float) for c in (n, inside)})
+            .groupby("segment_value")[[n, inside]]
+            .sum()
+            .sort_index()  # YYYY-MM-DD: date order
         )
-        tol = params.accuracy.coverage_tolerance
+        per_week = per_week[per_week[n] > 0].tail(weeks)
+        k, rows = len(per_week), float(per_week[n].sum())
+        if k == 0:
+            continue
+        coverage = float(per_week[inside].sum() / rows)
+        # CR1 cluster-robust variance of a pooled proportion: sum over clusters of
+        # (in_k - n_k * p)^2 / N^2, times k / (k - 1)
+        resid = per_week[inside].to_numpy() - per_week[n].to_numpy() * coverage
+        se = float(np.sqrt((resid**2).sum() * k / (k - 1)) / rows) if k > 1 else np.nan
+        out[level] = {"coverage": coverage, "rows": int(rows), "weeks": k, "se": se}
+    return pd.DataFrame.from_dict(out, orient="index", columns=columns)
+
+
+def _coverage_to_date_checks(
+    checks: Checks, sums: pd.DataFrame, version: str, params: MonitoringParams
+) -> None:
+    """Per band: is the coverage of the last weeks' forecasts within tolerance of nominal?"""
+    p = params.coverage
+    table = coverage_to_date(sums, version, p.weeks)
+    for level, row in table.iterrows():
+        nominal, coverage, k = level / 100, row["coverage"], int(row["weeks"])
+        spread = p.z * row["se"] if np.isfinite(row["se"]) else 0.0
+        threshold = max(p.tolerance, spread)
+        gap = coverage - nominal
+        judged = k >= p.min_weeks
+        scope = (
+            f"{int(row['rows']):,} forecasts of model version {version} over the last {k} week(s)"
+        )
+        if not judged:
+            verdict = f"judged from {p.min_weeks} weeks (information)"
+        elif abs(gap) <= threshold:
+            verdict = f"within {threshold:.1%} of nominal"
+        elif gap > 0:
+            verdict = (
+                f"{gap:+.1%}, beyond the {threshold:.1%} allowed: the bands are wider than "
+                "these weeks needed (an origin with more history than the backtest's origins "
+                "misses less, or a calmer season); retrain (`kedro run`) to recalibrate on the "
+                "newest weeks"
+            )
+        else:
+            verdict = (
+                f"{gap:+.1%}, beyond the {threshold:.1%} allowed: the bands are too narrow (the "
+                "errors are larger than the backtest's); see the accuracy checks, and retrain "
+                "(`kedro run`) to recalibrate on the newest weeks"
+            )
         checks.add(
-            "accuracy.coverage_80",
+            f"accuracy.coverage_to_date_{level}",
             "all",
             coverage,
-            0.8 - tol,
-            abs(coverage - 0.8) > tol,
-            f"{coverage:.0%} of the actuals of {week:%Y-%m-%d} inside the q0.1..q0.9 band "
-            "(nominal 80%, "
-            f"alert outside {0.8 - tol:.0%}..{min(0.8 + tol, 1):.0%})",
+            threshold,
+            abs(gap) > threshold if judged else None,
+            f"{coverage:.1%} of {scope} inside the {level}% band (nominal {level}%, "
+            f"week-to-week standard error {row['se']:.1%}): {verdict}",
         )
 
 
@@ -706,7 +804,10 @@ def evaluate(
                 else ": retrain (`kedro run`) or register the model the last training run chose"
             ),
         )
+    sums = score_sums(scored) if sums is None else sums
     _accuracy_checks(checks, week_rows, promise, params, week)
+    _week_coverage_check(checks, week_rows, params, week)
+    _coverage_to_date_checks(checks, sums, version, params)
     _total_checks(checks, week_rows, promise, params, week)
     _drift_checks(checks, sales, store_features, params, week)
     checked_at = (
@@ -715,9 +816,7 @@ def evaluate(
     frame = pd.DataFrame(checks.rows).assign(
         model_version=version, as_of_week=week, checked_at=checked_at
     )
-    scores = scores_from_sums(
-        score_sums(scored) if sums is None else sums, promise, params.holiday_weight
-    )
+    scores = scores_from_sums(sums, promise, params.holiday_weight)
     alerts = frame[frame["status"] == ALERT]
     overall = scores[(scores["segment"] == "overall") & (scores["model_version"] == version)]
     summary = {
