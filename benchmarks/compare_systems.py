@@ -92,6 +92,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,20 @@ def load_train(data_dir: str | Path) -> pd.DataFrame:
         }
     )
     return frame.sort_values(["store", "dept", "date"], ignore_index=True)
+
+
+def cut_data(data_dir: Path, cut: str, out: Path) -> Path:
+    """``out`` holding ``data_dir``'s Kaggle files with ``train.csv`` up to ``cut`` (inclusive):
+    the data as it stood that week, for a test window the main table never used."""
+    out.mkdir(parents=True, exist_ok=True)
+    train = pd.read_csv(data_dir / "train.csv", dtype={"Date": str})
+    kept = train[pd.to_datetime(train["Date"]) <= pd.Timestamp(cut)]
+    if kept.empty or len(kept) == len(train):
+        raise SystemExit(f"--cut {cut} keeps {len(kept)} of {len(train)} rows of train.csv")
+    kept.to_csv(out / "train.csv", index=False)
+    for name in ("features.csv", "stores.csv"):
+        shutil.copy2(data_dir / name, out / name)
+    return out
 
 
 def split(train: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -820,6 +835,12 @@ def main(argv: list[str] | None = None) -> None:
         "(no kedro, no table)",
     )
     parser.add_argument(
+        "--cut",
+        help="another window: train.csv up to this date only (YYYY-MM-DD), so the test window "
+        "is the last --horizon weeks before it (with --peer-cache the cut files and the "
+        "peers' outputs go to its cut-<DATE>/ folder, else to a temporary one)",
+    )
+    parser.add_argument(
         "--markdown", help="also write the horizon x system table (Markdown) to this file"
     )
     parser.add_argument(
@@ -831,6 +852,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     horizons = [int(h) for h in str(args.horizon).split(",") if h.strip()]
     data_dir = str(Path(args.data_dir).resolve())
+    if args.cut and not args.system:
+        folder = Path(args.peer_cache or tempfile.mkdtemp(prefix="compare_systems_")) / (
+            f"cut-{args.cut}"
+        )
+        data_dir = str(cut_data(Path(data_dir), args.cut, folder).resolve())
+        if args.peer_cache:
+            args.peer_cache = str(folder)
     if args.system:
         run_system(args.system, data_dir, horizons[0], args.out)
         return
