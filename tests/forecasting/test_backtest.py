@@ -269,3 +269,9 @@ def test_side_by_side_puts_backtests_together_and_refuses_different_rows():
     pd.testing.assert_frame_equal(again, together)
     merged = first.merge(second[[*keys, "b"]], on=list(keys), validate="one_to_one")
     pd.testing.assert_frame_equal(together, merged)
+    # repeated keys are refused, whether the rows line up (no merge needed) or not
+    doubled = pd.concat([first, first.iloc[[0]]], ignore_index=True)
+    lined_up = pd.concat([second, second.iloc[[0]]], ignore_index=True)
+    for other in (lined_up, second):
+        with pytest.raises(ValueError, match="repeats a row's keys"):
+            side_by_side([doubled, other], lambda f: [c for c in f if c in ("a", "b")])

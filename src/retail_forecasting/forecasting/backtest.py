@@ -319,18 +319,29 @@ def side_by_side(
     (``forecast_columns(frame)``), matched on the series, the week and the cutoff.
 
     Raises:
-        ValueError: If the backtests do not cover the same rows.
+        ValueError: If the backtests do not cover the same rows, or a row's keys repeat.
     """
     keys = [*ID_COLUMNS, TIME_COLUMN, "cutoff"]
     frame = backtests[0]
+    unique: bool | None = None  # the first frame's keys, checked once, when first needed
     for other in backtests[1:]:
         columns = forecast_columns(other)
         if _same_rows(frame, other, keys) and not set(columns) & set(frame.columns):
-            # the same rows in the same order (backtests of one panel and cutoffs are): what
-            # the merge would give, without matching 4 keys over every row
-            frame = frame.reset_index(drop=True).assign(**{c: other[c].to_numpy() for c in columns})
-            continue
-        merged = frame.merge(other[[*keys, *columns]], on=keys, how="inner", validate="one_to_one")
+            if unique is None:
+                unique = not frame.duplicated(keys).any()
+            if unique:
+                # the same rows in the same order (backtests of one panel and cutoffs are):
+                # what the merge would give, without matching 4 keys over every row
+                frame = frame.reset_index(drop=True).assign(
+                    **{c: other[c].to_numpy() for c in columns}
+                )
+                continue
+        try:
+            merged = frame.merge(
+                other[[*keys, *columns]], on=keys, how="inner", validate="one_to_one"
+            )
+        except pd.errors.MergeError as error:
+            raise ValueError(f"a backtest repeats a row's keys {keys}: {error}") from None
         if len(merged) != len(frame) or len(merged) != len(other):
             raise ValueError(
                 f"the backtests do not cover the same rows ({len(frame):,} and {len(other):,}"
