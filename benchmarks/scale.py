@@ -75,6 +75,13 @@ def run(
     }
 
 
+def append_row(out: Path | None, row: dict[str, object]) -> None:
+    """Append ``row`` to ``out`` as one JSON line (nothing without ``out``)."""
+    if out is not None:
+        with out.open("a") as file:
+            file.write(json.dumps(row, default=str) + "\n")
+
+
 def accuracy(workdir: Path) -> dict[str, float | str]:
     """The champion's and seasonal naive's test-window WMAE from the run's metrics.json."""
     metrics = json.loads((workdir / "data/08_reporting/metrics.json").read_text())
@@ -142,9 +149,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{quality['seasonal_naive_wmae']:>8.1f} {quality['ratio']:>6.3f}  {before} -> {after}",
             flush=True,
         )
-        if args.out:
-            with args.out.open("a") as out:
-                out.write(json.dumps(row) + "\n")
+        append_row(args.out, row)
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from scale import loadavg, prepare, run
+from scale import append_row, loadavg, prepare, run
 
 KAGGLE_DATE = "Date"
 
@@ -166,9 +166,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{row['cov80']} | {row['cov95']} | {row['alerts']}",
             flush=True,
         )
-        if args.out:
-            with args.out.open("a") as out:
-                out.write(json.dumps({**row, **cost}, default=str) + "\n")
+        append_row(args.out, {**row, **cost})
 
 
 if __name__ == "__main__":
