@@ -60,6 +60,19 @@ def test_split_takes_the_last_weeks_as_test(cs, train_csv):
         cs.split(cs.load_train(train_csv), horizon=60)
 
 
+def test_cut_keeps_train_up_to_the_date_so_the_test_window_moves(cs, train_csv, tmp_path):
+    for name in ("features.csv", "stores.csv"):
+        (train_csv / name).write_text("Store\n1\n")
+    cut = cs.cut_data(train_csv, f"{_weeks(40)[-1]:%Y-%m-%d}", tmp_path / "cut")
+    history, test = cs.split(cs.load_train(cut), horizon=5)
+    assert test["date"].max() == _weeks(40)[-1] and history["date"].max() == _weeks(35)[-1]
+    assert (cut / "features.csv").read_text() == "Store\n1\n"
+    with pytest.raises(SystemExit, match="keeps 0 of"):
+        cs.cut_data(train_csv, "2009-01-01", tmp_path / "none")
+    with pytest.raises(SystemExit, match="keeps 92 of 92"):
+        cs.cut_data(train_csv, "2030-01-01", tmp_path / "all")
+
+
 def test_regular_panel_fills_missing_weeks_with_zero_up_to_the_cutoff(cs, train_csv):
     history, _ = cs.split(cs.load_train(train_csv), horizon=5)
     panel = cs.regular_panel(history)
