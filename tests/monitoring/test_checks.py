@@ -388,3 +388,23 @@ def test_no_band_no_coverage_check(promise):
         scored(sales()), sales(), store_features(), promise, MonitoringParams()
     )
     assert not result.checks["check_name"].str.startswith("accuracy.coverage").any()
+
+
+def test_the_planners_report_says_how_the_bands_held(promise):
+    from matplotlib.figure import Figure
+
+    from retail_forecasting.monitoring import report
+
+    figures = {
+        k: Figure()
+        for k in ("total", "store_type", "worst_series", "rolling_accuracy", "store_deviation")
+    }
+    forecast = {"model_name": "m", "origin": "2011-10-07", "horizon_weeks": 4, "series": 6}
+
+    def page(rows):
+        result = checks.evaluate(rows, sales(), store_features(), promise, MonitoringParams())
+        return report.planner_report(result.summary, forecast, result.checks, figures)
+
+    html = page(banded_history([0.8, 0.9]))
+    assert "the 80 % band held 85.0% of the actuals and the 95 % band held 95.0%" in html
+    assert "band held" not in page(scored(sales()))  # a model without intervals

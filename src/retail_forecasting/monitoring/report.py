@@ -293,6 +293,13 @@ def planner_report(
         if overall
         else "no forecast scored yet"
     )
+    bands = [
+        f"the {level} % band held {overall[f'coverage_{level}']:.1%} of the actuals"
+        for level in (80, 95)
+        if overall.get(f"coverage_{level}") is not None and pd.notna(overall[f"coverage_{level}"])
+    ]
+    if bands:
+        accuracy += "; " + " and ".join(bands)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">\
 <title>Weekly forecast report {summary["as_of_week"]}</title>
