@@ -572,7 +572,11 @@ def compare(horizon: int, data_dir: str, args: argparse.Namespace) -> dict:
                 args.kedro,
                 "run",
                 "--params",
-                f"raw_data_dir={data_dir},horizon_weeks={horizon}",
+                ",".join(
+                    p
+                    for p in (f"raw_data_dir={data_dir},horizon_weeks={horizon}", args.kedro_params)
+                    if p
+                ),
             ]
             print(f"ours: $ {' '.join(command)}", flush=True)
             kedro_seconds, kedro_peak = run_child(command, Path(tmp) / "kedro.log")
@@ -838,8 +842,12 @@ def main(argv: list[str] | None = None) -> None:
         "--cut",
         help="another window: train.csv up to this date only (YYYY-MM-DD), so the test window "
         "is the last --horizon weeks before it (with --peer-cache the cut files and the "
-        "peers' outputs go to its cut-<DATE>/ folder, else to a temporary one)",
+        "peers' outputs go to its cut-<DATE>/ folder, else to a temporary one); ours loads the "
+        "cut into the project's warehouse, which refuses to lose the later weeks it holds: "
+        "remove data/03_primary/warehouse.duckdb, or pass --kedro-params "
+        "ingestion.load.allow_shrink=true",
     )
+    parser.add_argument("--kedro-params", default="", help="more --params for ours' kedro run")
     parser.add_argument(
         "--markdown", help="also write the horizon x system table (Markdown) to this file"
     )
