@@ -455,10 +455,11 @@ def _week_coverage_check(
     checks: Checks, week_rows: pd.DataFrame, params: MonitoringParams, week: pd.Timestamp
 ) -> None:
     """The newest week's 80 % coverage, over every stored forecast of that week."""
-    if week_rows.empty or not week_rows["q0_1"].notna().any():
+    lower, upper = BANDS[80]
+    if week_rows.empty or not week_rows[lower].notna().any():
         return
-    band = week_rows.dropna(subset=["q0_1", "q0_9"])
-    coverage = float(((band["actual"] >= band["q0_1"]) & (band["actual"] <= band["q0_9"])).mean())
+    band = week_rows.dropna(subset=[lower, upper])
+    coverage = float(((band["actual"] >= band[lower]) & (band["actual"] <= band[upper])).mean())
     tol = params.coverage.week_tolerance
     checks.add(
         "accuracy.coverage_80",
@@ -540,7 +541,9 @@ def _coverage_to_date_checks(
             threshold,
             abs(gap) > threshold if judged else None,
             f"{coverage:.1%} of {scope} inside the {level}% band (nominal {level}%, "
-            f"week-to-week standard error {row['se']:.1%}): {verdict}",
+            "week-to-week standard error "
+            f"{format(row['se'], '.1%') if np.isfinite(row['se']) else 'n/a (one week)'}): "
+            f"{verdict}",
         )
 
 
