@@ -139,18 +139,24 @@ def load_train(data_dir: str | Path) -> pd.DataFrame:
     return frame.sort_values(["store", "dept", "date"], ignore_index=True)
 
 
+def kaggle_folder(data_dir: Path, out: Path, train: pd.DataFrame) -> Path:
+    """``out`` as a Kaggle folder: ``train`` (rows of ``data_dir``'s train.csv) as train.csv,
+    features.csv and stores.csv as ``data_dir`` has them."""
+    out.mkdir(parents=True, exist_ok=True)
+    train.to_csv(out / "train.csv", index=False)
+    for name in ("features.csv", "stores.csv"):
+        shutil.copy2(data_dir / name, out / name)
+    return out
+
+
 def cut_data(data_dir: Path, cut: str, out: Path) -> Path:
     """``out`` holding ``data_dir``'s Kaggle files with ``train.csv`` up to ``cut`` (inclusive):
     the data as it stood that week, for a test window the main table never used."""
-    out.mkdir(parents=True, exist_ok=True)
     train = pd.read_csv(data_dir / "train.csv", dtype={"Date": str})
     kept = train[pd.to_datetime(train["Date"]) <= pd.Timestamp(cut)]
     if kept.empty or len(kept) == len(train):
         raise SystemExit(f"--cut {cut} keeps {len(kept)} of {len(train)} rows of train.csv")
-    kept.to_csv(out / "train.csv", index=False)
-    for name in ("features.csv", "stores.csv"):
-        shutil.copy2(data_dir / name, out / name)
-    return out
+    return kaggle_folder(data_dir, out, kept)
 
 
 def split(train: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:

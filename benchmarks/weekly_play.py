@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from compare_systems import kaggle_folder
 from scale import append_row, loadavg, prepare, run
 
 KAGGLE_DATE = "Date"
@@ -105,9 +106,6 @@ def main(argv: list[str] | None = None) -> None:
     def write_week(folder: Path, keep: pd.Series, halve: int | None = None) -> Path:
         """A Kaggle folder: ``train.csv``'s rows where ``keep`` holds (store ``halve``'s
         sales halved), features.csv and stores.csv as given."""
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("features.csv", "stores.csv"):
-            shutil.copy2(args.data_dir / name, folder / name)
         rows = train[keep]
         if halve:
             rows = rows.assign(
@@ -115,8 +113,7 @@ def main(argv: list[str] | None = None) -> None:
                     rows["Store"] != halve, rows["Weekly_Sales"] / 2
                 )
             )
-        rows.to_csv(folder / "train.csv", index=False)
-        return folder
+        return kaggle_folder(args.data_dir, folder, rows)
 
     if not args.trained:
         if project.exists():
