@@ -363,6 +363,8 @@ def test_coverage_to_date_alerts_on_bands_too_wide_or_too_narrow_only_once_judge
     s = statuses(calibrated)
     assert s["accuracy.coverage_to_date_80[all]"] == s["accuracy.coverage_to_date_95[all]"] == "ok"
     assert s["accuracy.coverage_80[all]"] == "ok"
+    week = calibrated.checks.set_index(["check_name", "scope"]).loc[("accuracy.coverage_80", "all")]
+    assert week["value"] == pytest.approx(0.8) and week["threshold"] == pytest.approx(0.2)
     wide = run([0.9] * weeks)  # 10 points over, every week alike: standard error 0
     row = coverage_row(wide, 80)
     assert row["status"] == "alert" and row["threshold"] == pytest.approx(0.03)
