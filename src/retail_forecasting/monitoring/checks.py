@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 WEEK = pd.Timedelta(weeks=1)
 OK, ALERT, INFO = "ok", "alert", "info"
+#: The bands the monitoring scores: nominal level (%) -> (lower, upper) quantile column.
+BANDS = {80: ("q0_1", "q0_9"), 95: ("q0_025", "q0_975")}
 
 
 class AccuracyParams(BaseModel):
@@ -445,10 +447,6 @@ def _accuracy_checks(
             f"type {store_type} stores, step {int(rows['step'].iloc[0])}: WMAE {value:,.1f} "
             f"vs {exp:,.1f} promised (information)",
         )
-
-
-#: The bands the monitoring scores: nominal level (%) -> (lower, upper) quantile column.
-BANDS = {80: ("q0_1", "q0_9"), 95: ("q0_025", "q0_975")}
 
 
 def _week_coverage_check(

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from retail_forecasting.monitoring.checks import ALERT, MonitoringParams
+from retail_forecasting.monitoring.checks import BANDS as SCORED_BANDS
 from retail_forecasting.monitoring.store import quantile_column
 
 # Figures are rendered to PNG only, never shown: no GUI backend, also headless.
@@ -295,7 +296,7 @@ def planner_report(
     )
     bands = [
         f"the {level} % band held {overall[f'coverage_{level}']:.1%} of the actuals"
-        for level in (80, 95)
+        for level in SCORED_BANDS
         if overall.get(f"coverage_{level}") is not None and pd.notna(overall[f"coverage_{level}"])
     ]
     if bands:
