@@ -338,9 +338,20 @@ def coverage_row(result, level: int):
     ]
 
 
-def test_coverage_to_date_pools_the_last_weeks_with_weeks_as_clusters():
+def test_scores_carry_band_counts_that_pool_exactly(promise):
+    rows = banded_history([0.5, 0.6, 1.0, 0.8])
+    scores = checks.score_forecasts(rows, promise).set_index(["segment", "segment_value"])
+    weeks = scores.loc["week"]
+    assert weeks["in80"].tolist() == [30, 36, 60, 48] and (weeks["n80"] == 60).all()
+    overall = scores.loc[("overall", "all")]
+    assert (overall["n80"], overall["in80"]) == (240, 174)
+    assert overall["coverage_80"] == pytest.approx(weeks["in80"].sum() / weeks["n80"].sum())
+
+
+def test_coverage_to_date_pools_the_last_weeks_with_weeks_as_clusters(promise):
     rows = banded_history([0.5, 0.6, 1.0, 0.8])  # 30, 36, 60, 48 of 60 inside the 80 % band
-    table = checks.coverage_to_date(checks.score_sums(rows), "7", weeks=3)
+    scores = checks.score_forecasts(rows, promise)
+    table = checks.coverage_to_date(scores, "7", weeks=3)
     got = table.loc[80]
     assert got["weeks"] == 3 and got["rows"] == 180  # the oldest week is left out
     assert got["coverage"] == pytest.approx(144 / 180)
@@ -348,7 +359,7 @@ def test_coverage_to_date_pools_the_last_weeks_with_weeks_as_clusters():
     resid = np.array([36, 60, 48]) - 60 * 0.8
     assert got["se"] == pytest.approx(np.sqrt((resid**2).sum() * 3 / 2) / 180)
     assert table.loc[95, "coverage"] == pytest.approx(57 / 60)
-    assert checks.coverage_to_date(checks.score_sums(rows), "8", weeks=3).empty
+    assert checks.coverage_to_date(scores, "8", weeks=3).empty
 
 
 def test_coverage_to_date_alerts_on_bands_too_wide_or_too_narrow_only_once_judged(promise):

@@ -223,6 +223,8 @@ SUM_COLUMNS = [
     "in95",
 ]
 SEGMENTS = ("overall", "week", "step", "store_type", "dept")
+#: The band counts a score row carries per scored band: rows with the band, actuals inside it.
+BAND_COUNTS = [f"{prefix}{level}" for level in BANDS for prefix in ("n", "in")]
 
 
 def score_sums(scored: pd.DataFrame) -> pd.DataFrame:
@@ -268,7 +270,9 @@ def scores_from_sums(
     """Scores per model version and segment (``overall``, ``week``, ``step``, ``store_type``,
     ``dept``) from :func:`score_sums` rows (or the warehouse's, same columns): WMAE, MAE, bias, the
     promised WMAE of the same rows (each row's step) and their ratio, and the band coverage where
-    quantiles exist. Sums are additive, so a week's rows are scored once whatever their number."""
+    quantiles exist, with its counts (``n80``: rows with an 80 % band, ``in80``: actuals inside
+    it; the same for 95 %), so that scores of several segment values pool exactly. Sums are
+    additive, so a week's rows are scored once whatever their number."""
     columns = [
         "model_version",
         "segment",
@@ -281,6 +285,7 @@ def scores_from_sums(
         "ratio",
         "coverage_80",
         "coverage_95",
+        *BAND_COUNTS,
     ]
     sums = sums.dropna(subset=["segment_value"])
     if sums.empty:
@@ -328,6 +333,7 @@ def scores_from_sums(
                         "ratio": agg["wabs"] / agg["wprom"],
                         "coverage_80": (agg["in80"] / agg["n80"]).where(agg["n80"] > 0),
                         "coverage_95": (agg["in95"] / agg["n95"]).where(agg["n95"] > 0),
+                        **{c: agg[c].astype("int64") for c in BAND_COUNTS},
                     }
                 )
             )
@@ -470,42 +476,37 @@ def _week_coverage_check(
     )
 
 
-def coverage_to_date(sums: pd.DataFrame, version: str, weeks: int) -> pd.DataFrame:
+def coverage_to_date(scores: pd.DataFrame, version: str, weeks: int) -> pd.DataFrame:
     """The coverage of every forecast of model ``version`` scored in its last ``weeks`` weeks
     with actuals, per band (index: the nominal level): ``coverage`` (pooled over the rows),
     ``rows``, ``weeks`` and ``se``, the standard error of the pooled coverage with the weeks as
     clusters (CR1: a week's forecasts share that week's shocks, so its rows are not independent
-    draws). From :func:`score_sums` rows (or the warehouse's, same columns)."""
+    draws). From the ``week`` rows of :func:`scores_from_sums` and their band counts."""
     columns = ["coverage", "rows", "weeks", "se"]
-    week = sums[(sums["segment"] == "week") & (sums["model_version"].astype(str) == str(version))]
+    mine = scores[(scores["segment"] == "week") & (scores["model_version"].astype(str) == version)]
+    per_week = mine.sort_values("segment_value")  # YYYY-MM-DD: date order
     out = {}
     for level in BANDS:
         n, inside = f"n{level}", f"in{level}"
-        per_week = (
-            week.assign(**{c: pd.to_numeric(week[c]).astype(float) for c in (n, inside)})
-            .groupby("segment_value")[[n, inside]]
-            .sum()
-            .sort_index()  # YYYY-MM-DD: date order
-        )
-        per_week = per_week[per_week[n] > 0].tail(weeks)
-        k, rows = len(per_week), float(per_week[n].sum())
+        band = per_week[per_week[n] > 0].tail(weeks)
+        k, rows = len(band), float(band[n].sum())
         if k == 0:
             continue
-        coverage = float(per_week[inside].sum() / rows)
+        coverage = float(band[inside].sum() / rows)
         # CR1 cluster-robust variance of a pooled proportion: sum over clusters of
         # (in_k - n_k * p)^2 / N^2, times k / (k - 1)
-        resid = per_week[inside].to_numpy() - per_week[n].to_numpy() * coverage
+        resid = band[inside].to_numpy(float) - band[n].to_numpy(float) * coverage
         se = float(np.sqrt((resid**2).sum() * k / (k - 1)) / rows) if k > 1 else np.nan
         out[level] = {"coverage": coverage, "rows": int(rows), "weeks": k, "se": se}
     return pd.DataFrame.from_dict(out, orient="index", columns=columns)
 
 
 def _coverage_to_date_checks(
-    checks: Checks, sums: pd.DataFrame, version: str, params: MonitoringParams
+    checks: Checks, scores: pd.DataFrame, version: str, params: MonitoringParams
 ) -> None:
     """Per band: is the coverage of the last weeks' forecasts within tolerance of nominal?"""
     p = params.coverage
-    table = coverage_to_date(sums, version, p.weeks)
+    table = coverage_to_date(scores, version, p.weeks)
     for level, row in table.iterrows():
         nominal, coverage, k = level / 100, row["coverage"], int(row["weeks"])
         spread = p.z * row["se"] if np.isfinite(row["se"]) else 0.0
@@ -805,10 +806,12 @@ def evaluate(
                 else ": retrain (`kedro run`) or register the model the last training run chose"
             ),
         )
-    sums = score_sums(scored) if sums is None else sums
+    scores = scores_from_sums(
+        score_sums(scored) if sums is None else sums, promise, params.holiday_weight
+    )
     _accuracy_checks(checks, week_rows, promise, params, week)
     _week_coverage_check(checks, week_rows, params, week)
-    _coverage_to_date_checks(checks, sums, version, params)
+    _coverage_to_date_checks(checks, scores, version, params)
     _total_checks(checks, week_rows, promise, params, week)
     _drift_checks(checks, sales, store_features, params, week)
     checked_at = (
@@ -817,7 +820,6 @@ def evaluate(
     frame = pd.DataFrame(checks.rows).assign(
         model_version=version, as_of_week=week, checked_at=checked_at
     )
-    scores = scores_from_sums(sums, promise, params.holiday_weight)
     alerts = frame[frame["status"] == ALERT]
     overall = scores[(scores["segment"] == "overall") & (scores["model_version"] == version)]
     summary = {
