@@ -90,6 +90,7 @@ Needs the ``benchmarks`` extra (``pip install ".[benchmarks]"``: statsforecast, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -866,13 +867,21 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     horizons = [int(h) for h in str(args.horizon).split(",") if h.strip()]
     data_dir = str(Path(args.data_dir).resolve())
-    if args.cut and not args.system:
-        folder = Path(args.peer_cache or tempfile.mkdtemp(prefix="compare_systems_")) / (
-            f"cut-{args.cut}"
-        )
-        data_dir = str(cut_data(Path(data_dir), args.cut, folder).resolve())
-        if args.peer_cache:
-            args.peer_cache = str(folder)
+    with contextlib.ExitStack() as stack:
+        if args.cut and not args.system:
+            # the cut files live in the cache when there is one, else only for this run
+            root = args.peer_cache or stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="compare_systems_")
+            )
+            folder = Path(root) / f"cut-{args.cut}"
+            data_dir = str(cut_data(Path(data_dir), args.cut, folder).resolve())
+            if args.peer_cache:
+                args.peer_cache = str(folder)
+        run(args, horizons, data_dir)
+
+
+def run(args: argparse.Namespace, horizons: list[int], data_dir: str) -> None:
+    """What ``main`` was asked for, on the Kaggle files in ``data_dir``."""
     if args.system:
         run_system(args.system, data_dir, horizons[0], args.out)
         return

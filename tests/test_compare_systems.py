@@ -73,6 +73,25 @@ def test_cut_keeps_train_up_to_the_date_so_the_test_window_moves(cs, train_csv, 
         cs.cut_data(train_csv, "2030-01-01", tmp_path / "all")
 
 
+def test_cut_files_stay_in_the_cache_or_go_with_the_run(cs, train_csv, tmp_path, monkeypatch):
+    for name in ("features.csv", "stores.csv"):
+        (train_csv / name).write_text("Store\n1\n")
+    seen = []
+
+    def fake_run(args, horizons, data_dir):
+        assert (Path(data_dir) / "train.csv").exists()
+        seen.append((Path(data_dir), args.peer_cache))
+
+    monkeypatch.setattr(cs, "run", fake_run)
+    cut = f"{_weeks(40)[-1]:%Y-%m-%d}"
+    cs.main(["--data-dir", str(train_csv), "--cut", cut, "--horizon", "5"])
+    folder, cache = seen[-1]
+    assert cache is None and not folder.exists()  # no cache: a temporary folder, removed
+    cs.main(["--data-dir", str(train_csv), "--cut", cut, "--peer-cache", str(tmp_path / "c")])
+    folder, cache = seen[-1]
+    assert folder == tmp_path / "c" / f"cut-{cut}" and Path(cache) == folder and folder.exists()
+
+
 def test_regular_panel_fills_missing_weeks_with_zero_up_to_the_cutoff(cs, train_csv):
     history, _ = cs.split(cs.load_train(train_csv), horizon=5)
     panel = cs.regular_panel(history)
