@@ -3,8 +3,9 @@ the production check of the intervals' coverage (issue #12).
 
 In a fresh project directory (the installed package, its own warehouse and MLflow store):
 
-1. cuts ``train.csv`` after ``--cut`` and trains on it (``kedro run``), promotes the registered
-   version to ``champion`` and makes the first forecast (``kedro run --pipeline forecast``);
+1. cuts ``train.csv`` after ``--cut`` and trains on it (``kedro run``), promotes the version
+   the training run made ``challenger`` (it passed the quality gate) to ``champion`` and makes
+   the first forecast (``kedro run --pipeline forecast``);
 2. feeds the following ``--weeks`` weeks one at a time (a folder whose ``train.csv`` holds only
    that week's rows, ``features.csv`` and ``stores.csv`` as given):
    ``kedro run --pipeline weekly --params raw_data_dir=<week>,ingestion.load.mode=incremental``;
@@ -30,9 +31,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 from compare_systems import kaggle_folder
 from scale import append_row, loadavg, prepare, run
+
+from retail_forecasting.model_registry import check_alias, tracking_uri
 
 KAGGLE_DATE = "Date"
 
@@ -127,12 +131,18 @@ def main(argv: list[str] | None = None) -> None:
             f"{cost['cpu_s']:.0f} s CPU, peak {cost['peak_mib']:.0f} MiB (load {loadavg()})",
             flush=True,
         )
-    uri = f"sqlite:///{project / 'mlflow.db'}"
+    uri = tracking_uri(project)
+    mlflow.set_tracking_uri(uri)
+    version = check_alias("challenger")  # the newest version that passed the quality gate
     promote = [python, "-m", "retail_forecasting.model_registry", "--tracking-uri", uri]
-    run(project, [*promote, "promote", "--version", "1"], workdir / "promote.log")
+    run(project, [*promote, "promote", "--version", str(version)], workdir / "promote.log")
     run(project, [kedro, "run", "--pipeline", "forecast"], workdir / "forecast.log")
     champion = json.loads((project / "data/08_reporting/champion.json").read_text())
-    print(f"champion {champion.get('champion', champion)}; forecast from {args.cut}", flush=True)
+    print(
+        f"champion {champion.get('champion', champion)} (registered version {version}); "
+        f"forecast from {args.cut}",
+        flush=True,
+    )
 
     cycles: list[tuple[str, Path]] = []
     for i, week in enumerate(weeks):
