@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from retail_forecasting.cli import describe_failure, find_input_error
 from retail_forecasting.datasets import KaggleRawDataset, WarehouseDataset
-from retail_forecasting.datasets.atomic import AtomicParquetDataset
+from retail_forecasting.datasets.atomic import AtomicParquetDataset, AtomicPartitionedDataset
 from retail_forecasting.errors import InputError, LoadRefused, RawDataError, RunLocked
 from retail_forecasting.pipelines.ingestion import create_pipeline
 from retail_forecasting.pipelines.ingestion.nodes import IngestionParams
@@ -343,6 +343,37 @@ def test_parquet_files_are_whole_or_untouched(tmp_path):
         dataset.save(pd.DataFrame({"a": [object()]}))  # pyarrow cannot write it: fails mid-save
     pd.testing.assert_frame_equal(dataset.load(), good)
     assert sorted(p.name for p in target.parent.iterdir()) == ["frame.parquet"], "no temp file"
+
+
+def test_partitioned_folders_are_replaced_whole_or_untouched(tmp_path):
+    target = tmp_path / "out" / "per_model"
+    dataset = AtomicPartitionedDataset(
+        path=str(target),
+        dataset="retail_forecasting.datasets.atomic.AtomicParquetDataset",
+        filename_suffix=".parquet",
+    )
+    made = []
+
+    def part(value):
+        def make():
+            made.append(value)
+            return pd.DataFrame({"a": [value]})
+
+        return make
+
+    dataset.save({"x": part(1), "y": part(2)})
+    assert made == [1, 2]  # lazily, one partition after the other
+
+    def broken():
+        raise RuntimeError("the third model failed")
+
+    with pytest.raises(DatasetError, match="third model failed"):
+        dataset.save({"x": part(3), "z": broken})
+    loaded = dataset.load()
+    assert sorted(loaded) == ["x", "y"] and loaded["x"]().loc[0, "a"] == 1  # the earlier set
+    dataset.save({"z": part(4)})
+    assert sorted(dataset.load()) == ["z"]  # no partition survives from an earlier save
+    assert sorted(p.name for p in target.parent.iterdir()) == ["per_model"], "no temp folder"
 
 
 # ------------------------------------------------------------------------------ raw files

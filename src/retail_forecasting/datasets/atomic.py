@@ -1,14 +1,18 @@
-"""Parquet files that are either whole or absent: a crashed or killed run leaves no half file."""
+"""Files and folders that are either whole or absent: a crashed or killed run leaves no half
+file (:class:`AtomicParquetDataset`) and no half-written set of partitions
+(:class:`AtomicPartitionedDataset`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from kedro.io.core import get_protocol_and_path
 from kedro_datasets.pandas import ParquetDataset
+from kedro_datasets.partitions import PartitionedDataset
 
 
 class AtomicParquetDataset(ParquetDataset):
@@ -51,3 +55,54 @@ class AtomicParquetDataset(ParquetDataset):
             os.replace(temporary, target)
         finally:
             temporary.unlink(missing_ok=True)
+
+
+class AtomicPartitionedDataset(PartitionedDataset):
+    """kedro-datasets' ``partitions.PartitionedDataset`` whose local saves replace the whole
+    folder at once: the old partitions or the new ones, never a mix, never a partial set.
+
+    Every save replaces the folder (``overwrite`` is always on: a partition the new data does not
+    have must not survive from an earlier run). Locally the partitions are written into a hidden
+    sibling folder first (lazily: a callable partition is called when its turn to be written
+    comes, so one partition is in memory at a time), which then takes the folder's place: a
+    failure while writing leaves the earlier folder as it was. Remote paths (``s3://``) keep the
+    parent's save (remove, then write each object). Loading is the parent's: ``{partition id:
+    load function}``, so a node can load one partition at a time.
+
+    Example catalog entry::
+
+        mo_test_intervals:
+          type: retail_forecasting.datasets.atomic.AtomicPartitionedDataset
+          path: data/07_model_output/mo_test_intervals
+          dataset: retail_forecasting.datasets.atomic.AtomicParquetDataset
+          filename_suffix: .parquet
+    """
+
+    def __init__(self, *, path: str, **kwargs: Any) -> None:
+        kwargs.pop("overwrite", None)
+        super().__init__(path=path, overwrite=True, **kwargs)
+        self._atomic_kwargs = kwargs
+        self._atomic_target = Path(path) if self._protocol == "file" else None
+
+    def save(self, data: dict[str, Any]) -> None:
+        target = self._atomic_target
+        if target is None:
+            super().save(data)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        retired = target.with_name(f".{target.name}.{os.getpid()}.old")
+        try:
+            PartitionedDataset(path=str(staging), overwrite=True, **self._atomic_kwargs).save(data)
+            if target.exists():
+                os.replace(target, retired)  # a folder cannot be renamed over a full one
+            try:
+                os.replace(staging, target)
+            except OSError:
+                if retired.exists():
+                    os.replace(retired, target)  # the earlier partitions back in place
+                raise
+            shutil.rmtree(retired, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self._invalidate_caches()

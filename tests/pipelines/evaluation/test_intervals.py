@@ -123,3 +123,49 @@ def test_one_calibration_node_per_backtest_all_tagged():
         "mo_interval_calibration_baselines",
         *(f"mo_interval_calibration_{m}" for m in compared),
     ]
+
+
+def _test_rows(model: str, shift: float) -> pd.DataFrame:
+    actual = np.arange(1.0, 41.0)
+    return pd.DataFrame(
+        {
+            "store": 1,
+            "dept": np.arange(40) % 4,
+            "date": pd.Timestamp("2012-01-06"),
+            "step": np.arange(40) % 5 + 1,
+            "is_holiday": np.arange(40) % 7 == 0,
+            "store_type": "A",
+            "actual": actual,
+            "model": model,
+            "forecast": actual + shift,
+            **{
+                f"q{q}": actual + shift + z
+                for q, z in zip((0.025, 0.1, 0.5, 0.9, 0.975), (-3, -1, 0, 1, 3), strict=True)
+            },
+        }
+    )
+
+
+def test_test_window_intervals_are_scored_one_model_partition_at_a_time():
+    params = IntervalParams()
+    summary = {"b": {}, "a": {}}  # the calibration's order
+    loaded = []
+
+    def partition(model, shift):
+        def load():
+            loaded.append(model)
+            return _test_rows(model, shift)
+
+        return load
+
+    parts = {"a": partition("a", 0.0), "b": partition("b", 2.0)}
+    table = pd.DataFrame(columns=["stage", "model"])
+    intervals, report, _ = iv.evaluate_intervals(parts, {"champion": "a"}, table, summary, params)
+    assert loaded == ["b", "a"]  # each partition loaded once, in the calibration's order
+    assert list(intervals["models"]) == ["b", "a"]
+    assert intervals["80"]["coverage"] == 1.0 and intervals["models"]["b"]["80"]["coverage"] < 1
+    assert list(report["model"].unique()) == ["b", "a"]
+    with pytest.raises(ValueError, match="not calibrated: \\['c'\\]"):
+        iv.evaluate_intervals({**parts, "c": parts["a"]}, {"champion": "a"}, table, summary, params)
+    with pytest.raises(ValueError, match="no partition 'b'.*forecast_intervals again"):
+        iv.evaluate_intervals({"a": parts["a"]}, {"champion": "a"}, table, summary, params)

@@ -90,7 +90,10 @@ def test_champion_metrics_table_and_figures(feat_panel, run_pipeline, horizon_we
     assert intervals["95"]["width"] > intervals["80"]["width"]
     assert set(intervals["models"]) == {*summary["models"], *CANDIDATES}
     assert set(intervals["coverage_by_holiday"]["80"]) == {"True", "False"}
-    tidy = catalog.load("mo_test_intervals")
+    partitions = catalog.load("mo_test_intervals")  # one parquet file per model
+    assert set(partitions) == set(intervals["models"])
+    tidy = pd.concat([load() for load in partitions.values()], ignore_index=True)
+    assert set(tidy["model"]) == set(intervals["models"])
     assert list(tidy.columns[-5:]) == ["q0.025", "q0.1", "q0.5", "q0.9", "q0.975"]
     assert len(tidy) == len(test) * len(intervals["models"])
     assert (

@@ -7,6 +7,8 @@ pyfunc carrying its quantiles. The method lives in the engine; these nodes only 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -185,25 +187,39 @@ def forecast_intervals(
     feat_panel: pd.DataFrame,
     fitted: dict[str, Any],
     params: IntervalParams,
-) -> pd.DataFrame:
+) -> dict[str, Callable[[], pd.DataFrame]]:
     """Every model's quantile forecasts of the test window, tidy: store, dept, date, step,
     is_holiday, store_type, actual, model, forecast, q0.025 … q0.975 (the scales read from
-    the history at the test origin, the last validation week)."""
+    the history at the test origin, the last validation week).
+
+    One partition per model (the calibration's order), each a function that makes the model's
+    rows: the partitioned dataset calls it when it writes that model (Kedro's lazy saving), so
+    one model's rows are in memory at a time."""
     cutoff = origin_before(feat_panel, "test")
     frame = attach_scales(feat_panel, mo_test_forecasts.assign(cutoff=cutoff), params)
     frame["step"] = ((frame["date"] - cutoff) // pd.Timedelta(weeks=1)).astype("int64")
     base = frame[[*KEYS, "step", "is_holiday", "store_type", "actual"]]
-    parts = []
-    for model in fitted["models"]:
+
+    def rows_of(model: str) -> pd.DataFrame:
         quantiles = apply_frame(interval_model(fitted, model), frame, model)
-        parts.append(
-            pd.concat([base.assign(model=model, forecast=frame[model]), quantiles], axis=1)
+        return pd.concat([base.assign(model=model, forecast=frame[model]), quantiles], axis=1)
+
+    return {model: partial(rows_of, model) for model in fitted["models"]}
+
+
+def model_rows(partitions: Mapping[str, Callable[[], pd.DataFrame]], model: str) -> pd.DataFrame:
+    """``model``'s rows of a per-model partitioned dataset (``mo_test_intervals``), loaded now."""
+    if model not in partitions:
+        raise ValueError(
+            f"mo_test_intervals has no partition {model!r} (it holds {sorted(partitions)}): "
+            "run the node forecast_intervals again (`kedro run --pipeline evaluation --tags "
+            "intervals`)"
         )
-    return pd.concat(parts, ignore_index=True)
+    return partitions[model]()
 
 
 def evaluate_intervals(
-    mo_test_intervals: pd.DataFrame,
+    mo_test_intervals: Mapping[str, Callable[[], pd.DataFrame]],
     rpt_champion: dict[str, Any],
     backtest_table: pd.DataFrame,
     backtest_summary: dict[str, Any],
@@ -216,14 +232,23 @@ def evaluate_intervals(
     ``coverage_by_store_type``, ``backtest`` (its cross-fitted backtest scores) and ``models``
     (every model's test scores) — the report table (test and backtest rows per model, segment
     and level) and the MLflow metrics ``intervals.{test,backtest}.<model>.<level>.<score>``.
+    The models are those calibrated (``backtest_summary``, in its order), each loaded from its
+    partition of ``mo_test_intervals`` when it is scored.
     """
     columns = quantile_columns(params.quantiles)
     tables, per_model = [backtest_table], {}
-    for model, rows in mo_test_intervals.groupby("model", sort=False):
+    if extra := sorted(set(mo_test_intervals) - set(backtest_summary)):
+        raise ValueError(
+            f"mo_test_intervals holds models that were not calibrated: {extra}; run the node "
+            "forecast_intervals again (`kedro run --pipeline evaluation --tags intervals`)"
+        )
+    for model in backtest_summary:
+        rows = model_rows(mo_test_intervals, model)
         per_model[model], table = score_intervals(
             rows, rows[columns].to_numpy(), params.quantiles, params.levels
         )
         tables.append(table.assign(model=model, stage="test"))
+        del rows
     report = pd.concat(tables, ignore_index=True)
     champion = rpt_champion["champion"]
     mine = report[(report["model"] == champion) & (report["stage"] == "test")]
@@ -317,7 +342,7 @@ def package_champion(
 
 
 def plot_fan_chart(
-    mo_test_intervals: pd.DataFrame,
+    mo_test_intervals: Mapping[str, Callable[[], pd.DataFrame]],
     mo_test_forecasts: pd.DataFrame,
     feat_panel: pd.DataFrame,
     rpt_champion: dict[str, Any],
@@ -329,7 +354,7 @@ def plot_fan_chart(
     model) and a seeded sample of the larger series: actuals, point forecast, 80 % and 95 %
     bands."""
     champion = rpt_champion["champion"]
-    rows = mo_test_intervals[mo_test_intervals["model"] == champion]
+    rows = model_rows(mo_test_intervals, champion)
     levels = sorted(intervals.levels, reverse=True)
     # total sales: the aggregate model applied to the sum of the forecasts and of the scales
     cutoff = origin_before(feat_panel, "test")
