@@ -20,6 +20,7 @@ from retail_forecasting.forecasting.intervals import (
     attach_scales,
     calibrate,
     calibrate_frame,
+    calibrate_rows,
     change_features,
     cross_fitted,
     cross_fitted_rows,
@@ -172,6 +173,16 @@ def test_the_last_folds_cross_fitted_intervals_are_its_nested_ones(noisy_panel):
     )
     np.testing.assert_array_equal(values, cross_fitted(frame, "model", params, HORIZON).to_numpy())
     assert last_fold_mask(rows.take(last)) is None
+    # the last fold is the latest cutoff's wherever its rows stand
+    reverse = CalibrationRows.from_frame(frame.iloc[::-1], params)
+    np.testing.assert_array_equal(last_fold_mask(reverse), last[::-1])
+    # one fold: in-sample, every row calibrated and forecast at once
+    one = rows.take(last)
+    forecast = frame["model"].to_numpy()[last]
+    np.testing.assert_array_equal(
+        cross_fitted_rows(one, forecast, HORIZON),
+        apply_rows(calibrate_rows(one, forecast, HORIZON), one, forecast),
+    )
     # rows read with other calibration groups than the model's are refused, not misapplied
     model = calibrate_frame(frame, "model", params, HORIZON)
     other = CalibrationRows.from_frame(frame, params.model_copy(update={"peak_season": None}))

@@ -802,8 +802,8 @@ class CalibrationRows:
 
     @cached_property
     def folds(self) -> list[np.ndarray]:
-        """Each fold's rows (a mask per cutoff, in order of appearance; computed once)."""
-        return [self.cutoff == cutoff for cutoff in pd.unique(self.cutoff)]
+        """Each fold's rows (a mask per cutoff, earliest cutoff first; computed once)."""
+        return [self.cutoff == cutoff for cutoff in np.sort(pd.unique(self.cutoff))]
 
     def row_scale(self, coef: np.ndarray | None) -> np.ndarray:
         """Each row's scale: the series' (no ``coef``) or the fitted one
@@ -910,16 +910,13 @@ def cross_fitted_rows(
     """:func:`cross_fitted` of ``rows`` (with ``cutoff``) forecast ``forecast``, as an
     (n rows, n quantiles) array in the rows' order."""
     forecast = np.asarray(forecast, dtype=float)
+    if len(rows.folds) < 2:  # one fold: in-sample, every row at once (no copy of the rows)
+        return apply_rows(calibrate_rows(rows, forecast, horizon), rows, forecast)
     out = np.empty((len(rows), len(rows.params.quantiles)))
-    several = len(rows.folds) > 1
     for fold in rows.folds:
-        # with one fold, in-sample; the rows taken here, one fold's at a time (held for every
-        # model at once they cost more memory than their gathering costs time)
-        fitted = (
-            calibrate_rows(rows.take(~fold), forecast[~fold], horizon)
-            if several
-            else calibrate_rows(rows, forecast, horizon)
-        )
+        # the rows taken here, one fold's at a time (held for every model at once they cost
+        # more memory than their gathering costs time)
+        fitted = calibrate_rows(rows.take(~fold), forecast[~fold], horizon)
         out[fold] = apply_rows(fitted, rows.take(fold), forecast[fold])
     return out
 
@@ -942,10 +939,7 @@ def last_fold_mask(rows: CalibrationRows) -> np.ndarray | None:
     """The rows of the last fold (the latest cutoff); None with one fold. Its rows'
     :func:`cross_fitted_rows` are its :func:`last_fold_rows` (calibrated on every other fold,
     i.e. on the earlier ones)."""
-    cutoffs = np.sort(pd.unique(rows.cutoff))
-    if len(cutoffs) < 2:
-        return None
-    return rows.cutoff == cutoffs[-1]
+    return rows.folds[-1] if len(rows.folds) > 1 else None
 
 
 def last_fold_rows(
