@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,32 @@ import pandas as pd
 from kedro.io.core import get_protocol_and_path
 from kedro_datasets.pandas import ParquetDataset
 from kedro_datasets.partitions import PartitionedDataset
+
+
+def replace_whole(target: Path, write: Callable[[Path], None]) -> None:
+    """Write ``target`` (a file or a folder) whole: ``write`` makes it at a hidden temporary
+    path beside it, which then takes its place (``os.replace``, atomic on POSIX for a file; an
+    existing folder is moved aside first, and back if the swap fails). If ``write`` fails, the
+    earlier ``target`` is untouched and the temporary path removed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    retired = target.with_name(f".{target.name}.{os.getpid()}.old")
+    try:
+        write(temporary)
+        if temporary.is_dir() and target.exists():
+            os.replace(target, retired)  # a folder cannot be renamed over a full one
+        try:
+            os.replace(temporary, target)
+        except OSError:
+            if retired.exists():
+                os.replace(retired, target)  # the earlier folder back in place
+            raise
+        shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        if temporary.is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            temporary.unlink(missing_ok=True)
 
 
 class AtomicParquetDataset(ParquetDataset):
@@ -44,17 +71,15 @@ class AtomicParquetDataset(ParquetDataset):
         self._atomic_save_args = save_args
 
     def save(self, data: pd.DataFrame) -> None:
-        target = self._atomic_target
-        if target is None:
+        if self._atomic_target is None:
             super().save(data)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            ParquetDataset(filepath=str(temporary), save_args=self._atomic_save_args).save(data)
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
+        replace_whole(
+            self._atomic_target,
+            lambda temporary: ParquetDataset(
+                filepath=str(temporary), save_args=self._atomic_save_args
+            ).save(data),
+        )
 
 
 class AtomicPartitionedDataset(PartitionedDataset):
@@ -85,24 +110,13 @@ class AtomicPartitionedDataset(PartitionedDataset):
         self._atomic_target = Path(path) if self._protocol == "file" else None
 
     def save(self, data: dict[str, Any]) -> None:
-        target = self._atomic_target
-        if target is None:
+        if self._atomic_target is None:
             super().save(data)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        retired = target.with_name(f".{target.name}.{os.getpid()}.old")
-        try:
-            PartitionedDataset(path=str(staging), overwrite=True, **self._atomic_kwargs).save(data)
-            if target.exists():
-                os.replace(target, retired)  # a folder cannot be renamed over a full one
-            try:
-                os.replace(staging, target)
-            except OSError:
-                if retired.exists():
-                    os.replace(retired, target)  # the earlier partitions back in place
-                raise
-            shutil.rmtree(retired, ignore_errors=True)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        replace_whole(
+            self._atomic_target,
+            lambda staging: PartitionedDataset(
+                path=str(staging), overwrite=True, **self._atomic_kwargs
+            ).save(data),
+        )
         self._invalidate_caches()
