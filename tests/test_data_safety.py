@@ -28,6 +28,7 @@ from retail_forecasting.cli import describe_failure, find_input_error
 from retail_forecasting.datasets import KaggleRawDataset, WarehouseDataset
 from retail_forecasting.datasets.atomic import AtomicParquetDataset, AtomicPartitionedDataset
 from retail_forecasting.errors import InputError, LoadRefused, RawDataError, RunLocked
+from retail_forecasting.files import replace_whole, write_text_whole
 from retail_forecasting.pipelines.ingestion import create_pipeline
 from retail_forecasting.pipelines.ingestion.nodes import IngestionParams
 from retail_forecasting.runlock import ProjectLock
@@ -343,6 +344,21 @@ def test_parquet_files_are_whole_or_untouched(tmp_path):
         dataset.save(pd.DataFrame({"a": [object()]}))  # pyarrow cannot write it: fails mid-save
     pd.testing.assert_frame_equal(dataset.load(), good)
     assert sorted(p.name for p in target.parent.iterdir()) == ["frame.parquet"], "no temp file"
+
+
+def test_small_files_are_written_whole_or_untouched(tmp_path):
+    """The alerts file and the provenance stamps go through files.write_text_whole."""
+    target = tmp_path / "alerts.json"
+    write_text_whole(target, "good")
+
+    def fails(temporary):
+        temporary.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        replace_whole(target, fails)
+    assert target.read_text() == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["alerts.json"], "no temp file"
 
 
 def test_partitioned_folders_are_replaced_whole_or_untouched(tmp_path):

@@ -34,7 +34,6 @@ import fnmatch
 import hashlib
 import json
 import logging
-import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from retail_forecasting.errors import InputError
+from retail_forecasting.files import write_text_whole
 
 logger = logging.getLogger(__name__)
 
@@ -138,14 +138,8 @@ def stamp_path(root: Path, dataset_name: str) -> Path:
 
 
 def write_stamp(path: Path, stamp: dict[str, Any]) -> None:
-    """Write ``stamp`` as JSON atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(stamp, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    """Write ``stamp`` as JSON whole (:func:`retail_forecasting.files.write_text_whole`)."""
+    write_text_whole(path, json.dumps(stamp, indent=1, sort_keys=True))
 
 
 def read_stamp(path: Path) -> dict[str, Any] | None:

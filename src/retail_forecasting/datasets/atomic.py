@@ -4,9 +4,6 @@ file (:class:`AtomicParquetDataset`) and no half-written set of partitions
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,31 +12,7 @@ from kedro.io.core import get_protocol_and_path
 from kedro_datasets.pandas import ParquetDataset
 from kedro_datasets.partitions import PartitionedDataset
 
-
-def replace_whole(target: Path, write: Callable[[Path], None]) -> None:
-    """Write ``target`` (a file or a folder) whole: ``write`` makes it at a hidden temporary
-    path beside it, which then takes its place (``os.replace``, atomic on POSIX for a file; an
-    existing folder is moved aside first, and back if the swap fails). If ``write`` fails, the
-    earlier ``target`` is untouched and the temporary path removed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    retired = target.with_name(f".{target.name}.{os.getpid()}.old")
-    try:
-        write(temporary)
-        if temporary.is_dir() and target.exists():
-            os.replace(target, retired)  # a folder cannot be renamed over a full one
-        try:
-            os.replace(temporary, target)
-        except OSError:
-            if retired.exists():
-                os.replace(retired, target)  # the earlier folder back in place
-            raise
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        if temporary.is_dir():
-            shutil.rmtree(temporary, ignore_errors=True)
-        else:
-            temporary.unlink(missing_ok=True)
+from retail_forecasting.files import replace_whole
 
 
 class AtomicParquetDataset(ParquetDataset):

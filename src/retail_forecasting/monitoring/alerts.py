@@ -9,12 +9,12 @@ instead of 0, so a scheduler or a CloudWatch alarm can act. 1 stays "the run fai
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset
+
+from retail_forecasting.files import write_text_whole
 
 ALERT_EXIT_CODE = 3
 _signalled: list[dict[str, Any]] = []
@@ -51,11 +51,7 @@ class AlertsFileDataset(AbstractDataset[dict, dict]):
         if not data.get("alerts"):
             self._path.unlink(missing_ok=True)
             return
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, default=str)
-        os.replace(tmp, self._path)
+        write_text_whole(self._path, json.dumps(data, indent=2, default=str))
 
     def load(self) -> dict:
         if not self._path.exists():
