@@ -283,14 +283,13 @@ def scores_from_sums(
         "bias",
         "promised_wmae",
         "ratio",
-        "coverage_80",
-        "coverage_95",
+        *(f"coverage_{level}" for level in BANDS),
         *BAND_COUNTS,
     ]
     sums = sums.dropna(subset=["segment_value"])
     if sums.empty:
         return pd.DataFrame(columns=columns)
-    numbers = ["n", "abs_err", "err", "n80", "in80", "n95", "in95"]
+    numbers = ["n", "abs_err", "err", *BAND_COUNTS]
     frame = sums.assign(
         model_version=sums["model_version"].astype(str),
         step=sums["step"].astype("int64"),
@@ -312,9 +311,7 @@ def scores_from_sums(
     for segment in SEGMENTS:
         agg = (
             views[segment]
-            .groupby(["model_version", "segment_value"])[
-                ["n", "w", "wabs", "wprom", "abs_err", "err", "n80", "in80", "n95", "in95"]
-            ]
+            .groupby(["model_version", "segment_value"])[["w", "wabs", "wprom", *numbers]]
             .sum()
             .reset_index()
         )
@@ -331,8 +328,12 @@ def scores_from_sums(
                         "bias": agg["err"] / agg["n"],
                         "promised_wmae": agg["wprom"] / agg["w"],
                         "ratio": agg["wabs"] / agg["wprom"],
-                        "coverage_80": (agg["in80"] / agg["n80"]).where(agg["n80"] > 0),
-                        "coverage_95": (agg["in95"] / agg["n95"]).where(agg["n95"] > 0),
+                        **{
+                            f"coverage_{level}": (agg[f"in{level}"] / agg[f"n{level}"]).where(
+                                agg[f"n{level}"] > 0
+                            )
+                            for level in BANDS
+                        },
                         **{c: agg[c].astype("int64") for c in BAND_COUNTS},
                     }
                 )
